@@ -1,0 +1,549 @@
+//! ARMv8-M Mainline port (Cortex-M33, Secure state, no FPU context).
+//!
+//! Responsibilities: boot the kernel, own the exception handlers, switch contexts, enforce stack
+//! limits and turn faults into reports. Invariants (details in `docs/context-switch.md`):
+//!
+//! 1. **One kernel priority.** SVCall, PendSV and SysTick all run at the lowest exception
+//!    priority, so they never preempt one another: the [`Kernel`] is touched by one handler at a
+//!    time and needs no lock. Device interrupts may run above it but never touch kernel state.
+//! 2. **Threads run on PSP in Thread mode; handlers run on MSP.** A thread's saved context is its
+//!    PSP pointing at 8 callee-saved words (r4–r11) stored just below the hardware exception frame.
+//! 3. **PSPLIM = stack base + 32.** The hardware faults (UsageFault STKOF) before a thread's own
+//!    frames reach the last 32 bytes, which stay free for the context save in PendSV.
+//! 4. **Faults from Thread mode kill the thread, not the system.** They are taken above the kernel
+//!    priority, but came from Thread mode, so no kernel handler was active: the kernel state is
+//!    consistent and the fault handler may end the thread and pend a switch.
+
+use core::arch::naked_asm;
+use core::cell::UnsafeCell;
+use core::fmt::Write;
+
+use cortex_m::peripheral::scb::{Exception, SystemHandler};
+use cortex_m::peripheral::SCB;
+// Linked for its reset handler, memory initialisation and vector table (nothing is called by name).
+use cortex_m_rt as _;
+
+use crate::error::Error;
+use crate::image::{Board, ImageSpec, StaticStack, MIN_STACK_SIZE};
+use crate::kernel::{Context, Kernel, NewThread, NAME_LEN};
+use crate::sys::ThreadParams;
+use crate::syscall::{self, Port, SysRet};
+
+/// Bytes below PSPLIM reserved for saving r4–r11 at a context switch.
+const SAVE_AREA: usize = 32;
+/// Words in a basic (no FPU) hardware exception frame.
+const HW_FRAME_WORDS: usize = 8;
+/// Initial xPSR: Thumb bit set.
+const XPSR_THUMB: u32 = 1 << 24;
+/// Lowest exception priority (the kernel's).
+const KERNEL_PRIORITY: u8 = 0xFF;
+
+/// A cell for state owned by the kernel's exception priority.
+struct KernelOwned<T>(UnsafeCell<T>);
+
+// SAFETY: the contents are only accessed from kernel-priority handlers (which never preempt each
+// other), from fault handlers entered from Thread mode (when no kernel handler is active), or at
+// boot before interrupts are enabled. See the module invariants.
+unsafe impl<T> Sync for KernelOwned<T> {}
+
+impl<T> KernelOwned<T> {
+    /// # Safety
+    /// Caller must be in one of the contexts listed on the `Sync` impl and must not keep the
+    /// reference beyond the handler invocation.
+    #[allow(clippy::mut_from_ref)]
+    unsafe fn get(&self) -> &mut T {
+        // SAFETY: exclusive access is guaranteed by the caller (see above).
+        unsafe { &mut *self.0.get() }
+    }
+}
+
+static KERNEL: KernelOwned<Kernel> = KernelOwned(UnsafeCell::new(Kernel::new()));
+
+/// Board hooks captured at boot, used by handlers that are not generic over the board.
+#[derive(Clone, Copy)]
+struct Hooks {
+    console: fn(&[u8]),
+    exit: fn(i32) -> !,
+}
+
+fn no_console(_: &[u8]) {}
+fn spin_exit(_: i32) -> ! {
+    loop {
+        cortex_m::asm::wfi();
+    }
+}
+
+static HOOKS: KernelOwned<Hooks> = KernelOwned(UnsafeCell::new(Hooks { console: no_console, exit: spin_exit }));
+
+/// What PendSV must do, filled in by [`rtos_pendsv_switch`] for the assembly that follows.
+#[repr(C)]
+struct SwitchPlan {
+    /// Where to store the outgoing thread's r4–r11 (0: do not save, the thread is gone).
+    save_sp: usize,
+    /// Incoming thread's saved stack pointer (at its r4–r11).
+    next_sp: usize,
+    /// Incoming thread's stack limit.
+    next_psplim: usize,
+}
+
+static PLAN: KernelOwned<SwitchPlan> = KernelOwned(UnsafeCell::new(SwitchPlan { save_sp: 0, next_sp: 0, next_psplim: 0 }));
+
+static IDLE_STACK: StaticStack<MIN_STACK_SIZE> = StaticStack::new();
+
+fn hooks() -> Hooks {
+    // SAFETY: written once at boot before interrupts are enabled; read-only afterwards.
+    unsafe { *HOOKS.get() }
+}
+
+/// Writes formatted text straight to the board console (kernel context only).
+struct KernelConsole;
+
+impl Write for KernelConsole {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        (hooks().console)(s.as_bytes());
+        Ok(())
+    }
+}
+
+macro_rules! kprintln {
+    ($($arg:tt)*) => {{
+        let _ = writeln!(KernelConsole, $($arg)*);
+    }};
+}
+
+/// Boots the kernel: board init, threads from the image, exception set-up, first context switch.
+pub fn start<B: Board>(image: &'static ImageSpec) -> ! {
+    B::init();
+    // SAFETY: boot context, interrupts still disabled (reset state) — nothing else runs.
+    unsafe {
+        *HOOKS.get() = Hooks { console: B::console_write, exit: B::exit };
+    }
+    kprintln!("rtos: booting image '{}' on {} ({} thread(s), {} Hz tick)", image.name, B::NAME, image.threads.len(), image.kernel.tick_hz);
+
+    // SAFETY: boot context as above.
+    let k = unsafe { KERNEL.get() };
+    k.configure(image.kernel);
+    let idle = IDLE_STACK.region();
+    let idle_ctx = init_frame(idle.base as usize, idle.size, idle_entry as *const () as usize, 0, 0);
+    if let Err(e) = idle_ctx.and_then(|ctx| k.create_idle(ctx)) {
+        boot_failure("idle", e);
+    }
+    for t in image.threads {
+        let ctx = init_frame(t.stack.base as usize, t.stack.size, rust_thread_entry as *const () as usize, t.entry as usize, t.arg);
+        let created = ctx.and_then(|ctx| k.create_thread(NewThread { name: t.name.as_bytes(), priority: t.priority, ctx }));
+        if let Err(e) = created {
+            boot_failure(t.name, e);
+        }
+    }
+
+    // SAFETY: boot context; we are the only user of the core peripherals here.
+    let mut p = unsafe { cortex_m::Peripherals::steal() };
+    // SAFETY: changing exception priorities before interrupts are enabled cannot break any
+    // priority-based critical section; these priorities implement module invariant 1.
+    unsafe {
+        p.SCB.set_priority(SystemHandler::SVCall, KERNEL_PRIORITY);
+        p.SCB.set_priority(SystemHandler::PendSV, KERNEL_PRIORITY);
+        p.SCB.set_priority(SystemHandler::SysTick, KERNEL_PRIORITY);
+        p.SCB.set_priority(SystemHandler::MemoryManagement, 0);
+        p.SCB.set_priority(SystemHandler::BusFault, 0);
+        p.SCB.set_priority(SystemHandler::UsageFault, 0);
+    }
+    p.SCB.enable(Exception::MemoryManagement);
+    p.SCB.enable(Exception::BusFault);
+    p.SCB.enable(Exception::UsageFault);
+    // Trap integer division by zero instead of silently yielding 0.
+    // SAFETY: read-modify-write of CCR to set DIV_0_TRP only.
+    unsafe { p.SCB.ccr.modify(|v| v | (1 << 4)) };
+
+    let reload = B::CPU_HZ / image.kernel.tick_hz.max(1) - 1;
+    p.SYST.set_clock_source(cortex_m::peripheral::syst::SystClkSource::Core);
+    p.SYST.set_reload(reload);
+    p.SYST.clear_current();
+    p.SYST.enable_interrupt();
+    p.SYST.enable_counter();
+
+    SCB::set_pendsv();
+    // SAFETY: everything the handlers need is initialised; the first PendSV switches to the first
+    // thread and this boot context (on MSP) is never resumed.
+    unsafe { cortex_m::interrupt::enable() };
+    loop {
+        cortex_m::asm::wfi();
+    }
+}
+
+fn boot_failure(name: &str, e: Error) -> ! {
+    kprintln!("rtos: cannot start thread '{}': {}", name, e);
+    (hooks().exit)(1)
+}
+
+/// Validates a stack and writes a thread's first frame so that the first switch to it "returns"
+/// into `pc(r0, r1)` with `lr` = the thread-exit trampoline.
+fn init_frame(base: usize, size: usize, pc: usize, r0: usize, r1: usize) -> Result<Context, Error> {
+    if size < MIN_STACK_SIZE || base == 0 {
+        return Err(Error::BadStack);
+    }
+    let end = base.checked_add(size).ok_or(Error::BadStack)?;
+    let top = end & !7;
+    let frame_words = 8 + HW_FRAME_WORDS;
+    let sp = top - frame_words * 4;
+    let frame = sp as *mut u32;
+    let mut words = [0u32; 16];
+    words[8] = r0 as u32; // hardware frame: r0
+    words[9] = r1 as u32; // r1
+    words[13] = thread_return as *const () as usize as u32; // lr
+    words[14] = (pc as u32) & !1; // pc (Thumb bit lives in xPSR)
+    words[15] = XPSR_THUMB;
+    for (i, w) in words.iter().enumerate() {
+        // SAFETY: `sp..top` lies inside the caller-provided stack (size >= MIN_STACK_SIZE > 64),
+        // which is owned by the new thread and not yet in use.
+        unsafe { frame.add(i).write_volatile(*w) };
+    }
+    Ok(Context { sp, stack_base: base, stack_size: size })
+}
+
+fn psplim_of(ctx: &Context) -> usize {
+    ((ctx.stack_base + 7) & !7) + SAVE_AREA
+}
+
+/// Start of every manifest thread: runs the Rust entry `fn(usize)`.
+unsafe extern "C" fn rust_thread_entry(entry: usize, arg: usize) {
+    // SAFETY: `start` stores a `fn(usize)` from the image spec in `entry`.
+    let f = unsafe { core::mem::transmute::<usize, fn(usize)>(entry) };
+    f(arg);
+}
+
+/// Where a thread's entry function returns to: ends the thread.
+extern "C" fn thread_return() -> ! {
+    crate::sys::thread_exit()
+}
+
+unsafe extern "C" fn idle_entry(_: usize, _: usize) {
+    loop {
+        cortex_m::asm::wfi();
+    }
+}
+
+// ----- context switch ---------------------------------------------------------------------------
+
+/// PendSV: the context switch. Saves r4–r11 of the outgoing thread below its hardware frame (if
+/// it still exists), then restores the incoming thread's r4–r11, PSP and PSPLIM and returns to
+/// Thread mode on PSP (EXC_RETURN 0xFFFFFFFD: Secure, Thread, PSP, basic frame).
+#[unsafe(naked)]
+#[no_mangle]
+pub unsafe extern "C" fn PendSV() {
+    naked_asm!(
+        "mrs r0, psp",
+        "bl {switch}",          // r0 = &SwitchPlan; r4-r11 are callee-saved, still the old thread's
+        "ldr r1, [r0, #0]",
+        "cbz r1, 1f",
+        "stmia r1, {{r4-r11}}",
+        "1:",
+        "ldr r1, [r0, #4]",
+        "ldr r2, [r0, #8]",
+        "movs r3, #0",
+        "msr psplim, r3",       // lift the limit so the PSP write below can never trip it
+        "ldmia r1!, {{r4-r11}}",
+        "msr psp, r1",
+        "msr psplim, r2",
+        "mvn lr, #2",           // EXC_RETURN = 0xFFFFFFFD
+        "bx lr",
+        switch = sym rtos_pendsv_switch,
+    )
+}
+
+/// Rust half of PendSV. Kernel priority.
+extern "C" fn rtos_pendsv_switch(psp: usize) -> *const SwitchPlan {
+    // SAFETY: PendSV runs at the kernel priority (module invariant 1).
+    let (k, plan) = unsafe { (KERNEL.get(), PLAN.get()) };
+    plan.save_sp = 0;
+    if let Some(cur) = k.current_index() {
+        if k.is_alive(cur) {
+            let sp = psp - SAVE_AREA;
+            k.context_mut(cur).sp = sp;
+            plan.save_sp = sp;
+        }
+    }
+    let next = k.switch_to_next();
+    let ctx = k.tcb(next).ctx;
+    if let Some(result) = k.take_pending_result(next) {
+        // SAFETY: `ctx.sp` points at the thread's saved r4–r11, followed by its hardware frame
+        // whose first word is the stacked r0: the blocked system call's return value.
+        unsafe { ((ctx.sp + SAVE_AREA) as *mut i32).write_volatile(result) };
+    }
+    plan.next_sp = ctx.sp;
+    plan.next_psplim = psplim_of(&ctx);
+    plan
+}
+
+// ----- system calls and tick ---------------------------------------------------------------------
+
+/// SVCall: decodes `svc #N` from the caller's stacked PC and dispatches it. Kernel priority.
+#[no_mangle]
+pub unsafe extern "C" fn SVCall() {
+    let frame = cortex_m::register::psp::read() as *mut u32;
+    // SAFETY: SVC is only issued from Thread mode, whose hardware frame (8 words) is at PSP.
+    let (args, pc) = unsafe { ([frame.read(), frame.add(1).read(), frame.add(2).read(), frame.add(3).read()], frame.add(6).read()) };
+    // SAFETY: the stacked PC follows the 2-byte `svc #imm8` instruction, which is readable code.
+    let number = unsafe { ((pc - 2) as *const u16).read() } as u8;
+    // SAFETY: SVCall runs at the kernel priority (module invariant 1).
+    let k = unsafe { KERNEL.get() };
+    match syscall::dispatch(k, &mut ArmPort, number, args) {
+        // SAFETY: writing the stacked r0/r1 of the caller's frame sets the return value.
+        SysRet::Value(v) => unsafe { frame.write(v as u32) },
+        // SAFETY: as above.
+        SysRet::Wide(v) => unsafe {
+            frame.write(v as u32);
+            frame.add(1).write((v >> 32) as u32);
+        },
+        SysRet::Blocked | SysRet::Gone => {}
+    }
+    if k.need_switch() {
+        SCB::set_pendsv();
+    }
+}
+
+/// SysTick: advances kernel time. Kernel priority.
+#[no_mangle]
+pub unsafe extern "C" fn SysTick() {
+    // SAFETY: SysTick runs at the kernel priority (module invariant 1).
+    let k = unsafe { KERNEL.get() };
+    k.tick();
+    if k.need_switch() {
+        SCB::set_pendsv();
+    }
+}
+
+/// The port's side of system calls. Threads are privileged for now, so pointer arguments are
+/// checked for null/alignment only; with compartments this is where they are checked against the
+/// caller's memory view.
+struct ArmPort;
+
+impl Port for ArmPort {
+    fn read_u32(&self, addr: usize) -> Result<u32, Error> {
+        if addr == 0 || addr % 4 != 0 {
+            return Err(Error::InvalidArgument);
+        }
+        // SAFETY: non-null, aligned, and the caller (privileged thread) could read it itself.
+        Ok(unsafe { (addr as *const u32).read_volatile() })
+    }
+
+    fn read_thread_params(&self, addr: usize) -> Result<ThreadParams, Error> {
+        if addr == 0 || addr % core::mem::align_of::<ThreadParams>() != 0 {
+            return Err(Error::InvalidArgument);
+        }
+        // SAFETY: non-null and aligned; the caller passed a reference to a `ThreadParams`.
+        Ok(unsafe { (addr as *const ThreadParams).read() })
+    }
+
+    fn read_name(&self, addr: usize, len: usize, out: &mut [u8; NAME_LEN]) -> Result<usize, Error> {
+        let n = len.min(NAME_LEN);
+        if n > 0 && addr == 0 {
+            return Err(Error::InvalidArgument);
+        }
+        for (i, slot) in out.iter_mut().enumerate().take(n) {
+            // SAFETY: `addr..addr+len` is the caller's name buffer; we read at most `len` bytes.
+            *slot = unsafe { ((addr + i) as *const u8).read() };
+        }
+        Ok(n)
+    }
+
+    fn console_write(&mut self, addr: usize, len: usize) -> Result<(), Error> {
+        if len == 0 {
+            return Ok(());
+        }
+        if addr == 0 || addr.checked_add(len).is_none() {
+            return Err(Error::InvalidArgument);
+        }
+        // SAFETY: the caller passed a byte slice of `len` bytes at `addr`.
+        let bytes = unsafe { core::slice::from_raw_parts(addr as *const u8, len) };
+        (hooks().console)(bytes);
+        Ok(())
+    }
+
+    fn init_thread(&mut self, p: &ThreadParams) -> Result<Context, Error> {
+        init_frame(p.stack_base as usize, p.stack_size, p.entry as *const () as usize, p.arg0, p.arg1)
+    }
+
+    fn shutdown(&mut self, code: i32) -> ! {
+        (hooks().exit)(code)
+    }
+}
+
+// ----- faults -------------------------------------------------------------------------------------
+
+/// Fault kinds passed from the assembly trampolines.
+#[derive(Clone, Copy)]
+#[repr(u32)]
+enum FaultKind {
+    HardFault = 0,
+    MemManage = 1,
+    BusFault = 2,
+    UsageFault = 3,
+    SecureFault = 4,
+}
+
+macro_rules! fault_trampoline {
+    ($name:ident, $kind:expr) => {
+        /// Fault entry: passes EXC_RETURN, both stack pointers and the fault kind to `rtos_fault`.
+        #[unsafe(naked)]
+        #[no_mangle]
+        pub unsafe extern "C" fn $name() {
+            naked_asm!(
+                "mov r0, lr",
+                "mrs r1, msp",
+                "mrs r2, psp",
+                "movs r3, #{kind}",
+                "b {handler}",
+                kind = const $kind as u32,
+                handler = sym rtos_fault,
+            )
+        }
+    };
+}
+
+fault_trampoline!(HardFault, FaultKind::HardFault);
+fault_trampoline!(MemoryManagement, FaultKind::MemManage);
+fault_trampoline!(BusFault, FaultKind::BusFault);
+fault_trampoline!(UsageFault, FaultKind::UsageFault);
+fault_trampoline!(SecureFault, FaultKind::SecureFault);
+
+const CFSR: *mut u32 = 0xE000_ED28 as *mut u32;
+const HFSR: *mut u32 = 0xE000_ED2C as *mut u32;
+const MMFAR: *const u32 = 0xE000_ED34 as *const u32;
+const BFAR: *const u32 = 0xE000_ED38 as *const u32;
+const SFSR: *mut u32 = 0xE000_EDE4 as *mut u32;
+const SFAR: *const u32 = 0xE000_EDE8 as *const u32;
+
+const CFSR_MMARVALID: u32 = 1 << 7;
+const CFSR_BFARVALID: u32 = 1 << 15;
+const CFSR_STKOF: u32 = 1 << 20;
+const CFSR_MSTKERR: u32 = 1 << 4;
+const CFSR_STKERR: u32 = 1 << 12;
+
+/// Rust half of every fault handler. Reports the fault; if it came from a thread, ends that thread
+/// and lets the rest of the system run; otherwise (a kernel fault) stops the system.
+extern "C" fn rtos_fault(exc_return: u32, msp: u32, psp: u32, kind: u32) {
+    // SAFETY: reading fault status registers has no side effects.
+    let (cfsr, hfsr, mmfar, bfar, sfsr, sfar) =
+        unsafe { (CFSR.read_volatile(), HFSR.read_volatile(), MMFAR.read(), BFAR.read(), SFSR.read_volatile(), SFAR.read()) };
+    let from_thread = exc_return & (1 << 3) != 0;
+    let frame = if exc_return & (1 << 2) != 0 { psp } else { msp };
+    let kind_name = match kind {
+        0 => "HardFault",
+        1 => "MemManage fault",
+        2 => "BusFault",
+        3 => "UsageFault",
+        _ => "SecureFault",
+    };
+    let cause = describe(cfsr, hfsr, sfsr);
+    let stack_overflow = cfsr & (CFSR_STKOF | CFSR_MSTKERR | CFSR_STKERR) != 0;
+
+    // SAFETY: if the fault came from Thread mode no kernel handler was active (module invariant 4);
+    // otherwise we only read the kernel for the report and then stop the system.
+    let k = unsafe { KERNEL.get() };
+    let thread = k.current_index().filter(|_| from_thread);
+    let name = thread.map_or("<kernel>", |i| k.tcb(i).name());
+    kprintln!("\n*** FAULT: {} ({}) in thread '{}'", kind_name, cause, name);
+    // With a stack overflow the frame may be only partly stacked: do not trust its PC below PSPLIM.
+    let frame_ok = !(stack_overflow && from_thread) || thread.is_some_and(|i| frame as usize >= psplim_of(&k.tcb(i).ctx));
+    if frame_ok {
+        // SAFETY: `frame` is the hardware exception frame of the faulting context (8 words).
+        let (pc, lr) = unsafe { (((frame + 24) as *const u32).read_volatile(), ((frame + 20) as *const u32).read_volatile()) };
+        kprintln!("    PC {:#010x}  LR {:#010x}  SP {:#010x}", pc, lr, frame);
+    } else {
+        kprintln!("    PC unknown (exception frame not stacked)  SP {:#010x}", frame);
+    }
+    let addr = if cfsr & CFSR_MMARVALID != 0 {
+        Some(mmfar)
+    } else if cfsr & CFSR_BFARVALID != 0 {
+        Some(bfar)
+    } else if sfsr & (1 << 6) != 0 {
+        Some(sfar)
+    } else {
+        None
+    };
+    match addr {
+        Some(a) => kprintln!("    fault address {:#010x}", a),
+        None => kprintln!("    fault address: none"),
+    }
+    kprintln!("    CFSR {:#010x}  HFSR {:#010x}  SFSR {:#010x}  EXC_RETURN {:#010x}", cfsr, hfsr, sfsr, exc_return);
+    if let Some(i) = thread {
+        if stack_overflow {
+            let c = k.tcb(i).ctx;
+            kprintln!("    stack overflow: thread '{}' stack {:#010x}..{:#010x} ({} bytes)", name, c.stack_base, c.stack_base + c.stack_size, c.stack_size);
+        }
+    }
+
+    // SAFETY: writing 1s clears the sticky status bits so the next fault reports only itself.
+    unsafe {
+        CFSR.write_volatile(cfsr);
+        HFSR.write_volatile(hfsr);
+        SFSR.write_volatile(sfsr);
+    }
+
+    match thread {
+        Some(i) if Some(i) != k.idle_index() => {
+            kprintln!("    thread '{}' terminated; the rest of the system continues", name);
+            k.exit_current();
+            SCB::set_pendsv();
+            // A thread that masked interrupts must not keep them masked for everyone else.
+            // SAFETY: re-enabling interrupts in a fault handler only affects priority masking.
+            unsafe { cortex_m::interrupt::enable() };
+        }
+        _ => {
+            kprintln!("    kernel fault: system halted");
+            (hooks().exit)(3);
+        }
+    }
+}
+
+fn describe(cfsr: u32, hfsr: u32, sfsr: u32) -> &'static str {
+    const CAUSES: [(u32, &str); 16] = [
+        (1 << 20, "stack overflow: PSPLIM/MSPLIM violation"),
+        (1 << 0, "instruction access violation"),
+        (1 << 1, "data access violation"),
+        (1 << 3, "MPU fault on exception return unstacking"),
+        (1 << 4, "MPU fault on exception entry stacking"),
+        (1 << 8, "instruction bus error"),
+        (1 << 9, "precise data bus error"),
+        (1 << 10, "imprecise data bus error"),
+        (1 << 11, "bus fault on exception return unstacking"),
+        (1 << 12, "bus fault on exception entry stacking"),
+        (1 << 16, "undefined instruction"),
+        (1 << 17, "invalid state (Thumb bit clear)"),
+        (1 << 18, "invalid exception return"),
+        (1 << 19, "coprocessor not available"),
+        (1 << 24, "unaligned access"),
+        (1 << 25, "division by zero"),
+    ];
+    if let Some((_, s)) = CAUSES.iter().find(|(bit, _)| cfsr & bit != 0) {
+        return s;
+    }
+    if sfsr != 0 {
+        return "security violation";
+    }
+    if hfsr & (1 << 30) != 0 {
+        return "escalated to HardFault";
+    }
+    if hfsr & (1 << 1) != 0 {
+        return "vector table read error";
+    }
+    "unknown cause"
+}
+
+/// Any exception or interrupt without a handler: report and stop.
+#[no_mangle]
+pub unsafe extern "C" fn DefaultHandler() {
+    let ipsr: u32;
+    // SAFETY: reading IPSR has no side effects.
+    unsafe { core::arch::asm!("mrs {}, ipsr", out(reg) ipsr, options(nomem, nostack, preserves_flags)) };
+    kprintln!("\n*** unexpected exception {} (IRQ {}): no handler installed; system halted", ipsr & 0x1FF, (ipsr & 0x1FF) as i32 - 16);
+    (hooks().exit)(4)
+}
+
+#[panic_handler]
+fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
+    cortex_m::interrupt::disable();
+    kprintln!("\n*** PANIC: {}", info);
+    (hooks().exit)(101)
+}

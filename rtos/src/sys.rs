@@ -1,0 +1,333 @@
+//! The system-call interface: the only way thread code (privileged today, unprivileged compartments
+//! later) enters the kernel.
+//!
+//! ABI (ARMv8-M): `svc #N` with N from [`nr`], arguments in `r0..r3`, result in `r0` (and `r1` for
+//! 64-bit values). Negative results are [`Error`] codes. The full table is in `docs/syscalls.md`.
+//! On the host only the numbers and data types exist (the kernel side is tested there).
+
+/// System-call numbers (the `svc` immediate). Part of the ABI: never renumber.
+pub mod nr {
+    /// Let equal-priority threads run. `() -> 0`
+    pub const YIELD: u8 = 0;
+    /// Block for `r0` ticks (0 = yield). `-> 0`
+    pub const SLEEP: u8 = 1;
+    /// Block until the 32-bit tick count reaches `r0` (no-op if not in the future). `-> 0`
+    pub const SLEEP_UNTIL: u8 = 2;
+    /// Block on the futex word at `r0` while it equals `r1`; timeout `r2` ticks (`u32::MAX` =
+    /// forever). `-> 0` when woken, `TimedOut`, `WouldBlock` (value differed), `InvalidArgument`.
+    pub const FUTEX_WAIT: u8 = 3;
+    /// Wake up to `r1` waiters (`u32::MAX` = all) of the futex at `r0`. `-> number woken`
+    pub const FUTEX_WAKE: u8 = 4;
+    /// `-> 32-bit tick count` (wraps).
+    pub const TICKS: u8 = 5;
+    /// `-> 64-bit monotonic tick count in r0 (low), r1 (high)`.
+    pub const NOW: u8 = 6;
+    /// Create a thread from the [`ThreadParams`](super::ThreadParams) at `r0`. `-> thread handle`
+    pub const THREAD_CREATE: u8 = 7;
+    /// End the calling thread. Does not return.
+    pub const THREAD_EXIT: u8 = 8;
+    /// `-> handle of the calling thread`
+    pub const THREAD_SELF: u8 = 9;
+    /// End the thread `r0` (may be the caller). `-> 0`
+    pub const THREAD_KILL: u8 = 10;
+    /// Set thread `r0`'s priority to `r1`. `-> 0`
+    pub const SET_PRIORITY: u8 = 11;
+    /// `-> priority of thread r0`
+    pub const GET_PRIORITY: u8 = 12;
+    /// Write `r1` bytes at `r0` to the console. `-> 0`
+    pub const CONSOLE_WRITE: u8 = 13;
+    /// End the whole system with exit code `r0`. Does not return.
+    pub const SHUTDOWN: u8 = 14;
+    /// `-> tick rate in Hz`
+    pub const TICK_HZ: u8 = 15;
+}
+
+/// Timeout value meaning "wait forever" in [`nr::FUTEX_WAIT`].
+pub const FOREVER: u32 = u32::MAX;
+
+/// Parameters of [`nr::THREAD_CREATE`]; C-compatible layout.
+///
+/// The new thread starts at `entry(arg0, arg1)` with the C calling convention; returning from
+/// `entry` ends the thread. The stack must be at least [`MIN_STACK_SIZE`](crate::image::MIN_STACK_SIZE)
+/// bytes, owned by the new thread for its whole life.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct ThreadParams {
+    /// Entry point.
+    pub entry: unsafe extern "C" fn(usize, usize),
+    /// First argument (`r0`).
+    pub arg0: usize,
+    /// Second argument (`r1`).
+    pub arg1: usize,
+    /// Priority `0..=31`.
+    pub priority: u32,
+    /// Lowest address of the stack.
+    pub stack_base: *mut u8,
+    /// Stack size in bytes.
+    pub stack_size: usize,
+    /// Name (UTF-8, not NUL-terminated; truncated to 15 bytes).
+    pub name: *const u8,
+    /// Length of `name`.
+    pub name_len: usize,
+}
+
+#[cfg(all(target_arch = "arm", target_os = "none"))]
+pub use self::user::*;
+
+#[cfg(all(target_arch = "arm", target_os = "none"))]
+mod user {
+    //! Thread-side system-call wrappers.
+    use super::*;
+    use crate::error::Error;
+    use crate::kernel::ThreadId;
+    use core::arch::asm;
+    use core::sync::atomic::AtomicU32;
+
+    macro_rules! svc {
+        ($n:expr) => { svc!($n; 0, 0, 0) };
+        ($n:expr; $a0:expr) => { svc!($n; $a0, 0, 0) };
+        ($n:expr; $a0:expr, $a1:expr) => { svc!($n; $a0, $a1, 0) };
+        ($n:expr; $a0:expr, $a1:expr, $a2:expr) => {{
+            let r0: u32;
+            // SAFETY: `svc` enters the kernel, which reads r0..r2 and writes r0/r1 only; it
+            // preserves every other register (the exception frame restores them).
+            unsafe {
+                asm!("svc #{n}", n = const $n,
+                     inlateout("r0") $a0 as u32 => r0,
+                     inlateout("r1") $a1 as u32 => _,
+                     in("r2") $a2 as u32,
+                     options(nostack));
+            }
+            r0 as i32
+        }};
+    }
+
+    /// Lets other ready threads of the same priority run.
+    pub fn yield_now() {
+        svc!(nr::YIELD);
+    }
+
+    /// Blocks for `ticks` ticks (0 = yield).
+    pub fn sleep(ticks: u32) {
+        svc!(nr::SLEEP; ticks);
+    }
+
+    /// Blocks for at least `ms` milliseconds (rounded up to whole ticks).
+    pub fn sleep_ms(ms: u32) {
+        sleep(crate::time::ms_to_ticks(ms, tick_hz()));
+    }
+
+    /// Blocks until the 32-bit tick count reaches `wake` (returns at once if it is not ahead).
+    pub fn sleep_until(wake: u32) {
+        svc!(nr::SLEEP_UNTIL; wake);
+    }
+
+    /// Periodic delay with FreeRTOS `xTaskDelayUntil` semantics: wakes at `*prev + increment`,
+    /// stores that as the new `*prev`, and returns whether the thread had to wait.
+    pub fn delay_until(prev: &mut u32, increment: u32) -> bool {
+        let d = crate::time::delay_until(*prev, increment, ticks());
+        *prev = d.wake;
+        if d.must_wait {
+            sleep_until(d.wake);
+        }
+        d.must_wait
+    }
+
+    /// Blocks while `*word == expected`, until woken or `timeout` ticks pass (`None` = forever).
+    pub fn futex_wait(word: &AtomicU32, expected: u32, timeout: Option<u32>) -> Result<(), Error> {
+        let t = timeout.map_or(FOREVER, |t| t.min(FOREVER - 1));
+        Error::check(svc!(nr::FUTEX_WAIT; word.as_ptr() as usize, expected, t)).map(drop)
+    }
+
+    /// Wakes up to `count` waiters of `word` (`u32::MAX` = all); returns how many woke.
+    pub fn futex_wake(word: &AtomicU32, count: u32) -> u32 {
+        Error::check(svc!(nr::FUTEX_WAKE; word.as_ptr() as usize, count)).unwrap_or(0)
+    }
+
+    /// The 32-bit tick count (wraps).
+    pub fn ticks() -> u32 {
+        svc!(nr::TICKS) as u32
+    }
+
+    /// The 64-bit monotonic tick count.
+    pub fn now() -> u64 {
+        let lo: u32;
+        let hi: u32;
+        // SAFETY: as in `svc!`; NOW returns the low word in r0 and the high word in r1.
+        unsafe {
+            asm!("svc #{n}", n = const nr::NOW, lateout("r0") lo, lateout("r1") hi, out("r2") _,
+                 options(nostack));
+        }
+        (hi as u64) << 32 | lo as u64
+    }
+
+    /// Tick rate in Hz.
+    pub fn tick_hz() -> u32 {
+        svc!(nr::TICK_HZ) as u32
+    }
+
+    /// Creates a thread from raw parameters.
+    ///
+    /// # Safety
+    /// `params.entry` must be a function that is sound to run on its own thread with the given
+    /// arguments, and the stack must be memory no one else uses while the thread lives.
+    pub unsafe fn thread_create(params: &ThreadParams) -> Result<ThreadId, Error> {
+        Error::check(svc!(nr::THREAD_CREATE; params as *const ThreadParams as usize)).map(ThreadId::from_raw)
+    }
+
+    unsafe extern "C" fn rust_entry(entry: usize, arg: usize) {
+        // SAFETY: `spawn` passes a `fn(usize)` pointer as `entry`.
+        let f: fn(usize) = unsafe { core::mem::transmute::<usize, fn(usize)>(entry) };
+        f(arg);
+    }
+
+    /// Starts `entry(arg)` on a new thread with its own `stack`, at `priority` (0..=31).
+    pub fn spawn(
+        name: &str,
+        priority: u8,
+        stack: &'static mut [u8],
+        entry: fn(usize),
+        arg: usize,
+    ) -> Result<ThreadId, Error> {
+        let params = ThreadParams {
+            entry: rust_entry,
+            arg0: entry as usize,
+            arg1: arg,
+            priority: priority as u32,
+            stack_base: stack.as_mut_ptr(),
+            stack_size: stack.len(),
+            name: name.as_ptr(),
+            name_len: name.len(),
+        };
+        // SAFETY: `rust_entry` runs a safe `fn(usize)`; the stack is exclusively borrowed forever.
+        unsafe { thread_create(&params) }
+    }
+
+    /// Ends the calling thread.
+    pub fn thread_exit() -> ! {
+        svc!(nr::THREAD_EXIT);
+        unreachable!("the kernel never resumes an exited thread")
+    }
+
+    /// Handle of the calling thread.
+    pub fn current() -> ThreadId {
+        ThreadId::from_raw(svc!(nr::THREAD_SELF) as u32)
+    }
+
+    /// Ends thread `id` (the caller included).
+    pub fn kill(id: ThreadId) -> Result<(), Error> {
+        Error::check(svc!(nr::THREAD_KILL; id.to_raw())).map(drop)
+    }
+
+    /// Changes a thread's priority.
+    pub fn set_priority(id: ThreadId, priority: u8) -> Result<(), Error> {
+        Error::check(svc!(nr::SET_PRIORITY; id.to_raw(), priority)).map(drop)
+    }
+
+    /// A thread's current priority.
+    pub fn priority(id: ThreadId) -> Result<u8, Error> {
+        Error::check(svc!(nr::GET_PRIORITY; id.to_raw())).map(|p| p as u8)
+    }
+
+    /// Writes bytes to the console.
+    pub fn console_write(bytes: &[u8]) {
+        svc!(nr::CONSOLE_WRITE; bytes.as_ptr() as usize, bytes.len());
+    }
+
+    /// Ends the whole system with `code` (the QEMU exit status under test).
+    pub fn shutdown(code: i32) -> ! {
+        svc!(nr::SHUTDOWN; code);
+        unreachable!("shutdown does not return")
+    }
+}
+
+/// Formats into a fixed buffer and writes it with one system call per line (or per 128 bytes), so
+/// lines from different threads do not interleave.
+pub struct LineWriter {
+    buf: [u8; 128],
+    len: usize,
+    sink: fn(&[u8]),
+}
+
+impl LineWriter {
+    /// A writer that flushes to `sink`.
+    pub const fn new(sink: fn(&[u8])) -> Self {
+        LineWriter { buf: [0; 128], len: 0, sink }
+    }
+
+    /// Writes out what is buffered.
+    pub fn flush(&mut self) {
+        if self.len > 0 {
+            (self.sink)(&self.buf[..self.len]);
+            self.len = 0;
+        }
+    }
+}
+
+impl core::fmt::Write for LineWriter {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        for &b in s.as_bytes() {
+            if self.len == self.buf.len() {
+                self.flush();
+            }
+            self.buf[self.len] = b;
+            self.len += 1;
+            if b == b'\n' {
+                self.flush();
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Drop for LineWriter {
+    fn drop(&mut self) {
+        self.flush();
+    }
+}
+
+/// Prints to the console through the system-call interface.
+#[macro_export]
+macro_rules! print {
+    ($($arg:tt)*) => {{
+        let mut w = $crate::sys::LineWriter::new($crate::sys::console_write);
+        let _ = core::fmt::Write::write_fmt(&mut w, format_args!($($arg)*));
+    }};
+}
+
+/// Prints a line to the console through the system-call interface.
+#[macro_export]
+macro_rules! println {
+    () => { $crate::print!("\n") };
+    ($($arg:tt)*) => {{
+        let mut w = $crate::sys::LineWriter::new($crate::sys::console_write);
+        let _ = core::fmt::Write::write_fmt(&mut w, format_args!($($arg)*));
+        let _ = core::fmt::Write::write_str(&mut w, "\n");
+    }};
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use core::fmt::Write;
+    use std::cell::RefCell;
+
+    thread_local! { static OUT: RefCell<Vec<Vec<u8>>> = const { RefCell::new(Vec::new()) }; }
+    fn sink(b: &[u8]) {
+        OUT.with(|o| o.borrow_mut().push(b.to_vec()));
+    }
+
+    #[test]
+    fn line_writer_flushes_per_line_and_when_full() {
+        {
+            let mut w = LineWriter::new(sink);
+            write!(w, "ab\ncd").unwrap();
+            write!(w, "{}", "x".repeat(130)).unwrap();
+        }
+        let out = OUT.with(|o| o.borrow().clone());
+        assert_eq!(out[0], b"ab\n");
+        assert_eq!(out[1].len(), 128);
+        assert_eq!(out[2].len(), 4);
+        assert_eq!(out.concat().len(), 3 + 2 + 130);
+    }
+}

@@ -1,0 +1,244 @@
+//! Kernel side of the system-call interface: decodes a call and runs it on the [`Kernel`].
+//!
+//! Everything that depends on the CPU or on memory protection — reading the caller's memory,
+//! building a new thread's first stack frame, the console, shutting down — goes through [`Port`],
+//! so the decoding and argument checks here are host-tested. When compartments arrive, the port's
+//! memory accessors are where a pointer argument is checked against the caller's rights.
+
+use crate::error::Error;
+use crate::kernel::{Context, Kernel, NewThread, Outcome, ThreadId, NAME_LEN};
+use crate::sys::{nr, ThreadParams, FOREVER};
+
+/// What the kernel needs from the CPU port to carry out system calls.
+pub trait Port {
+    /// Reads the aligned 32-bit word at `addr` on behalf of the calling thread.
+    fn read_u32(&self, addr: usize) -> Result<u32, Error>;
+    /// Reads a [`ThreadParams`] at `addr` on behalf of the calling thread.
+    fn read_thread_params(&self, addr: usize) -> Result<ThreadParams, Error>;
+    /// Copies up to `NAME_LEN` bytes of a name at `addr` (`len` bytes long).
+    fn read_name(&self, addr: usize, len: usize, out: &mut [u8; NAME_LEN]) -> Result<usize, Error>;
+    /// Writes `len` bytes at `addr` to the console.
+    fn console_write(&mut self, addr: usize, len: usize) -> Result<(), Error>;
+    /// Validates a new thread's stack and builds its first frame; returns its initial context.
+    fn init_thread(&mut self, params: &ThreadParams) -> Result<Context, Error>;
+    /// Ends the system.
+    fn shutdown(&mut self, code: i32) -> !;
+}
+
+/// Result of a dispatched system call, for the port to deliver.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SysRet {
+    /// Return this value in `r0`.
+    Value(i32),
+    /// Return a 64-bit value in `r0` (low) and `r1` (high).
+    Wide(u64),
+    /// The caller blocked; the result is delivered when it resumes.
+    Blocked,
+    /// The caller no longer exists; nothing to deliver.
+    Gone,
+}
+
+fn done(r: Result<u32, Error>) -> SysRet {
+    SysRet::Value(match r {
+        Ok(v) => v as i32,
+        Err(e) => e.code(),
+    })
+}
+
+fn outcome(o: Outcome) -> SysRet {
+    match o {
+        Outcome::Done(v) => SysRet::Value(v),
+        Outcome::Blocked => SysRet::Blocked,
+    }
+}
+
+/// Runs system call `nr` with arguments `args` for the current thread.
+pub fn dispatch(k: &mut Kernel, port: &mut impl Port, number: u8, args: [u32; 4]) -> SysRet {
+    let [a0, a1, a2, _] = args;
+    match number {
+        nr::YIELD => {
+            k.yield_current();
+            SysRet::Value(0)
+        }
+        nr::SLEEP => outcome(k.sleep(a0)),
+        nr::SLEEP_UNTIL => outcome(k.sleep_until(a0)),
+        nr::FUTEX_WAIT => {
+            let addr = a0 as usize;
+            match port.read_u32(addr) {
+                Ok(v) => {
+                    let timeout = (a2 != FOREVER).then_some(a2);
+                    outcome(k.futex_wait(addr, v == a1, timeout))
+                }
+                Err(e) => SysRet::Value(e.code()),
+            }
+        }
+        nr::FUTEX_WAKE => {
+            if a0 % 4 != 0 || a0 == 0 {
+                return SysRet::Value(Error::InvalidArgument.code());
+            }
+            SysRet::Value(k.futex_wake(a0 as usize, a1).min(i32::MAX as u32) as i32)
+        }
+        nr::TICKS => SysRet::Value(k.ticks32() as i32),
+        nr::NOW => SysRet::Wide(k.now()),
+        nr::TICK_HZ => SysRet::Value(k.config().tick_hz as i32),
+        nr::THREAD_CREATE => done(thread_create(k, port, a0 as usize)),
+        nr::THREAD_EXIT => {
+            k.exit_current();
+            SysRet::Gone
+        }
+        nr::THREAD_SELF => SysRet::Value(k.current_id().map_or(0, |id| id.to_raw()) as i32),
+        nr::THREAD_KILL => {
+            let id = ThreadId::from_raw(a0);
+            let is_self = k.current_id() == Some(id);
+            match k.kill(id) {
+                Ok(()) if is_self => SysRet::Gone,
+                r => done(r.map(|()| 0)),
+            }
+        }
+        nr::SET_PRIORITY => {
+            let p = u8::try_from(a1).map_err(|_| Error::BadPriority);
+            done(p.and_then(|p| k.set_priority(ThreadId::from_raw(a0), p)).map(|()| 0))
+        }
+        nr::GET_PRIORITY => done(k.priority(ThreadId::from_raw(a0)).map(u32::from)),
+        nr::CONSOLE_WRITE => done(port.console_write(a0 as usize, a1 as usize).map(|()| 0)),
+        nr::SHUTDOWN => port.shutdown(a0 as i32),
+        _ => SysRet::Value(Error::UnknownSyscall.code()),
+    }
+}
+
+fn thread_create(k: &mut Kernel, port: &mut impl Port, addr: usize) -> Result<u32, Error> {
+    let params = port.read_thread_params(addr)?;
+    let priority = u8::try_from(params.priority).map_err(|_| Error::BadPriority)?;
+    if priority > crate::kernel::MAX_PRIORITY {
+        return Err(Error::BadPriority);
+    }
+    let mut name = [0u8; NAME_LEN];
+    let n = port.read_name(params.name as usize, params.name_len, &mut name)?;
+    let ctx = port.init_thread(&params)?;
+    k.create_thread(NewThread { name: &name[..n], priority, ctx }).map(|id| id.to_raw())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    #[derive(Default)]
+    struct FakePort {
+        words: HashMap<usize, u32>,
+        params: Option<ThreadParams>,
+        console: Vec<(usize, usize)>,
+    }
+
+    impl Port for FakePort {
+        fn read_u32(&self, addr: usize) -> Result<u32, Error> {
+            self.words.get(&addr).copied().ok_or(Error::InvalidArgument)
+        }
+        fn read_thread_params(&self, _addr: usize) -> Result<ThreadParams, Error> {
+            self.params.ok_or(Error::InvalidArgument)
+        }
+        fn read_name(&self, _addr: usize, len: usize, out: &mut [u8; NAME_LEN]) -> Result<usize, Error> {
+            let n = len.min(NAME_LEN);
+            out[..n].fill(b'w');
+            Ok(n)
+        }
+        fn console_write(&mut self, addr: usize, len: usize) -> Result<(), Error> {
+            self.console.push((addr, len));
+            Ok(())
+        }
+        fn init_thread(&mut self, p: &ThreadParams) -> Result<Context, Error> {
+            if p.stack_size < crate::image::MIN_STACK_SIZE {
+                return Err(Error::BadStack);
+            }
+            Ok(Context { sp: p.stack_base as usize + p.stack_size, stack_base: p.stack_base as usize, stack_size: p.stack_size })
+        }
+        fn shutdown(&mut self, code: i32) -> ! {
+            panic!("shutdown {code}")
+        }
+    }
+
+    unsafe extern "C" fn nop(_: usize, _: usize) {}
+
+    fn setup() -> (Kernel, FakePort) {
+        let mut k = Kernel::new();
+        k.create_idle(Context::default()).unwrap();
+        k.create_thread(NewThread { name: b"main", priority: 3, ctx: Context::default() }).unwrap();
+        k.switch_to_next();
+        (k, FakePort::default())
+    }
+
+    fn params(priority: u32, stack_size: usize) -> ThreadParams {
+        ThreadParams {
+            entry: nop,
+            arg0: 0,
+            arg1: 0,
+            priority,
+            stack_base: 0x2000_0000 as *mut u8,
+            stack_size,
+            name: 0x100 as *const u8,
+            name_len: 20,
+        }
+    }
+
+    #[test]
+    fn futex_wait_compares_the_word_and_blocks() {
+        let (mut k, mut p) = setup();
+        p.words.insert(0x1000, 5);
+        assert_eq!(dispatch(&mut k, &mut p, nr::FUTEX_WAIT, [0x1000, 4, FOREVER, 0]), SysRet::Value(Error::WouldBlock.code()));
+        assert_eq!(dispatch(&mut k, &mut p, nr::FUTEX_WAIT, [0x1000, 5, 0, 0]), SysRet::Value(Error::TimedOut.code()));
+        assert_eq!(dispatch(&mut k, &mut p, nr::FUTEX_WAIT, [0x2000, 5, 0, 0]), SysRet::Value(Error::InvalidArgument.code()));
+        assert_eq!(dispatch(&mut k, &mut p, nr::FUTEX_WAIT, [0x1000, 5, FOREVER, 0]), SysRet::Blocked);
+        assert_eq!(k.futex_waiters(0x1000), 1);
+        assert_eq!(k.next_deadline(), None, "FOREVER sets no timeout");
+    }
+
+    #[test]
+    fn futex_wake_rejects_misaligned_words() {
+        let (mut k, mut p) = setup();
+        assert_eq!(dispatch(&mut k, &mut p, nr::FUTEX_WAKE, [0x1002, 1, 0, 0]), SysRet::Value(Error::InvalidArgument.code()));
+        assert_eq!(dispatch(&mut k, &mut p, nr::FUTEX_WAKE, [0x1000, 1, 0, 0]), SysRet::Value(0));
+    }
+
+    #[test]
+    fn thread_create_validates_and_names() {
+        let (mut k, mut p) = setup();
+        assert_eq!(dispatch(&mut k, &mut p, nr::THREAD_CREATE, [0x500, 0, 0, 0]), SysRet::Value(Error::InvalidArgument.code()));
+        p.params = Some(params(40, 1024));
+        assert_eq!(dispatch(&mut k, &mut p, nr::THREAD_CREATE, [0x500, 0, 0, 0]), SysRet::Value(Error::BadPriority.code()));
+        p.params = Some(params(4, 64));
+        assert_eq!(dispatch(&mut k, &mut p, nr::THREAD_CREATE, [0x500, 0, 0, 0]), SysRet::Value(Error::BadStack.code()));
+        p.params = Some(params(4, 1024));
+        let SysRet::Value(raw) = dispatch(&mut k, &mut p, nr::THREAD_CREATE, [0x500, 0, 0, 0]) else { panic!() };
+        let id = ThreadId::from_raw(raw as u32);
+        let i = k.lookup(id).unwrap();
+        assert_eq!(k.tcb(i).name(), "wwwwwwwwwwwwwww");
+        assert_eq!(k.tcb(i).priority(), 4);
+        assert!(k.need_switch(), "a more urgent new thread preempts its creator");
+    }
+
+    #[test]
+    fn thread_calls_on_self_and_others() {
+        let (mut k, mut p) = setup();
+        let SysRet::Value(me) = dispatch(&mut k, &mut p, nr::THREAD_SELF, [0; 4]) else { panic!() };
+        assert_eq!(dispatch(&mut k, &mut p, nr::GET_PRIORITY, [me as u32, 0, 0, 0]), SysRet::Value(3));
+        assert_eq!(dispatch(&mut k, &mut p, nr::SET_PRIORITY, [me as u32, 300, 0, 0]), SysRet::Value(Error::BadPriority.code()));
+        assert_eq!(dispatch(&mut k, &mut p, nr::SET_PRIORITY, [me as u32, 9, 0, 0]), SysRet::Value(0));
+        assert_eq!(dispatch(&mut k, &mut p, nr::GET_PRIORITY, [0xDEAD_BE00, 0, 0, 0]), SysRet::Value(Error::NoSuchThread.code()));
+        assert_eq!(dispatch(&mut k, &mut p, nr::THREAD_KILL, [me as u32, 0, 0, 0]), SysRet::Gone);
+        assert!(!k.is_alive(k.current_index().unwrap()));
+    }
+
+    #[test]
+    fn time_and_console_and_unknown_calls() {
+        let (mut k, mut p) = setup();
+        k.tick();
+        k.tick();
+        assert_eq!(dispatch(&mut k, &mut p, nr::TICKS, [0; 4]), SysRet::Value(2));
+        assert_eq!(dispatch(&mut k, &mut p, nr::NOW, [0; 4]), SysRet::Wide(2));
+        assert_eq!(dispatch(&mut k, &mut p, nr::TICK_HZ, [0; 4]), SysRet::Value(1000));
+        assert_eq!(dispatch(&mut k, &mut p, nr::CONSOLE_WRITE, [0x40, 3, 0, 0]), SysRet::Value(0));
+        assert_eq!(p.console, vec![(0x40, 3)]);
+        assert_eq!(dispatch(&mut k, &mut p, 200, [0; 4]), SysRet::Value(Error::UnknownSyscall.code()));
+        assert_eq!(dispatch(&mut k, &mut p, nr::SLEEP, [5, 0, 0, 0]), SysRet::Blocked);
+    }
+}
