@@ -28,6 +28,9 @@ pub const NAME_LEN: usize = 15;
 
 const NIL: u8 = u8::MAX;
 
+// Thread sets are `u32` bitmasks and priorities a `u32` bitmap.
+const _: () = assert!(MAX_THREADS <= 32 && NUM_PRIORITIES <= 32);
+
 /// Kernel configuration, from the firmware manifest's `[kernel]` table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct KernelConfig {
@@ -195,6 +198,8 @@ pub struct Kernel {
     /// Bit `p` set iff `ready[p]` is non-empty.
     ready_mask: u32,
     timer_head: u8,
+    /// Bit `i` set iff thread `i` is blocked on a futex (so wakes scan only waiters).
+    futex_mask: u32,
     current: u8,
     idle: u8,
     now: Ticks64,
@@ -217,6 +222,7 @@ impl Kernel {
             ready: [Queue::EMPTY; NUM_PRIORITIES],
             ready_mask: 0,
             timer_head: NIL,
+            futex_mask: 0,
             current: NIL,
             idle: NIL,
             now: 0,
@@ -388,7 +394,10 @@ impl Kernel {
     fn free_slot(&mut self, i: usize) {
         match self.threads[i].state {
             State::Ready => self.queue_remove(i),
-            State::Blocked(_) => self.timer_remove(i),
+            State::Blocked(_) => {
+                self.timer_remove(i);
+                self.futex_mask &= !(1 << i);
+            }
             State::Free => return,
         }
         let generation = self.threads[i].generation;
@@ -428,7 +437,8 @@ impl Kernel {
     /// Moves the running thread behind the other ready threads of its priority.
     pub fn yield_current(&mut self) {
         if let Some(i) = self.current_index() {
-            if self.threads[i].state == State::Ready && i != self.idle as usize {
+            let p = self.threads[i].priority as usize;
+            if self.threads[i].state == State::Ready && i != self.idle as usize && self.ready[p].len > 1 {
                 self.queue_remove(i);
                 self.queue_push_tail(i);
             }
@@ -545,7 +555,11 @@ impl Kernel {
 
     fn best_waiter(&self, key: usize) -> Option<usize> {
         let mut best: Option<usize> = None;
-        for (i, t) in self.threads.iter().enumerate() {
+        let mut mask = self.futex_mask;
+        while mask != 0 {
+            let i = mask.trailing_zeros() as usize;
+            mask &= mask - 1;
+            let t = &self.threads[i];
             if t.state != State::Blocked(Wait::Futex(key)) {
                 continue;
             }
@@ -570,6 +584,9 @@ impl Kernel {
         t.wait_seq = self.next_wait_seq;
         t.pending_result = None;
         self.next_wait_seq += 1;
+        if let Wait::Futex(_) = wait {
+            self.futex_mask |= 1 << i;
+        }
         if let Some(d) = deadline {
             self.timer_insert(i, d);
         }
@@ -577,6 +594,7 @@ impl Kernel {
 
     fn wake(&mut self, i: usize, result: i32) {
         self.timer_remove(i);
+        self.futex_mask &= !(1 << i);
         self.threads[i].pending_result = Some(result);
         self.threads[i].state = State::Ready;
         self.make_ready_tail(i);

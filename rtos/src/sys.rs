@@ -40,6 +40,11 @@ pub mod nr {
     pub const SHUTDOWN: u8 = 14;
     /// `-> tick rate in Hz`
     pub const TICK_HZ: u8 = 15;
+    /// `-> 64-bit count of tick-timer clock cycles since boot, r0 (low), r1 (high)`: a
+    /// fine-grained monotonic clock (see [`CLOCK_HZ`]).
+    pub const CYCLES: u8 = 16;
+    /// `-> frequency of the CYCLES clock in Hz`.
+    pub const CLOCK_HZ: u8 = 17;
 }
 
 /// Timeout value meaning "wait forever" in [`nr::FUTEX_WAIT`].
@@ -159,6 +164,23 @@ mod user {
                  options(nostack));
         }
         (hi as u64) << 32 | lo as u64
+    }
+
+    /// Clock cycles since boot (frequency: [`clock_hz`]); finer than ticks, for measurements.
+    pub fn cycles() -> u64 {
+        let lo: u32;
+        let hi: u32;
+        // SAFETY: as in `svc!`; CYCLES returns the low word in r0 and the high word in r1.
+        unsafe {
+            asm!("svc #{n}", n = const nr::CYCLES, lateout("r0") lo, lateout("r1") hi, out("r2") _,
+                 options(nostack));
+        }
+        (hi as u64) << 32 | lo as u64
+    }
+
+    /// Frequency of [`cycles`] in Hz.
+    pub fn clock_hz() -> u32 {
+        svc!(nr::CLOCK_HZ) as u32
     }
 
     /// Tick rate in Hz.

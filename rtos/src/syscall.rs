@@ -23,6 +23,10 @@ pub trait Port {
     fn init_thread(&mut self, params: &ThreadParams) -> Result<Context, Error>;
     /// Ends the system.
     fn shutdown(&mut self, code: i32) -> !;
+    /// Cycles of the tick timer's clock since boot, given the kernel's tick count.
+    fn cycles(&self, ticks_since_boot: u64) -> u64;
+    /// Frequency of the cycle clock in Hz.
+    fn clock_hz(&self) -> u32;
 }
 
 /// Result of a dispatched system call, for the port to deliver.
@@ -81,6 +85,8 @@ pub fn dispatch(k: &mut Kernel, port: &mut impl Port, number: u8, args: [u32; 4]
         nr::TICKS => SysRet::Value(k.ticks32() as i32),
         nr::NOW => SysRet::Wide(k.now()),
         nr::TICK_HZ => SysRet::Value(k.config().tick_hz as i32),
+        nr::CYCLES => SysRet::Wide(port.cycles(k.now().wrapping_sub(k.config().initial_tick))),
+        nr::CLOCK_HZ => SysRet::Value(port.clock_hz() as i32),
         nr::THREAD_CREATE => done(thread_create(k, port, a0 as usize)),
         nr::THREAD_EXIT => {
             k.exit_current();
@@ -154,6 +160,12 @@ mod tests {
         }
         fn shutdown(&mut self, code: i32) -> ! {
             panic!("shutdown {code}")
+        }
+        fn cycles(&self, ticks: u64) -> u64 {
+            ticks * 100 + 7
+        }
+        fn clock_hz(&self) -> u32 {
+            100_000
         }
     }
 
@@ -236,6 +248,8 @@ mod tests {
         assert_eq!(dispatch(&mut k, &mut p, nr::TICKS, [0; 4]), SysRet::Value(2));
         assert_eq!(dispatch(&mut k, &mut p, nr::NOW, [0; 4]), SysRet::Wide(2));
         assert_eq!(dispatch(&mut k, &mut p, nr::TICK_HZ, [0; 4]), SysRet::Value(1000));
+        assert_eq!(dispatch(&mut k, &mut p, nr::CYCLES, [0; 4]), SysRet::Wide(207));
+        assert_eq!(dispatch(&mut k, &mut p, nr::CLOCK_HZ, [0; 4]), SysRet::Value(100_000));
         assert_eq!(dispatch(&mut k, &mut p, nr::CONSOLE_WRITE, [0x40, 3, 0, 0]), SysRet::Value(0));
         assert_eq!(p.console, vec![(0x40, 3)]);
         assert_eq!(dispatch(&mut k, &mut p, 200, [0; 4]), SysRet::Value(Error::UnknownSyscall.code()));

@@ -90,6 +90,9 @@ static PLAN: KernelOwned<SwitchPlan> = KernelOwned(UnsafeCell::new(SwitchPlan { 
 
 static IDLE_STACK: StaticStack<MIN_STACK_SIZE> = StaticStack::new();
 
+/// SysTick clock frequency and reload period (cycles per tick), set at boot.
+static CLOCK: KernelOwned<(u32, u32)> = KernelOwned(UnsafeCell::new((0, 0)));
+
 fn hooks() -> Hooks {
     // SAFETY: written once at boot before interrupts are enabled; read-only afterwards.
     unsafe { *HOOKS.get() }
@@ -156,6 +159,8 @@ pub fn start<B: Board>(image: &'static ImageSpec) -> ! {
     unsafe { p.SCB.ccr.modify(|v| v | (1 << 4)) };
 
     let reload = B::CPU_HZ / image.kernel.tick_hz.max(1) - 1;
+    // SAFETY: boot context.
+    unsafe { *CLOCK.get() = (B::CPU_HZ, reload + 1) };
     p.SYST.set_clock_source(cortex_m::peripheral::syst::SystClkSource::Core);
     p.SYST.set_reload(reload);
     p.SYST.clear_current();
@@ -367,6 +372,26 @@ impl Port for ArmPort {
     fn shutdown(&mut self, code: i32) -> ! {
         (hooks().exit)(code)
     }
+
+    fn cycles(&self, ticks: u64) -> u64 {
+        // SAFETY: written once at boot.
+        let (_, period) = unsafe { *CLOCK.get() };
+        const SYST_CVR: *const u32 = 0xE000_E018 as *const u32;
+        const ICSR: *const u32 = 0xE000_ED04 as *const u32;
+        const PENDSTSET: u32 = 1 << 26;
+        // SAFETY: reading SysTick's current value and ICSR has no side effects.
+        let (v1, pending, v2) = unsafe { (SYST_CVR.read_volatile(), ICSR.read_volatile() & PENDSTSET != 0, SYST_CVR.read_volatile()) };
+        // We run at the tick's priority, so a counter wrap since the last tick shows as a pending
+        // SysTick: then `v2` (read after seeing it) belongs to the next period. Otherwise no wrap
+        // had happened when `v1` was read.
+        let (ticks, value) = if pending { (ticks + 1, v2) } else { (ticks, v1) };
+        ticks * period as u64 + (period - 1 - value) as u64
+    }
+
+    fn clock_hz(&self) -> u32 {
+        // SAFETY: written once at boot.
+        unsafe { CLOCK.get().0 }
+    }
 }
 
 // ----- faults -------------------------------------------------------------------------------------
@@ -445,7 +470,7 @@ extern "C" fn rtos_fault(exc_return: u32, msp: u32, psp: u32, kind: u32) {
     let name = thread.map_or("<kernel>", |i| k.tcb(i).name());
     kprintln!("\n*** FAULT: {} ({}) in thread '{}'", kind_name, cause, name);
     // With a stack overflow the frame may be only partly stacked: do not trust its PC below PSPLIM.
-    let frame_ok = !(stack_overflow && from_thread) || thread.is_some_and(|i| frame as usize >= psplim_of(&k.tcb(i).ctx));
+    let frame_ok = !(stack_overflow && from_thread) || thread.is_some_and(|i| frame as usize > psplim_of(&k.tcb(i).ctx));
     if frame_ok {
         // SAFETY: `frame` is the hardware exception frame of the faulting context (8 words).
         let (pc, lr) = unsafe { (((frame + 24) as *const u32).read_volatile(), ((frame + 20) as *const u32).read_volatile()) };
