@@ -77,7 +77,7 @@ pub fn dispatch(k: &mut Kernel, port: &mut impl Port, number: u8, args: [u32; 4]
             }
         }
         nr::FUTEX_WAKE => {
-            if a0 % 4 != 0 || a0 == 0 {
+            if !a0.is_multiple_of(4) || a0 == 0 {
                 return SysRet::Value(Error::InvalidArgument.code());
             }
             SysRet::Value(k.futex_wake(a0 as usize, a1).min(i32::MAX as u32) as i32)
@@ -156,7 +156,11 @@ mod tests {
             if p.stack_size < crate::image::MIN_STACK_SIZE {
                 return Err(Error::BadStack);
             }
-            Ok(Context { sp: p.stack_base as usize + p.stack_size, stack_base: p.stack_base as usize, stack_size: p.stack_size })
+            Ok(Context {
+                sp: p.stack_base as usize + p.stack_size,
+                stack_base: p.stack_base as usize,
+                stack_size: p.stack_size,
+            })
         }
         fn shutdown(&mut self, code: i32) -> ! {
             panic!("shutdown {code}")
@@ -196,9 +200,15 @@ mod tests {
     fn futex_wait_compares_the_word_and_blocks() {
         let (mut k, mut p) = setup();
         p.words.insert(0x1000, 5);
-        assert_eq!(dispatch(&mut k, &mut p, nr::FUTEX_WAIT, [0x1000, 4, FOREVER, 0]), SysRet::Value(Error::WouldBlock.code()));
+        assert_eq!(
+            dispatch(&mut k, &mut p, nr::FUTEX_WAIT, [0x1000, 4, FOREVER, 0]),
+            SysRet::Value(Error::WouldBlock.code())
+        );
         assert_eq!(dispatch(&mut k, &mut p, nr::FUTEX_WAIT, [0x1000, 5, 0, 0]), SysRet::Value(Error::TimedOut.code()));
-        assert_eq!(dispatch(&mut k, &mut p, nr::FUTEX_WAIT, [0x2000, 5, 0, 0]), SysRet::Value(Error::InvalidArgument.code()));
+        assert_eq!(
+            dispatch(&mut k, &mut p, nr::FUTEX_WAIT, [0x2000, 5, 0, 0]),
+            SysRet::Value(Error::InvalidArgument.code())
+        );
         assert_eq!(dispatch(&mut k, &mut p, nr::FUTEX_WAIT, [0x1000, 5, FOREVER, 0]), SysRet::Blocked);
         assert_eq!(k.futex_waiters(0x1000), 1);
         assert_eq!(k.next_deadline(), None, "FOREVER sets no timeout");
@@ -207,18 +217,30 @@ mod tests {
     #[test]
     fn futex_wake_rejects_misaligned_words() {
         let (mut k, mut p) = setup();
-        assert_eq!(dispatch(&mut k, &mut p, nr::FUTEX_WAKE, [0x1002, 1, 0, 0]), SysRet::Value(Error::InvalidArgument.code()));
+        assert_eq!(
+            dispatch(&mut k, &mut p, nr::FUTEX_WAKE, [0x1002, 1, 0, 0]),
+            SysRet::Value(Error::InvalidArgument.code())
+        );
         assert_eq!(dispatch(&mut k, &mut p, nr::FUTEX_WAKE, [0x1000, 1, 0, 0]), SysRet::Value(0));
     }
 
     #[test]
     fn thread_create_validates_and_names() {
         let (mut k, mut p) = setup();
-        assert_eq!(dispatch(&mut k, &mut p, nr::THREAD_CREATE, [0x500, 0, 0, 0]), SysRet::Value(Error::InvalidArgument.code()));
+        assert_eq!(
+            dispatch(&mut k, &mut p, nr::THREAD_CREATE, [0x500, 0, 0, 0]),
+            SysRet::Value(Error::InvalidArgument.code())
+        );
         p.params = Some(params(40, 1024));
-        assert_eq!(dispatch(&mut k, &mut p, nr::THREAD_CREATE, [0x500, 0, 0, 0]), SysRet::Value(Error::BadPriority.code()));
+        assert_eq!(
+            dispatch(&mut k, &mut p, nr::THREAD_CREATE, [0x500, 0, 0, 0]),
+            SysRet::Value(Error::BadPriority.code())
+        );
         p.params = Some(params(4, 64));
-        assert_eq!(dispatch(&mut k, &mut p, nr::THREAD_CREATE, [0x500, 0, 0, 0]), SysRet::Value(Error::BadStack.code()));
+        assert_eq!(
+            dispatch(&mut k, &mut p, nr::THREAD_CREATE, [0x500, 0, 0, 0]),
+            SysRet::Value(Error::BadStack.code())
+        );
         p.params = Some(params(4, 1024));
         let SysRet::Value(raw) = dispatch(&mut k, &mut p, nr::THREAD_CREATE, [0x500, 0, 0, 0]) else { panic!() };
         let id = ThreadId::from_raw(raw as u32);
@@ -233,9 +255,15 @@ mod tests {
         let (mut k, mut p) = setup();
         let SysRet::Value(me) = dispatch(&mut k, &mut p, nr::THREAD_SELF, [0; 4]) else { panic!() };
         assert_eq!(dispatch(&mut k, &mut p, nr::GET_PRIORITY, [me as u32, 0, 0, 0]), SysRet::Value(3));
-        assert_eq!(dispatch(&mut k, &mut p, nr::SET_PRIORITY, [me as u32, 300, 0, 0]), SysRet::Value(Error::BadPriority.code()));
+        assert_eq!(
+            dispatch(&mut k, &mut p, nr::SET_PRIORITY, [me as u32, 300, 0, 0]),
+            SysRet::Value(Error::BadPriority.code())
+        );
         assert_eq!(dispatch(&mut k, &mut p, nr::SET_PRIORITY, [me as u32, 9, 0, 0]), SysRet::Value(0));
-        assert_eq!(dispatch(&mut k, &mut p, nr::GET_PRIORITY, [0xDEAD_BE00, 0, 0, 0]), SysRet::Value(Error::NoSuchThread.code()));
+        assert_eq!(
+            dispatch(&mut k, &mut p, nr::GET_PRIORITY, [0xDEAD_BE00, 0, 0, 0]),
+            SysRet::Value(Error::NoSuchThread.code())
+        );
         assert_eq!(dispatch(&mut k, &mut p, nr::THREAD_KILL, [me as u32, 0, 0, 0]), SysRet::Gone);
         assert!(!k.is_alive(k.current_index().unwrap()));
     }

@@ -39,11 +39,7 @@ pub struct DelayUntil {
 /// beyond `now`.
 pub fn delay_until(prev: u32, increment: u32, now: u32) -> DelayUntil {
     let wake = prev.wrapping_add(increment);
-    let must_wait = if now < prev {
-        wake < prev && wake > now
-    } else {
-        wake < prev || wake > now
-    };
+    let must_wait = if now < prev { wake < prev && wake > now } else { wake < prev || wake > now };
     DelayUntil { wake, must_wait }
 }
 

@@ -30,7 +30,9 @@ fn producer(_: usize) {
             // SAFETY: this branch runs once, so the stack is handed out exactly once.
             let stack = unsafe { &mut *core::ptr::addr_of_mut!(LATE_STACK) };
             match sys::spawn("late", 2, stack, late, round as usize) {
-                Ok(id) => println!("[{:>4}] producer: created thread 'late' ({:#x}) at run time", sys::ticks(), id.to_raw()),
+                Ok(id) => {
+                    println!("[{:>4}] producer: created thread 'late' ({:#x}) at run time", sys::ticks(), id.to_raw())
+                }
                 Err(e) => println!("producer: spawn failed: {}", e),
             }
         }
@@ -38,7 +40,14 @@ fn producer(_: usize) {
     sys::sleep(20);
     let (a, b) = (SPINS[0].load(Ordering::Relaxed), SPINS[1].load(Ordering::Relaxed));
     let (ra, rb) = (RESUMES[0].load(Ordering::Relaxed), RESUMES[1].load(Ordering::Relaxed));
-    println!("[{:>4}] spin-a: {} iterations, resumed {} times; spin-b: {} iterations, resumed {} times", sys::ticks(), a, ra, b, rb);
+    println!(
+        "[{:>4}] spin-a: {} iterations, resumed {} times; spin-b: {} iterations, resumed {} times",
+        sys::ticks(),
+        a,
+        ra,
+        b,
+        rb
+    );
     println!("demo finished");
     sys::shutdown(0);
 }

@@ -86,7 +86,8 @@ struct SwitchPlan {
     next_psplim: usize,
 }
 
-static PLAN: KernelOwned<SwitchPlan> = KernelOwned(UnsafeCell::new(SwitchPlan { save_sp: 0, next_sp: 0, next_psplim: 0 }));
+static PLAN: KernelOwned<SwitchPlan> =
+    KernelOwned(UnsafeCell::new(SwitchPlan { save_sp: 0, next_sp: 0, next_psplim: 0 }));
 
 static IDLE_STACK: StaticStack<MIN_STACK_SIZE> = StaticStack::new();
 
@@ -121,7 +122,13 @@ pub fn start<B: Board>(image: &'static ImageSpec) -> ! {
     unsafe {
         *HOOKS.get() = Hooks { console: B::console_write, exit: B::exit };
     }
-    kprintln!("rtos: booting image '{}' on {} ({} thread(s), {} Hz tick)", image.name, B::NAME, image.threads.len(), image.kernel.tick_hz);
+    kprintln!(
+        "rtos: booting image '{}' on {} ({} thread(s), {} Hz tick)",
+        image.name,
+        B::NAME,
+        image.threads.len(),
+        image.kernel.tick_hz
+    );
 
     // SAFETY: boot context as above.
     let k = unsafe { KERNEL.get() };
@@ -132,8 +139,15 @@ pub fn start<B: Board>(image: &'static ImageSpec) -> ! {
         boot_failure("idle", e);
     }
     for t in image.threads {
-        let ctx = init_frame(t.stack.base as usize, t.stack.size, rust_thread_entry as *const () as usize, t.entry as usize, t.arg);
-        let created = ctx.and_then(|ctx| k.create_thread(NewThread { name: t.name.as_bytes(), priority: t.priority, ctx }));
+        let ctx = init_frame(
+            t.stack.base as usize,
+            t.stack.size,
+            rust_thread_entry as *const () as usize,
+            t.entry as usize,
+            t.arg,
+        );
+        let created =
+            ctx.and_then(|ctx| k.create_thread(NewThread { name: t.name.as_bytes(), priority: t.priority, ctx }));
         if let Err(e) = created {
             boot_failure(t.name, e);
         }
@@ -233,6 +247,9 @@ unsafe extern "C" fn idle_entry(_: usize, _: usize) {
 /// PendSV: the context switch. Saves r4–r11 of the outgoing thread below its hardware frame (if
 /// it still exists), then restores the incoming thread's r4–r11, PSP and PSPLIM and returns to
 /// Thread mode on PSP (EXC_RETURN 0xFFFFFFFD: Secure, Thread, PSP, basic frame).
+///
+/// # Safety
+/// Only the CPU calls this, as the PendSV exception handler.
 #[unsafe(naked)]
 #[no_mangle]
 pub unsafe extern "C" fn PendSV() {
@@ -283,11 +300,15 @@ extern "C" fn rtos_pendsv_switch(psp: usize) -> *const SwitchPlan {
 // ----- system calls and tick ---------------------------------------------------------------------
 
 /// SVCall: decodes `svc #N` from the caller's stacked PC and dispatches it. Kernel priority.
+///
+/// # Safety
+/// Only the CPU calls this, as the SVCall exception handler taken from Thread mode.
 #[no_mangle]
 pub unsafe extern "C" fn SVCall() {
     let frame = cortex_m::register::psp::read() as *mut u32;
     // SAFETY: SVC is only issued from Thread mode, whose hardware frame (8 words) is at PSP.
-    let (args, pc) = unsafe { ([frame.read(), frame.add(1).read(), frame.add(2).read(), frame.add(3).read()], frame.add(6).read()) };
+    let (args, pc) =
+        unsafe { ([frame.read(), frame.add(1).read(), frame.add(2).read(), frame.add(3).read()], frame.add(6).read()) };
     // SAFETY: the stacked PC follows the 2-byte `svc #imm8` instruction, which is readable code.
     let number = unsafe { ((pc - 2) as *const u16).read() } as u8;
     // SAFETY: SVCall runs at the kernel priority (module invariant 1).
@@ -308,6 +329,9 @@ pub unsafe extern "C" fn SVCall() {
 }
 
 /// SysTick: advances kernel time. Kernel priority.
+///
+/// # Safety
+/// Only the CPU calls this, as the SysTick exception handler.
 #[no_mangle]
 pub unsafe extern "C" fn SysTick() {
     // SAFETY: SysTick runs at the kernel priority (module invariant 1).
@@ -325,7 +349,7 @@ struct ArmPort;
 
 impl Port for ArmPort {
     fn read_u32(&self, addr: usize) -> Result<u32, Error> {
-        if addr == 0 || addr % 4 != 0 {
+        if addr == 0 || !addr.is_multiple_of(4) {
             return Err(Error::InvalidArgument);
         }
         // SAFETY: non-null, aligned, and the caller (privileged thread) could read it itself.
@@ -333,7 +357,7 @@ impl Port for ArmPort {
     }
 
     fn read_thread_params(&self, addr: usize) -> Result<ThreadParams, Error> {
-        if addr == 0 || addr % core::mem::align_of::<ThreadParams>() != 0 {
+        if addr == 0 || !addr.is_multiple_of(core::mem::align_of::<ThreadParams>()) {
             return Err(Error::InvalidArgument);
         }
         // SAFETY: non-null and aligned; the caller passed a reference to a `ThreadParams`.
@@ -380,7 +404,8 @@ impl Port for ArmPort {
         const ICSR: *const u32 = 0xE000_ED04 as *const u32;
         const PENDSTSET: u32 = 1 << 26;
         // SAFETY: reading SysTick's current value and ICSR has no side effects.
-        let (v1, pending, v2) = unsafe { (SYST_CVR.read_volatile(), ICSR.read_volatile() & PENDSTSET != 0, SYST_CVR.read_volatile()) };
+        let (v1, pending, v2) =
+            unsafe { (SYST_CVR.read_volatile(), ICSR.read_volatile() & PENDSTSET != 0, SYST_CVR.read_volatile()) };
         // We run at the tick's priority, so a counter wrap since the last tick shows as a pending
         // SysTick: then `v2` (read after seeing it) belongs to the next period. Otherwise no wrap
         // had happened when `v1` was read.
@@ -410,6 +435,9 @@ enum FaultKind {
 macro_rules! fault_trampoline {
     ($name:ident, $kind:expr) => {
         /// Fault entry: passes EXC_RETURN, both stack pointers and the fault kind to `rtos_fault`.
+        ///
+        /// # Safety
+        /// Only the CPU calls this, as a fault exception handler.
         #[unsafe(naked)]
         #[no_mangle]
         pub unsafe extern "C" fn $name() {
@@ -449,8 +477,9 @@ const CFSR_STKERR: u32 = 1 << 12;
 /// and lets the rest of the system run; otherwise (a kernel fault) stops the system.
 extern "C" fn rtos_fault(exc_return: u32, msp: u32, psp: u32, kind: u32) {
     // SAFETY: reading fault status registers has no side effects.
-    let (cfsr, hfsr, mmfar, bfar, sfsr, sfar) =
-        unsafe { (CFSR.read_volatile(), HFSR.read_volatile(), MMFAR.read(), BFAR.read(), SFSR.read_volatile(), SFAR.read()) };
+    let (cfsr, hfsr, mmfar, bfar, sfsr, sfar) = unsafe {
+        (CFSR.read_volatile(), HFSR.read_volatile(), MMFAR.read(), BFAR.read(), SFSR.read_volatile(), SFAR.read())
+    };
     let from_thread = exc_return & (1 << 3) != 0;
     let frame = if exc_return & (1 << 2) != 0 { psp } else { msp };
     let kind_name = match kind {
@@ -470,10 +499,12 @@ extern "C" fn rtos_fault(exc_return: u32, msp: u32, psp: u32, kind: u32) {
     let name = thread.map_or("<kernel>", |i| k.tcb(i).name());
     kprintln!("\n*** FAULT: {} ({}) in thread '{}'", kind_name, cause, name);
     // With a stack overflow the frame may be only partly stacked: do not trust its PC below PSPLIM.
-    let frame_ok = !(stack_overflow && from_thread) || thread.is_some_and(|i| frame as usize > psplim_of(&k.tcb(i).ctx));
+    let frame_ok =
+        !(stack_overflow && from_thread) || thread.is_some_and(|i| frame as usize > psplim_of(&k.tcb(i).ctx));
     if frame_ok {
         // SAFETY: `frame` is the hardware exception frame of the faulting context (8 words).
-        let (pc, lr) = unsafe { (((frame + 24) as *const u32).read_volatile(), ((frame + 20) as *const u32).read_volatile()) };
+        let (pc, lr) =
+            unsafe { (((frame + 24) as *const u32).read_volatile(), ((frame + 20) as *const u32).read_volatile()) };
         kprintln!("    PC {:#010x}  LR {:#010x}  SP {:#010x}", pc, lr, frame);
     } else {
         kprintln!("    PC unknown (exception frame not stacked)  SP {:#010x}", frame);
@@ -495,7 +526,13 @@ extern "C" fn rtos_fault(exc_return: u32, msp: u32, psp: u32, kind: u32) {
     if let Some(i) = thread {
         if stack_overflow {
             let c = k.tcb(i).ctx;
-            kprintln!("    stack overflow: thread '{}' stack {:#010x}..{:#010x} ({} bytes)", name, c.stack_base, c.stack_base + c.stack_size, c.stack_size);
+            kprintln!(
+                "    stack overflow: thread '{}' stack {:#010x}..{:#010x} ({} bytes)",
+                name,
+                c.stack_base,
+                c.stack_base + c.stack_size,
+                c.stack_size
+            );
         }
     }
 
@@ -557,12 +594,19 @@ fn describe(cfsr: u32, hfsr: u32, sfsr: u32) -> &'static str {
 }
 
 /// Any exception or interrupt without a handler: report and stop.
+///
+/// # Safety
+/// Only the CPU calls this, as an exception handler.
 #[no_mangle]
 pub unsafe extern "C" fn DefaultHandler() {
     let ipsr: u32;
     // SAFETY: reading IPSR has no side effects.
     unsafe { core::arch::asm!("mrs {}, ipsr", out(reg) ipsr, options(nomem, nostack, preserves_flags)) };
-    kprintln!("\n*** unexpected exception {} (IRQ {}): no handler installed; system halted", ipsr & 0x1FF, (ipsr & 0x1FF) as i32 - 16);
+    kprintln!(
+        "\n*** unexpected exception {} (IRQ {}): no handler installed; system halted",
+        ipsr & 0x1FF,
+        (ipsr & 0x1FF) as i32 - 16
+    );
     (hooks().exit)(4)
 }
 

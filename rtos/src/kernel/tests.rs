@@ -199,11 +199,11 @@ fn futex_wakes_most_urgent_first_then_fifo() {
     // t0..t4 block in order on the same futex; priorities 2,5,2,5,3. t5 is the waker.
     let mut s = Sim::rr(&[6, 6, 6, 6, 6, 1]);
     let prios = [2u8, 5, 2, 5, 3];
-    for n in 0..5 {
+    for (n, &p) in prios.iter().enumerate() {
         assert_eq!(s.running(), format!("t{n}"));
         s.k.futex_wait(0x200, true, None);
         s.switch();
-        s.k.set_priority(s.ids[n], prios[n]).unwrap();
+        s.k.set_priority(s.ids[n], p).unwrap();
     }
     assert_eq!(s.running(), "t5");
     assert_eq!(s.k.futex_waiters(0x200), 5);
@@ -357,8 +357,7 @@ fn thread_table_limits_and_argument_checks() {
 #[test]
 fn long_names_are_truncated() {
     let mut k = Kernel::new();
-    let id = k
-        .create_thread(NewThread { name: b"a-very-long-thread-name", priority: 1, ctx: Context::default() })
-        .unwrap();
+    let id =
+        k.create_thread(NewThread { name: b"a-very-long-thread-name", priority: 1, ctx: Context::default() }).unwrap();
     assert_eq!(k.tcb(id.index()).name(), "a-very-long-thr");
 }
