@@ -27,12 +27,26 @@ pub trait Board {
     fn exit(code: i32) -> !;
 }
 
+/// Where a manifest thread starts.
+#[derive(Clone, Copy)]
+pub enum ThreadEntry {
+    /// A privileged kernel thread running a Rust function of the image crate.
+    Kernel(fn(usize)),
+    /// An unprivileged thread in a compartment, starting at a C-ABI `fn(usize)` of that compartment.
+    Compartment {
+        /// Index into [`ImageSpec::compartments`].
+        compartment: u8,
+        /// The entry symbol (called with the thread's argument in r0).
+        entry: unsafe extern "C" fn(),
+    },
+}
+
 /// A thread declared in the manifest.
 pub struct ThreadSpec {
     /// Unique name within the image.
     pub name: &'static str,
-    /// Entry function; returning from it ends the thread.
-    pub entry: fn(usize),
+    /// Entry point; returning from it ends the thread.
+    pub entry: ThreadEntry,
     /// Argument passed to `entry`.
     pub arg: usize,
     /// Priority, `0..=31` (31 most urgent).
@@ -49,10 +63,60 @@ pub struct ImageSpec {
     pub kernel: KernelConfig,
     /// Threads started at boot, in declaration order.
     pub threads: &'static [ThreadSpec],
+    /// Compartments, in manifest order.
+    pub compartments: &'static [CompartmentSpec],
+    /// Every compartment's exports; import tables index into this.
+    pub exports: &'static [ExportSpec],
 }
 
-/// Memory for one statically declared stack, 8-byte aligned as the AAPCS requires.
-#[repr(C, align(8))]
+/// Bounds of a linker-placed region `[start, end)`, from symbols of the generated linker script.
+#[derive(Clone, Copy, Debug)]
+pub struct LinkRegion {
+    /// First byte.
+    pub start: *const u8,
+    /// One past the last byte.
+    pub end: *const u8,
+}
+
+/// An exported function of a compartment.
+pub struct ExportSpec {
+    /// `"<compartment>.<symbol>"`.
+    pub name: &'static str,
+    /// Index of the exporting compartment.
+    pub compartment: u8,
+    /// Entry address (C ABI, up to four `u32` arguments, `u32` result).
+    pub entry: unsafe extern "C" fn(),
+}
+
+/// A separately linked compartment, as placed by the build tool.
+pub struct CompartmentSpec {
+    /// Name from the manifest.
+    pub name: &'static str,
+    /// Code and read-only data (32-byte aligned start and end).
+    pub code: LinkRegion,
+    /// Globals: initialised data followed by zeroed data (32-byte aligned start and end).
+    pub data: LinkRegion,
+    /// End of the initialised part of `data`.
+    pub data_init_end: *const u8,
+    /// Where the initial values of the initialised part are stored.
+    pub data_load: *const u8,
+    /// Global export index for each import slot.
+    pub imports: &'static [u16],
+    /// The compartment's call-return trampoline (`svc RETURN`), a callee's return address.
+    pub return_trampoline: unsafe extern "C" fn(),
+    /// The compartment's thread-exit trampoline, return address of its thread entries.
+    pub thread_exit: unsafe extern "C" fn(),
+}
+
+// SAFETY: these descriptors are immutable data produced by the build tool; the pointers only
+// carry addresses of linker-placed regions and are never used to create aliasing references.
+unsafe impl Sync for LinkRegion {}
+// SAFETY: as above.
+unsafe impl Sync for CompartmentSpec {}
+
+/// Memory for one statically declared stack, 32-byte aligned so that it can be described exactly by
+/// an MPU region (PMSAv8 granularity) when the thread runs in a compartment.
+#[repr(C, align(32))]
 pub struct StaticStack<const N: usize>(UnsafeCell<[u8; N]>);
 
 // SAFETY: the stack memory is only ever used by the one thread it is given to (through the

@@ -14,8 +14,9 @@
 //!   current priority, then by arrival order, so priority changes while waiting need no re-sorting.
 //! - Timeouts sit in one list sorted by 64-bit deadline (FIFO among equal deadlines).
 
-use crate::error::Error;
 use crate::time::{self, Ticks64};
+use crate::Error;
+pub use rtos_sys::ThreadId;
 
 /// Thread slots, including the idle thread.
 pub const MAX_THREADS: usize = 32;
@@ -45,33 +46,6 @@ pub struct KernelConfig {
 impl KernelConfig {
     /// 1 kHz tick, one-tick time slices, counter starting at zero.
     pub const DEFAULT: KernelConfig = KernelConfig { tick_hz: 1000, time_slice_ticks: 1, initial_tick: 0 };
-}
-
-/// A handle naming one thread for its whole life: slot index plus a generation number, so a
-/// handle to a thread that exited never names the slot's next occupant.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct ThreadId(u32);
-
-impl ThreadId {
-    fn new(index: usize, generation: u16) -> ThreadId {
-        ThreadId((generation as u32) << 8 | index as u32)
-    }
-    /// The slot index.
-    pub const fn index(self) -> usize {
-        (self.0 & 0xFF) as usize
-    }
-    /// The slot's generation when this thread was created.
-    pub const fn generation(self) -> u16 {
-        (self.0 >> 8) as u16
-    }
-    /// The ABI encoding (never zero for a real thread).
-    pub const fn to_raw(self) -> u32 {
-        self.0
-    }
-    /// Decodes an ABI value; validity is checked when the kernel looks it up.
-    pub const fn from_raw(raw: u32) -> ThreadId {
-        ThreadId(raw)
-    }
 }
 
 /// What a blocked thread waits for.

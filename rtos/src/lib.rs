@@ -2,25 +2,26 @@
 //!
 //! Layout:
 //! - [`kernel`]: architecture-independent core (threads, ready queues, futex, timeouts). Host-tested.
-//! - [`time`]: tick arithmetic (32-bit wrap, periodic delays).
+//! - [`time`]: tick arithmetic (32-bit wrap, periodic delays), from `rtos-sys`.
 //! - [`image`]: what a firmware manifest compiles into (threads, stacks, kernel configuration).
-//! - [`sys`]: the system-call interface threads use (numbers and, on the target, the SVC stubs).
+//! - [`sys`]: the system-call ABI threads and compartments use (crate `rtos-sys`).
+//! - [`compartment`]: cross-compartment calls: per-thread call stacks, stack windows, MPU views.
 //! - `arch`: the ARMv8-M port (exception handlers, context switch, faults) — target only.
 //!
 //! The kernel knows nothing of boards beyond the [`Board`] trait, and nothing of FreeRTOS.
 #![cfg_attr(not(test), no_std)]
 #![deny(missing_docs)]
 
-pub mod error;
+pub mod compartment;
 pub mod image;
 pub mod kernel;
-pub mod sys;
 pub mod syscall;
-pub mod time;
+
+/// The system-call ABI and thread-side API (the `rtos-sys` crate).
+pub use rtos_sys as sys;
 
 #[cfg(all(target_arch = "arm", target_os = "none"))]
 pub mod arch;
 
-pub use error::Error;
 pub use image::Board;
-pub use kernel::ThreadId;
+pub use rtos_sys::{print, println, time, Error, ThreadId};

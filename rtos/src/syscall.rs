@@ -5,9 +5,9 @@
 //! so the decoding and argument checks here are host-tested. When compartments arrive, the port's
 //! memory accessors are where a pointer argument is checked against the caller's rights.
 
-use crate::error::Error;
 use crate::kernel::{Context, Kernel, NewThread, Outcome, ThreadId, NAME_LEN};
 use crate::sys::{nr, ThreadParams, FOREVER};
+use crate::Error;
 
 /// What the kernel needs from the CPU port to carry out system calls.
 pub trait Port {

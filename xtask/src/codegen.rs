@@ -1,10 +1,13 @@
 //! Generates `target/rtos-gen/<image>.rs`: the static thread stacks and the `ImageSpec` that the
-//! image crate includes through `rtos::firmware!(Board)`.
+//! image crate includes through `rtos::firmware!(Board)`, followed, for images with compartments,
+//! by the compartment and export tables (see [`crate::compartment`]). Also writes the import
+//! stubs of every compartment crate, `target/rtos-gen/compartments/<crate>.rs`.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
+use crate::compartment;
 use crate::manifest::Image;
 
 /// Generated source plus where each thread landed (for mapping rustc errors back).
@@ -45,14 +48,32 @@ pub fn generate(image: &Image) -> Generated {
     lines.push("    threads: &[".to_owned());
     let mut thread_lines = Vec::with_capacity(c.threads.len());
     for (i, t) in c.threads.iter().enumerate() {
+        let entry = match &t.compartment {
+            None => format!("rtos::image::ThreadEntry::Kernel(crate::{})", t.entry),
+            Some(name) => {
+                let index = c.compartments.iter().position(|k| &k.name == name).unwrap_or(0);
+                format!(
+                    "rtos::image::ThreadEntry::Compartment {{ compartment: {index}, entry: {} }}",
+                    crate::manifest::compartment_symbol(name, &t.entry)
+                )
+            }
+        };
         lines.push(format!(
-            "        rtos::image::ThreadSpec {{ name: {:?}, entry: crate::{}, arg: {}, priority: {}, stack: __RTOS_STACK_{i}.region() }},",
-            t.name, t.entry, t.arg, t.priority
+            "        rtos::image::ThreadSpec {{ name: {:?}, entry: {entry}, arg: {}, priority: {}, stack: __RTOS_STACK_{i}.region() }},",
+            t.name, t.arg, t.priority
         ));
         thread_lines.push(lines.len());
     }
     lines.push("    ],".to_owned());
+    if c.compartments.is_empty() {
+        lines.push("    compartments: &[],".to_owned());
+        lines.push("    exports: &[],".to_owned());
+    } else {
+        lines.push("    compartments: &__RTOS_COMPARTMENTS,".to_owned());
+        lines.push("    exports: &__RTOS_EXPORTS,".to_owned());
+    }
     lines.push("};".to_owned());
+    lines.extend(compartment::kernel_tables(c));
     let mut text = lines.join("\n");
     text.push('\n');
     Generated { text, thread_lines }
@@ -73,14 +94,19 @@ pub fn write_if_changed(path: &Path, text: &str) -> Result<bool> {
     Ok(true)
 }
 
-/// Generates the files of all `images`; returns the absolute generation directory, which the
-/// firmware build receives as `RTOS_GEN_DIR`.
+/// Generates the files of all `images` (the image files and the import stubs of every
+/// compartment crate they use); returns the absolute generation directory, which the firmware
+/// build receives as `RTOS_GEN_DIR`.
 pub fn write_all<'a>(ws: &Path, images: impl IntoIterator<Item = &'a Image>) -> Result<PathBuf> {
     let dir = gen_dir(ws);
     std::fs::create_dir_all(&dir)
         .with_context(|| format!("cannot create {}; check that the target directory is writable", dir.display()))?;
-    for image in images {
+    let images: Vec<&Image> = images.into_iter().collect();
+    for image in &images {
         write_if_changed(&gen_file(ws, &image.name), &generate(image).text)?;
+    }
+    for (lib_name, text) in compartment::stub_files(&images) {
+        write_if_changed(&compartment::stub_file_path(&dir, &lib_name), &text)?;
     }
     Ok(dir)
 }
@@ -97,6 +123,7 @@ mod tests {
             priority,
             stack_size,
             arg: 0,
+            compartment: None,
         };
         Image {
             name: "preempt".into(),
@@ -106,6 +133,7 @@ mod tests {
                 board: "mps2-an505".into(),
                 description: None,
                 kernel: KernelConfig { tick_hz: 1000, time_slice_ticks: 1, initial_tick: 0 },
+                compartments: vec![],
                 threads: vec![thread("high", "high_main", 5, 1024), thread("low", "workers::low", 1, 512)],
                 test: None,
                 bench: None,
@@ -120,9 +148,11 @@ static __RTOS_IMAGE: rtos::image::ImageSpec = rtos::image::ImageSpec {
     name: "preempt",
     kernel: rtos::image::KernelConfig { tick_hz: 1000, time_slice_ticks: 1, initial_tick: 0 },
     threads: &[
-        rtos::image::ThreadSpec { name: "high", entry: crate::high_main, arg: 0, priority: 5, stack: __RTOS_STACK_0.region() },
-        rtos::image::ThreadSpec { name: "low", entry: crate::workers::low, arg: 0, priority: 1, stack: __RTOS_STACK_1.region() },
+        rtos::image::ThreadSpec { name: "high", entry: rtos::image::ThreadEntry::Kernel(crate::high_main), arg: 0, priority: 5, stack: __RTOS_STACK_0.region() },
+        rtos::image::ThreadSpec { name: "low", entry: rtos::image::ThreadEntry::Kernel(crate::workers::low), arg: 0, priority: 1, stack: __RTOS_STACK_1.region() },
     ],
+    compartments: &[],
+    exports: &[],
 };
 "#;
 
@@ -134,6 +164,139 @@ static __RTOS_IMAGE: rtos::image::ImageSpec = rtos::image::ImageSpec {
         let lines: Vec<&str> = g.text.lines().collect();
         assert!(lines[7].contains("crate::high_main"));
         assert!(lines[8].contains("crate::workers::low"));
+    }
+
+    /// Two compartments: alpha (exports add, peek; imports beta.x; thread entry `main`) and
+    /// beta (export x; imports alpha.peek), plus one kernel thread.
+    fn compartment_image() -> Image {
+        let text = r#"
+[image]
+board = "mps2-an505"
+[[compartment]]
+name = "alpha"
+crate = "boundary-alpha"
+exports = ["add", "peek"]
+imports = ["beta.x"]
+[[compartment]]
+name = "beta"
+crate = "boundary-beta"
+exports = ["x"]
+imports = ["alpha.peek"]
+[[thread]]
+name = "kernel"
+entry = "kmain"
+priority = 1
+stack_size = 512
+[[thread]]
+name = "prober"
+compartment = "alpha"
+entry = "main"
+priority = 2
+stack_size = 1024
+arg = 3
+"#;
+        Image {
+            name: "isolation".into(),
+            package: "boundary-tests".into(),
+            manifest: "tests/boundary/images/isolation.toml".into(),
+            config: crate::manifest::parse_manifest(text, "x.toml", &["mps2-an505".into()]).unwrap(),
+        }
+    }
+
+    const EXPECTED_WITH_COMPARTMENTS: &str = r#"// @generated by `cargo xtask` from tests/boundary/images/isolation.toml — do not edit.
+static __RTOS_STACK_0: rtos::image::StaticStack<512> = rtos::image::StaticStack::new();
+static __RTOS_STACK_1: rtos::image::StaticStack<1024> = rtos::image::StaticStack::new();
+static __RTOS_IMAGE: rtos::image::ImageSpec = rtos::image::ImageSpec {
+    name: "isolation",
+    kernel: rtos::image::KernelConfig { tick_hz: 1000, time_slice_ticks: 1, initial_tick: 0 },
+    threads: &[
+        rtos::image::ThreadSpec { name: "kernel", entry: rtos::image::ThreadEntry::Kernel(crate::kmain), arg: 0, priority: 1, stack: __RTOS_STACK_0.region() },
+        rtos::image::ThreadSpec { name: "prober", entry: rtos::image::ThreadEntry::Compartment { compartment: 0, entry: __rtos_c_alpha_main }, arg: 3, priority: 2, stack: __RTOS_STACK_1.region() },
+    ],
+    compartments: &__RTOS_COMPARTMENTS,
+    exports: &__RTOS_EXPORTS,
+};
+unsafe extern "C" {
+    static __rtos_c_alpha_code_start: u8;
+    static __rtos_c_alpha_code_end: u8;
+    static __rtos_c_alpha_data_start: u8;
+    static __rtos_c_alpha_data_end: u8;
+    static __rtos_c_alpha_bss_end: u8;
+    static __rtos_c_alpha_data_load: u8;
+    fn __rtos_c_alpha_add();
+    fn __rtos_c_alpha_peek();
+    fn __rtos_c_alpha_main();
+    fn __rtos_c_alpha___rtos_compartment_return();
+    fn __rtos_c_alpha___rtos_thread_exit();
+    static __rtos_c_beta_code_start: u8;
+    static __rtos_c_beta_code_end: u8;
+    static __rtos_c_beta_data_start: u8;
+    static __rtos_c_beta_data_end: u8;
+    static __rtos_c_beta_bss_end: u8;
+    static __rtos_c_beta_data_load: u8;
+    fn __rtos_c_beta_x();
+    fn __rtos_c_beta___rtos_compartment_return();
+    fn __rtos_c_beta___rtos_thread_exit();
+}
+static __RTOS_EXPORTS: [rtos::image::ExportSpec; 3] = [
+    rtos::image::ExportSpec { name: "alpha.add", compartment: 0, entry: __rtos_c_alpha_add },
+    rtos::image::ExportSpec { name: "alpha.peek", compartment: 0, entry: __rtos_c_alpha_peek },
+    rtos::image::ExportSpec { name: "beta.x", compartment: 1, entry: __rtos_c_beta_x },
+];
+static __RTOS_COMPARTMENTS: [rtos::image::CompartmentSpec; 2] = [
+    rtos::image::CompartmentSpec {
+        name: "alpha",
+        code: rtos::image::LinkRegion { start: &raw const __rtos_c_alpha_code_start, end: &raw const __rtos_c_alpha_code_end },
+        data: rtos::image::LinkRegion { start: &raw const __rtos_c_alpha_data_start, end: &raw const __rtos_c_alpha_bss_end },
+        data_init_end: &raw const __rtos_c_alpha_data_end,
+        data_load: &raw const __rtos_c_alpha_data_load,
+        imports: &[2],
+        return_trampoline: __rtos_c_alpha___rtos_compartment_return,
+        thread_exit: __rtos_c_alpha___rtos_thread_exit,
+    },
+    rtos::image::CompartmentSpec {
+        name: "beta",
+        code: rtos::image::LinkRegion { start: &raw const __rtos_c_beta_code_start, end: &raw const __rtos_c_beta_code_end },
+        data: rtos::image::LinkRegion { start: &raw const __rtos_c_beta_data_start, end: &raw const __rtos_c_beta_bss_end },
+        data_init_end: &raw const __rtos_c_beta_data_end,
+        data_load: &raw const __rtos_c_beta_data_load,
+        imports: &[1],
+        return_trampoline: __rtos_c_beta___rtos_compartment_return,
+        thread_exit: __rtos_c_beta___rtos_thread_exit,
+    },
+];
+"#;
+
+    #[test]
+    fn generates_compartment_tables() {
+        let g = generate(&compartment_image());
+        assert_eq!(g.text, EXPECTED_WITH_COMPARTMENTS);
+        // Thread lines are unaffected by the appended tables.
+        assert_eq!(g.thread_lines, [8, 9]);
+    }
+
+    #[test]
+    fn thread_entry_exported_too_is_declared_once() {
+        let mut img = compartment_image();
+        img.config.threads[1].entry = "peek".into();
+        let g = generate(&img);
+        assert_eq!(g.text.matches("    fn __rtos_c_alpha_peek();").count(), 1);
+        assert!(g.text.contains("ThreadEntry::Compartment { compartment: 0, entry: __rtos_c_alpha_peek }"));
+    }
+
+    #[test]
+    fn writes_import_stubs_per_crate() {
+        let dir = std::env::temp_dir().join(format!("xtask-codegen-stubs-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let img = compartment_image();
+        let gen = write_all(&dir, [&img, &image()]).unwrap();
+        let alpha = std::fs::read_to_string(gen.join("compartments/boundary_alpha.rs")).unwrap();
+        assert!(alpha.starts_with("// @generated by `cargo xtask` from tests/boundary/images/isolation.toml"));
+        assert!(alpha.contains("pub mod beta {") && alpha.contains("rtos_sys::call(0, [a0, a1, a2, a3])"));
+        let beta = std::fs::read_to_string(gen.join("compartments/boundary_beta.rs")).unwrap();
+        assert!(beta.contains("pub mod alpha {") && beta.contains("pub fn peek("));
+        assert!(std::fs::read_to_string(gen.join("isolation.rs")).unwrap().contains("__RTOS_COMPARTMENTS"));
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

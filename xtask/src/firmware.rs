@@ -1,14 +1,20 @@
 //! Building firmware images: one cargo invocation per firmware crate (all its requested
 //! binaries at once), with the generated image code and the firmware toolchain. When rustc
 //! rejects a manifest's entry function, the error is mapped back to the manifest.
+//!
+//! Images with compartments take another path: their compartment crates are built first (one
+//! cargo run per target), each compartment is partially linked and localised
+//! ([`compartment::prepare`]), and the image binary is linked with `cargo rustc` and the
+//! generated linker fragment and objects, one image at a time.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Result};
 
 use crate::board::Board;
 use crate::codegen;
+use crate::compartment;
 use crate::manifest::Image;
 use crate::process::{self, Captured, Echo};
 use crate::toolchain::Toolchain;
@@ -102,9 +108,18 @@ impl Builder<'_> {
         Ok(elf_path(self.ws, &board.target, profile, &image.name))
     }
 
-    /// Builds `images`, one cargo run per (crate, target). Never fails because of compile
-    /// errors; those are in the returned results.
+    /// Builds `images`: those without compartments with one cargo run per (crate, target), those
+    /// with compartments one by one after their compartment crates. Never fails because of
+    /// compile or link errors; those are in the returned results.
     pub fn build<'i>(&self, images: &[&'i Image], profile: Profile) -> Result<Vec<CrateBuild<'i>>> {
+        let (with, plain): (Vec<&'i Image>, Vec<&'i Image>) =
+            images.iter().partition(|i| !i.config.compartments.is_empty());
+        let mut results = self.build_plain(&plain, profile)?;
+        results.extend(self.build_with_compartments(&with, profile)?);
+        Ok(results)
+    }
+
+    fn build_plain<'i>(&self, images: &[&'i Image], profile: Profile) -> Result<Vec<CrateBuild<'i>>> {
         let mut groups: Vec<((String, String), Vec<&'i Image>)> = Vec::new();
         for &image in images {
             let key = (image.package.clone(), self.board_of(image)?.target.clone());
@@ -137,6 +152,110 @@ impl Builder<'_> {
             results.push(CrateBuild { package, images: group, captured, diagnosis });
         }
         Ok(results)
+    }
+
+    /// Where cargo puts the compartment crates' static libraries.
+    fn archive_dir(&self, target: &str, profile: Profile) -> PathBuf {
+        crate::toolchain::fw_target_dir(self.ws).join(target).join(profile.dir())
+    }
+
+    fn build_with_compartments<'i>(&self, images: &[&'i Image], profile: Profile) -> Result<Vec<CrateBuild<'i>>> {
+        let mut by_target: BTreeMap<String, Vec<&'i Image>> = BTreeMap::new();
+        for &image in images {
+            by_target.entry(self.board_of(image)?.target.clone()).or_default().push(image);
+        }
+        let colour = process::stderr_is_terminal();
+        let mut results = Vec::new();
+        for (target, group) in by_target {
+            // 1. All compartment crates of these images, in one cargo run.
+            let crates: BTreeSet<&str> =
+                group.iter().flat_map(|i| i.config.compartments.iter().map(|c| c.krate.as_str())).collect();
+            let mut cmd = self.toolchain.cargo(self.ws);
+            cmd.arg("build");
+            cmd.args(self.toolchain.build_std_args());
+            cmd.args(["--target", &target]);
+            for c in &crates {
+                cmd.args(["-p", c]);
+            }
+            if profile == Profile::Release {
+                cmd.arg("--release");
+            }
+            if colour {
+                cmd.arg("--color=always");
+            }
+            cmd.env("RTOS_GEN_DIR", self.gen_dir);
+            eprintln!("building compartments: {}", process::display_command(&cmd));
+            let crate_build = process::run_captured(cmd, None, Echo::CargoStatus)?;
+            let package = crates.iter().copied().collect::<Vec<_>>().join(", ");
+            if !crate_build.success() {
+                results.push(CrateBuild { package, images: group, captured: crate_build, diagnosis: Vec::new() });
+                continue;
+            }
+            // 2. Per image: partial links, localisation, fragment, then the image link.
+            let mut earlier_output = crate_build.output;
+            for image in group {
+                let mut b = self.link_image(image, &target, profile, colour)?;
+                b.captured.output = std::mem::take(&mut earlier_output) + &b.captured.output;
+                results.push(b);
+            }
+        }
+        Ok(results)
+    }
+
+    /// Prepares the compartments of `image` and links it with `cargo rustc`.
+    fn link_image<'i>(&self, image: &'i Image, target: &str, profile: Profile, colour: bool) -> Result<CrateBuild<'i>> {
+        let failed = |messages: Vec<String>, output: String| CrateBuild {
+            package: image.package.clone(),
+            images: vec![image],
+            captured: Captured { code: Some(1), timed_out: false, output },
+            diagnosis: messages,
+        };
+        let out_dir = self.gen_dir.join(&image.name);
+        let inputs = match compartment::prepare(image, &self.archive_dir(target, profile), &out_dir) {
+            Ok(inputs) => inputs,
+            Err(f) => return Ok(failed(f.messages, f.output)),
+        };
+        let mut cmd = self.toolchain.cargo(self.ws);
+        cmd.arg("rustc");
+        cmd.args(self.toolchain.build_std_args());
+        cmd.args(["--target", target, "-p", &image.package, "--bin", &image.name]);
+        if profile == Profile::Release {
+            cmd.arg("--release");
+        }
+        if colour {
+            cmd.arg("--color=always");
+        }
+        cmd.arg("--");
+        cmd.args(inputs.rustc_args());
+        cmd.env("RTOS_GEN_DIR", self.gen_dir);
+        eprintln!("building: {}", process::display_command(&cmd));
+        let captured = process::run_captured(cmd, None, Echo::CargoStatus)?;
+        if !captured.success() {
+            let diagnosis = diagnose(&process::strip_ansi(&captured.output), &[image]);
+            return Ok(CrateBuild { package: image.package.clone(), images: vec![image], captured, diagnosis });
+        }
+        // 3. Check where the linker put everything.
+        let elf = elf_path(self.ws, target, profile, &image.name);
+        let nm = elf_tool("arm-none-eabi-nm", &[], &elf);
+        let table = elf_tool("arm-none-eabi-objdump", &["-h", "-w"], &elf);
+        let errors = match (nm, table) {
+            (Ok(nm), Ok(table)) => compartment::verify_layout(image, &nm, &compartment::parse_sections(&table)),
+            (Err(e), _) | (_, Err(e)) => vec![e],
+        };
+        if errors.is_empty() {
+            Ok(CrateBuild { package: image.package.clone(), images: vec![image], captured, diagnosis: Vec::new() })
+        } else {
+            Ok(failed(errors, captured.output))
+        }
+    }
+}
+
+/// Runs a binutils program on an ELF file; its stdout, or a message.
+fn elf_tool(program: &str, args: &[&str], elf: &Path) -> Result<String, String> {
+    match std::process::Command::new(program).args(args).arg(elf).output() {
+        Ok(out) if out.status.success() => Ok(String::from_utf8_lossy(&out.stdout).into_owned()),
+        Ok(out) => Err(format!("{program} {} failed: {}", elf.display(), String::from_utf8_lossy(&out.stderr).trim())),
+        Err(e) => Err(format!("cannot run {program} ({e}); install the Debian package gcc-arm-none-eabi")),
     }
 }
 
@@ -186,6 +305,10 @@ pub fn diagnose(output: &str, images: &[&Image]) -> Vec<String> {
                 ["cannot find", "could not find", "failed to resolve", "unresolved"].iter().any(|k| block.contains(k));
             let wrong_type = block.contains("mismatched types") || block.contains("expected fn pointer");
             for (i, thread) in image.config.threads.iter().enumerate() {
+                if thread.compartment.is_some() {
+                    // A C symbol, checked when the compartment is linked.
+                    continue;
+                }
                 let on_line = lines.contains(&generated.thread_lines[i]);
                 let names_fn = block.contains(&format!("`{}`", thread.entry_fn()));
                 let head = format!("{}: thread \"{}\": entry `{}`", image.manifest, thread.name, thread.entry);

@@ -5,6 +5,7 @@
 mod bench;
 mod board;
 mod codegen;
+mod compartment;
 mod firmware;
 mod manifest;
 mod process;
@@ -49,7 +50,9 @@ TEST FILTERS:
 
 Images are the `images/<bin>.toml` manifests of firmware crates (Cargo.toml:
 [package.metadata.rtos] firmware = true). ELF files land in
-target/fw/<target>/{debug,release}/<image>.
+target/fw/<target>/{debug,release}/<image>. Compartment crates ([package.metadata.rtos]
+compartment = true, a staticlib) are built and linked into the images whose [[compartment]]
+tables name them; generated files are under target/rtos-gen/.
 
 ENVIRONMENT:
     RTOS_TOOLCHAIN   rustup toolchain to build firmware with (default: auto-detect)";

@@ -21,6 +21,15 @@ pub const MIN_STACK: i64 = 256;
 pub const MAX_STACK: i64 = 65536;
 pub const STACK_ALIGN: i64 = 8;
 pub const MAX_THREAD_NAME: usize = 15;
+/// Most compartments one image may declare.
+pub const MAX_COMPARTMENTS: usize = 16;
+/// Longest compartment name (it becomes part of linker symbols and a Rust module name).
+pub const MAX_COMPARTMENT_NAME: usize = 16;
+/// Symbols every compartment crate defines through `rtos-sys` (feature `compartment`): the
+/// return trampoline of cross-compartment calls and the exit trampoline of compartment threads.
+pub const RUNTIME_SYMBOLS: [&str; 2] = ["__rtos_compartment_return", "__rtos_thread_exit"];
+/// Prefix of the symbols the build tool generates; manifest symbol names must not use it.
+pub const RESERVED_PREFIX: &str = "__rtos_";
 
 pub const DEFAULT_TICK_HZ: u32 = 1000;
 pub const DEFAULT_TIME_SLICE: u32 = 1;
@@ -40,12 +49,24 @@ tick_hz = 1000                # default 1000; 10 ..= 10000
 time_slice_ticks = 1          # default 1; 0 disables round-robin; at most 1000
 initial_tick = 0              # default 0; start the tick counter here (e.g. near 2^32)
 
+[[compartment]]               # 0 ..= 16 of these: separately linked code+data run unprivileged
+name = "alpha"                # required; unique; [a-z][a-z0-9_]{0,15}, not a Rust keyword
+crate = "boundary-alpha"      # required; workspace package with [package.metadata.rtos]
+                              #   compartment = true and [lib] crate-type = ["staticlib"]
+exports = ["add", "peek"]     # default []; C symbols (#[no_mangle] extern "C" fn) other
+                              #   compartments may call; unique
+imports = ["beta.add"]        # default []; "<compartment>.<export>" of another compartment of
+                              #   this image; slot = position; every image using the crate
+                              #   must list the same imports in the same order
+
 [[thread]]                    # 1 ..= 31 of these
 name = "high"                 # required; unique; 1 ..= 15 chars of A-Z a-z 0-9 _ -
-entry = "high_main"           # required; path from the crate root to `fn(usize)`, e.g. "workers::high"
+entry = "high_main"           # required; path from the crate root to `fn(usize)`, e.g. "workers::high";
+                              #   with `compartment`: a C symbol, #[no_mangle] extern "C" fn(usize)
 priority = 5                  # required; 0 (lowest) ..= 31 (highest)
 stack_size = 1024             # required; bytes; 256 ..= 65536, a multiple of 8
 arg = 0                       # optional u32 passed to entry; default 0
+compartment = "alpha"         # optional; run unprivileged in this compartment (default: kernel thread)
 
 [test]                        # optional: makes the image a firmware test
 group = "kernel"              # required; lowercase word; `cargo xtask test kernel` selects it
@@ -57,6 +78,14 @@ reject = ["PANIC"]            # default []; none may appear
 [bench]                       # optional: makes the image a benchmark
 names = ["context-switch"]    # required; the image prints `BENCH <name>: <value> <unit>` lines
 timeout_s = 120               # default 120
+
+Compartments: each compartment crate is built as a static library, partially linked (only what its
+exports, its threads' entries and the rtos-sys runtime need; it must not need anything else), made
+private except for those symbols, which become __rtos_c_<compartment>_<symbol>, and placed in its
+own 32-byte aligned code and data regions. Its crate includes the generated import stubs with
+`rtos_sys::imports!()`: one module per imported compartment with one
+`fn(a0: u32, a1: u32, a2: u32, a3: u32) -> Result<u32, rtos_sys::CallError>` per import.
+See docs/manifest.md, section "Compartments".
 "#;
 
 const SCHEMA_HINT: &str = "hint: fix the manifest; `cargo xtask help manifest` shows every allowed table and field";
@@ -66,6 +95,8 @@ const SCHEMA_HINT: &str = "hint: fix the manifest; `cargo xtask help manifest` s
 struct RawManifest {
     image: RawImage,
     kernel: Option<RawKernel>,
+    #[serde(default)]
+    compartment: Vec<RawCompartment>,
     #[serde(default)]
     thread: Vec<RawThread>,
     test: Option<RawTest>,
@@ -96,6 +127,19 @@ struct RawThread {
     priority: i64,
     stack_size: i64,
     arg: Option<i64>,
+    compartment: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCompartment {
+    name: String,
+    #[serde(rename = "crate")]
+    krate: String,
+    #[serde(default)]
+    exports: Vec<String>,
+    #[serde(default)]
+    imports: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -134,6 +178,9 @@ pub struct ThreadSpec {
     pub priority: u8,
     pub stack_size: u32,
     pub arg: u32,
+    /// The compartment the thread runs in (unprivileged); `None` for a kernel thread. For a
+    /// compartment thread `entry` is a C symbol of the compartment's crate.
+    pub compartment: Option<String>,
 }
 
 impl ThreadSpec {
@@ -141,6 +188,36 @@ impl ThreadSpec {
     pub fn entry_fn(&self) -> &str {
         self.entry.rsplit("::").next().unwrap_or(&self.entry)
     }
+}
+
+/// One entry of a compartment's `imports`: `<compartment>.<export>`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Import {
+    pub compartment: String,
+    pub export: String,
+}
+
+impl Import {
+    /// `"<compartment>.<export>"`, as written in the manifest.
+    pub fn qualified(&self) -> String {
+        format!("{}.{}", self.compartment, self.export)
+    }
+}
+
+/// One `[[compartment]]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CompartmentSpec {
+    pub name: String,
+    /// Cargo package name of the compartment crate.
+    pub krate: String,
+    /// Rust crate name of its library (`CARGO_CRATE_NAME`; the archive is `lib<lib_name>.a`).
+    /// Set from `cargo metadata` when the workspace is loaded; until then the package name
+    /// with `-` replaced by `_`.
+    pub lib_name: String,
+    /// C symbols other compartments may call, in manifest order.
+    pub exports: Vec<String>,
+    /// Import slot `i` is `imports[i]`.
+    pub imports: Vec<Import>,
 }
 
 /// `[test]`.
@@ -166,6 +243,8 @@ pub struct ImageConfig {
     pub board: String,
     pub description: Option<String>,
     pub kernel: KernelConfig,
+    /// Compartments in manifest order (index = compartment number in the generated tables).
+    pub compartments: Vec<CompartmentSpec>,
     pub threads: Vec<ThreadSpec>,
     pub test: Option<TestSpec>,
     pub bench: Option<BenchSpec>,
@@ -203,8 +282,12 @@ pub fn parse_manifest(text: &str, rel: &str, boards: &[String]) -> Result<ImageC
     // [kernel]
     let kernel = validate_kernel(raw.kernel.as_ref(), &mut err);
 
+    // [[compartment]]
+    let compartments = validate_compartments(&raw.compartment, &mut err);
+
     // [[thread]]
-    let threads = validate_threads(&raw.thread, &mut err);
+    let threads = validate_threads(&raw.thread, &compartments, &mut err);
+    check_symbol_clashes(&compartments, &threads, &mut err);
 
     // [test]
     let test = raw.test.as_ref().map(|t| validate_test(t, &mut err));
@@ -213,7 +296,7 @@ pub fn parse_manifest(text: &str, rel: &str, boards: &[String]) -> Result<ImageC
     let bench = raw.bench.as_ref().map(|b| validate_bench(b, &mut err));
 
     if errors.is_empty() {
-        Ok(ImageConfig { board, description: raw.image.description, kernel, threads, test, bench })
+        Ok(ImageConfig { board, description: raw.image.description, kernel, compartments, threads, test, bench })
     } else {
         Err(errors)
     }
@@ -243,7 +326,11 @@ fn validate_kernel(raw: Option<&RawKernel>, err: &mut impl FnMut(String)) -> Ker
     kernel
 }
 
-fn validate_threads(raw: &[RawThread], err: &mut impl FnMut(String)) -> Vec<ThreadSpec> {
+fn validate_threads(
+    raw: &[RawThread],
+    compartments: &[CompartmentSpec],
+    err: &mut impl FnMut(String),
+) -> Vec<ThreadSpec> {
     if raw.is_empty() {
         err("no [[thread]] tables; add at least one [[thread]] with name, entry, priority and stack_size".to_owned());
         return Vec::new();
@@ -277,8 +364,26 @@ fn validate_threads(raw: &[RawThread], err: &mut impl FnMut(String)) -> Vec<Thre
         let label =
             if name_ok && duplicate_of.is_none() { format!("thread \"{}\"", t.name) } else { format!("thread[{i}]") };
 
-        if let Err(why) = check_entry_path(&t.entry) {
-            err(format!("{label}: entry \"{}\" {why}", t.entry));
+        match &t.compartment {
+            None => {
+                if let Err(why) = check_entry_path(&t.entry) {
+                    err(format!("{label}: entry \"{}\" {why}", t.entry));
+                }
+            }
+            Some(c) => {
+                if !compartments.iter().any(|k| &k.name == c) {
+                    err(format!(
+                        "{label}: compartment \"{c}\" is not declared in this image; add a [[compartment]] with name = \"{c}\" or use {}",
+                        one_of_compartments(compartments)
+                    ));
+                }
+                if let Err(why) = check_c_symbol(&t.entry) {
+                    err(format!(
+                        "{label}: entry \"{}\" {why}; a compartment thread's entry is the C symbol of a #[no_mangle] extern \"C\" fn(usize) in the compartment's crate, e.g. \"worker_main\"",
+                        t.entry
+                    ));
+                }
+            }
         }
         let priority = match u8::try_from(t.priority) {
             Ok(p) if i64::from(p) <= MAX_PRIORITY => p,
@@ -322,9 +427,251 @@ fn validate_threads(raw: &[RawThread], err: &mut impl FnMut(String)) -> Vec<Thre
             priority,
             stack_size: u32::try_from(stack).unwrap_or(0),
             arg,
+            compartment: t.compartment.clone(),
         });
     }
     threads
+}
+
+/// "one of: a, b" or a note that there are none, for hints.
+fn one_of_compartments(compartments: &[CompartmentSpec]) -> String {
+    if compartments.is_empty() {
+        "a kernel thread (no `compartment`): this image declares no [[compartment]]".to_owned()
+    } else {
+        let names: Vec<&str> = compartments.iter().map(|c| c.name.as_str()).collect();
+        format!("one of: {}", names.join(", "))
+    }
+}
+
+/// Checks a C symbol name (`[A-Za-z_][A-Za-z0-9_]*`) that also works as a Rust function name
+/// in the generated code; the error completes "\"<name>\" <why>".
+pub fn check_c_symbol(name: &str) -> Result<(), String> {
+    let mut chars = name.chars();
+    let first_ok = chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
+    if !first_ok || !chars.all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return Err("is not a C identifier (A-Z a-z 0-9 _, not starting with a digit)".to_owned());
+    }
+    if name.starts_with(RESERVED_PREFIX) {
+        return Err(format!("starts with `{RESERVED_PREFIX}`, which is reserved for the build tool and runtime"));
+    }
+    if NOT_RAW_IDENTIFIERS.contains(&name) {
+        return Err(format!("cannot be a Rust function name (`{name}` is not allowed even as `r#{name}`)"));
+    }
+    Ok(())
+}
+
+/// Keywords that cannot be written as raw identifiers.
+const NOT_RAW_IDENTIFIERS: &[&str] = &["_", "crate", "self", "Self", "super"];
+
+/// Whether `name` must be written `r#name` in Rust.
+pub fn is_rust_keyword(name: &str) -> bool {
+    KEYWORDS.contains(&name)
+}
+
+fn is_valid_compartment_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    name.len() <= MAX_COMPARTMENT_NAME
+        && chars.next().is_some_and(|c| c.is_ascii_lowercase())
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
+fn validate_compartments(raw: &[RawCompartment], err: &mut impl FnMut(String)) -> Vec<CompartmentSpec> {
+    if raw.len() > MAX_COMPARTMENTS {
+        err(format!(
+            "{} [[compartment]] tables; an image has at most {MAX_COMPARTMENTS} compartments, remove {}",
+            raw.len(),
+            raw.len() - MAX_COMPARTMENTS
+        ));
+    }
+    let mut first_use: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut labels = Vec::with_capacity(raw.len());
+    let mut compartments = Vec::with_capacity(raw.len());
+    for (i, c) in raw.iter().enumerate() {
+        let name_ok = is_valid_compartment_name(&c.name) && !is_rust_keyword(&c.name);
+        let duplicate_of = first_use.get(c.name.as_str()).copied();
+        if !is_valid_compartment_name(&c.name) {
+            err(format!(
+                "compartment[{i}]: name \"{}\" is invalid; use 1 to {MAX_COMPARTMENT_NAME} characters of a-z 0-9 _, starting with a letter",
+                c.name
+            ));
+        } else if is_rust_keyword(&c.name) {
+            err(format!(
+                "compartment[{i}]: name \"{}\" is a Rust keyword and cannot name the generated import module; pick another name",
+                c.name
+            ));
+        } else if let Some(first) = duplicate_of {
+            err(format!(
+                "compartment[{i}]: name \"{}\" is already used by compartment[{first}]; give every compartment a unique name",
+                c.name
+            ));
+        } else {
+            first_use.insert(&c.name, i);
+        }
+        let label = if name_ok && duplicate_of.is_none() {
+            format!("compartment \"{}\"", c.name)
+        } else {
+            format!("compartment[{i}]")
+        };
+        if c.krate.trim().is_empty() {
+            err(format!(
+                "{label}: crate is empty; name the workspace package that implements the compartment, e.g. crate = \"boundary-alpha\""
+            ));
+        }
+        for (j, e) in c.exports.iter().enumerate() {
+            if let Err(why) = check_c_symbol(e) {
+                err(format!(
+                    "{label}: exports[{j}] \"{e}\" {why}; list the names of #[no_mangle] extern \"C\" functions of crate {}",
+                    c.krate
+                ));
+            } else if let Some(k) = c.exports[..j].iter().position(|x| x == e) {
+                err(format!("{label}: export \"{e}\" is listed twice (exports[{k}] and exports[{j}]); remove one"));
+            }
+        }
+        labels.push(label);
+        compartments.push(CompartmentSpec {
+            name: c.name.clone(),
+            krate: c.krate.clone(),
+            lib_name: c.krate.replace('-', "_"),
+            exports: c.exports.clone(),
+            imports: Vec::new(),
+        });
+    }
+    // Imports refer to compartments declared anywhere in the manifest.
+    for (i, c) in raw.iter().enumerate() {
+        let label = &labels[i];
+        let mut imports: Vec<Import> = Vec::with_capacity(c.imports.len());
+        for (j, text) in c.imports.iter().enumerate() {
+            let Some((target, export)) = text.split_once('.') else {
+                err(format!(
+                    "{label}: import \"{text}\" is not of the form \"<compartment>.<export>\"; write e.g. \"beta.add\""
+                ));
+                continue;
+            };
+            if target == c.name {
+                err(format!(
+                    "{label}: import \"{text}\" names the compartment itself; call your own functions directly (imports are for other compartments)"
+                ));
+                continue;
+            }
+            let Some(exporter) = compartments.iter().find(|k| k.name == target) else {
+                let others: Vec<&CompartmentSpec> = compartments.iter().filter(|k| k.name != c.name).collect();
+                let hint = if others.is_empty() {
+                    "this image has no other [[compartment]]".to_owned()
+                } else {
+                    let names: Vec<&str> = others.iter().map(|k| k.name.as_str()).collect();
+                    format!("use one of: {}", names.join(", "))
+                };
+                err(format!(
+                    "{label}: import \"{text}\" names no compartment of this image; declare a [[compartment]] named \"{target}\" or {hint}"
+                ));
+                continue;
+            };
+            if !exporter.exports.iter().any(|e| e == export) {
+                let hint = if exporter.exports.is_empty() {
+                    "it exports nothing".to_owned()
+                } else {
+                    format!("it exports: {}", exporter.exports.join(", "))
+                };
+                err(format!(
+                    "{label}: import \"{text}\" is not exported by compartment \"{target}\"; add \"{export}\" to its exports or fix the name ({hint})"
+                ));
+                continue;
+            }
+            if let Some(k) = c.imports[..j].iter().position(|x| x == text) {
+                err(format!("{label}: import \"{text}\" is listed twice (imports[{k}] and imports[{j}]); remove one"));
+                continue;
+            }
+            imports.push(Import { compartment: target.to_owned(), export: export.to_owned() });
+        }
+        compartments[i].imports = imports;
+    }
+    compartments
+}
+
+/// The generated global symbol of `symbol` in compartment `compartment`.
+pub fn compartment_symbol(compartment: &str, symbol: &str) -> String {
+    format!("__rtos_c_{compartment}_{symbol}")
+}
+
+/// Linker-script symbols bounding a compartment's regions (suffixes after `__rtos_c_<name>_`).
+pub const REGION_SYMBOLS: [&str; 6] = ["code_start", "code_end", "data_start", "data_end", "bss_end", "data_load"];
+
+/// Why a symbol must be defined by a compartment crate.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Role {
+    Export,
+    /// Entry of the named thread.
+    ThreadEntry(String),
+    Runtime,
+}
+
+/// A symbol the compartment's crate must define, kept global (renamed) after localisation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Required {
+    pub symbol: String,
+    pub role: Role,
+}
+
+/// The symbols compartment `index` must define: its exports, the entries of its threads and the
+/// runtime trampolines, each once (first role wins), in that order.
+pub fn required_symbols(config: &ImageConfig, index: usize) -> Vec<Required> {
+    let c = &config.compartments[index];
+    let mut out: Vec<Required> = Vec::new();
+    let mut push = |symbol: &str, role: Role| {
+        if !out.iter().any(|r| r.symbol == symbol) {
+            out.push(Required { symbol: symbol.to_owned(), role });
+        }
+    };
+    for e in &c.exports {
+        push(e, Role::Export);
+    }
+    for t in config.threads.iter().filter(|t| t.compartment.as_deref() == Some(c.name.as_str())) {
+        push(&t.entry, Role::ThreadEntry(t.name.clone()));
+    }
+    for s in RUNTIME_SYMBOLS {
+        push(s, Role::Runtime);
+    }
+    out
+}
+
+/// Generated names are `__rtos_c_<compartment>_<symbol>`, so compartment `a` with export `b_c`
+/// and compartment `a_b` with export `c` would both produce `__rtos_c_a_b_c`. Reports such clashes.
+fn check_symbol_clashes(compartments: &[CompartmentSpec], threads: &[ThreadSpec], err: &mut impl FnMut(String)) {
+    let config = ImageConfig {
+        board: String::new(),
+        description: None,
+        kernel: KernelConfig { tick_hz: DEFAULT_TICK_HZ, time_slice_ticks: DEFAULT_TIME_SLICE, initial_tick: 0 },
+        compartments: compartments.to_vec(),
+        threads: threads.to_vec(),
+        test: None,
+        bench: None,
+    };
+    let mut owner: BTreeMap<String, (usize, String)> = BTreeMap::new();
+    for (i, c) in compartments.iter().enumerate() {
+        if compartments[..i].iter().any(|k| k.name == c.name) {
+            continue; // a duplicate name, reported already
+        }
+        let mut symbols: Vec<(String, String)> =
+            REGION_SYMBOLS.iter().map(|s| (compartment_symbol(&c.name, s), format!("its linker symbol {s}"))).collect();
+        for r in required_symbols(&config, i) {
+            symbols.push((compartment_symbol(&c.name, &r.symbol), format!("symbol `{}`", r.symbol)));
+        }
+        for (symbol, what) in symbols {
+            match owner.get(&symbol) {
+                Some((j, other)) if *j != i => err(format!(
+                    "compartment \"{}\": the generated symbol {symbol} (for {what}) is also generated for compartment \"{}\" ({other}); rename one of the compartments",
+                    c.name, compartments[*j].name
+                )),
+                Some((_, other)) => err(format!(
+                    "compartment \"{}\": the generated symbol {symbol} (for {what}) is also {other}; rename the function",
+                    c.name
+                )),
+                None => {
+                    owner.insert(symbol, (i, what));
+                }
+            }
+        }
+    }
 }
 
 fn is_valid_thread_name(name: &str) -> bool {
@@ -462,35 +809,70 @@ struct MetaPackage {
 struct MetaTarget {
     name: String,
     kind: Vec<String>,
+    #[serde(default)]
+    crate_types: Vec<String>,
 }
 
-/// Extracts firmware crates from `cargo metadata --format-version 1 --no-deps` output.
-pub fn firmware_crates_from_metadata(json: &str) -> Result<Vec<FirmwareCrate>> {
+/// A workspace member, as far as compartments are concerned.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Package {
+    pub name: String,
+    pub dir: PathBuf,
+    /// `[package.metadata.rtos] compartment = true`.
+    pub compartment: bool,
+    /// Name of its library target if that is built as a `staticlib`.
+    pub staticlib: Option<String>,
+}
+
+/// The workspace members `cargo xtask` cares about.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Workspace {
+    /// Members marked `firmware = true`, sorted by name.
+    pub firmware: Vec<FirmwareCrate>,
+    /// Every member, sorted by name (compartment crates are looked up here).
+    pub packages: Vec<Package>,
+}
+
+/// Reads `[package.metadata.rtos] <key>` as a boolean (absent = false).
+fn rtos_flag(p: &MetaPackage, key: &str, example: &str) -> Result<bool> {
+    match p.metadata.as_ref().and_then(|m| m.get("rtos")).and_then(|r| r.get(key)) {
+        None | Some(serde_json::Value::Bool(false)) => Ok(false),
+        Some(serde_json::Value::Bool(true)) => Ok(true),
+        Some(other) => bail!(
+            "{}: [package.metadata.rtos] {key} = {other} is not a boolean; write `{example}` or remove it",
+            p.manifest_path.display()
+        ),
+    }
+}
+
+/// Extracts firmware crates and all members from `cargo metadata --format-version 1 --no-deps`.
+pub fn workspace_from_metadata(json: &str) -> Result<Workspace> {
     let meta: Metadata = serde_json::from_str(json).context(
         "cannot understand `cargo metadata` output; check that `cargo metadata --format-version 1 --no-deps` works in the workspace",
     )?;
-    let mut crates = Vec::new();
+    let mut ws = Workspace::default();
     for p in meta.packages {
-        let flag = p.metadata.as_ref().and_then(|m| m.get("rtos")).and_then(|r| r.get("firmware"));
-        match flag {
-            None => continue,
-            Some(serde_json::Value::Bool(false)) => continue,
-            Some(serde_json::Value::Bool(true)) => {}
-            Some(other) => bail!(
-                "{}: [package.metadata.rtos] firmware = {other} is not a boolean; write `firmware = true` or remove it",
-                p.manifest_path.display()
-            ),
-        }
+        let firmware = rtos_flag(&p, "firmware", "firmware = true")?;
+        let compartment = rtos_flag(&p, "compartment", "compartment = true")?;
         let dir = p.manifest_path.parent().map(Path::to_path_buf).unwrap_or_default();
-        let bins = p.targets.iter().filter(|t| t.kind.iter().any(|k| k == "bin")).map(|t| t.name.clone()).collect();
-        crates.push(FirmwareCrate { name: p.name, dir, bins });
+        let staticlib = p
+            .targets
+            .iter()
+            .find(|t| t.crate_types.iter().any(|k| k == "staticlib") || t.kind.iter().any(|k| k == "staticlib"))
+            .map(|t| t.name.replace('-', "_"));
+        if firmware {
+            let bins = p.targets.iter().filter(|t| t.kind.iter().any(|k| k == "bin")).map(|t| t.name.clone()).collect();
+            ws.firmware.push(FirmwareCrate { name: p.name.clone(), dir: dir.clone(), bins });
+        }
+        ws.packages.push(Package { name: p.name, dir, compartment, staticlib });
     }
-    crates.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(crates)
+    ws.firmware.sort_by(|a, b| a.name.cmp(&b.name));
+    ws.packages.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(ws)
 }
 
-/// Runs `cargo metadata` in the workspace and returns its firmware crates.
-pub fn firmware_crates(ws: &Path) -> Result<Vec<FirmwareCrate>> {
+/// Runs `cargo metadata` in the workspace and returns its members.
+pub fn workspace(ws: &Path) -> Result<Workspace> {
     let mut cmd = Command::new("cargo");
     cmd.args(["metadata", "--format-version", "1", "--no-deps", "--offline"]).current_dir(ws);
     process::scrub_cargo_env(&mut cmd, true);
@@ -501,7 +883,7 @@ pub fn firmware_crates(ws: &Path) -> Result<Vec<FirmwareCrate>> {
             String::from_utf8_lossy(&out.stderr).trim_end()
         );
     }
-    firmware_crates_from_metadata(&String::from_utf8_lossy(&out.stdout))
+    workspace_from_metadata(&String::from_utf8_lossy(&out.stdout))
 }
 
 /// Everything `cargo xtask` knows about the workspace's firmware.
@@ -544,12 +926,13 @@ impl Inventory {
 
 /// Finds and validates every image manifest of the workspace.
 pub fn discover(ws: &Path) -> Result<Inventory> {
-    let crates = firmware_crates(ws)?;
-    load_images(ws, crates)
+    let members = workspace(ws)?;
+    load_images(ws, members.firmware, &members.packages)
 }
 
-/// Loads `images/*.toml` of each crate; all problems are reported together.
-pub fn load_images(ws: &Path, crates: Vec<FirmwareCrate>) -> Result<Inventory> {
+/// Loads `images/*.toml` of each crate; all problems are reported together. `packages` are the
+/// workspace members, where compartment crates are looked up.
+pub fn load_images(ws: &Path, crates: Vec<FirmwareCrate>, packages: &[Package]) -> Result<Inventory> {
     let boards = crate::board::list(ws);
     let mut errors: Vec<String> = Vec::new();
     let mut images: Vec<Image> = Vec::new();
@@ -608,11 +991,82 @@ pub fn load_images(ws: &Path, crates: Vec<FirmwareCrate>) -> Result<Inventory> {
             }
         }
     }
+    images.sort_by(|a, b| a.name.cmp(&b.name));
+    errors.extend(resolve_compartment_crates(ws, &mut images, packages));
+    errors.extend(check_shared_imports(&images));
     if !errors.is_empty() {
         bail!("{}", errors.join("\nerror: "));
     }
-    images.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(Inventory { crates, images })
+}
+
+/// Checks that every compartment's crate is a compartment crate of the workspace and records
+/// its library name.
+fn resolve_compartment_crates(ws: &Path, images: &mut [Image], packages: &[Package]) -> Vec<String> {
+    let mut errors = Vec::new();
+    for image in images.iter_mut() {
+        for c in &mut image.config.compartments {
+            let head = format!("{}: compartment \"{}\": crate \"{}\"", image.manifest, c.name, c.krate);
+            let Some(p) = packages.iter().find(|p| p.name == c.krate) else {
+                let known: Vec<&str> = packages.iter().filter(|p| p.compartment).map(|p| p.name.as_str()).collect();
+                let hint = if known.is_empty() {
+                    "there are no compartment crates yet".to_owned()
+                } else {
+                    format!("compartment crates: {}", known.join(", "))
+                };
+                errors.push(format!(
+                    "{head} is not a package of this workspace; add its directory to [workspace] members in Cargo.toml or fix the name ({hint})"
+                ));
+                continue;
+            };
+            let cargo_toml = crate::rel_path(ws, &p.dir.join("Cargo.toml"));
+            match (&p.staticlib, p.compartment) {
+                (Some(lib), true) => c.lib_name = lib.clone(),
+                (None, true) => errors.push(format!(
+                    "{head} has no staticlib library; add `[lib] crate-type = [\"staticlib\"]` to {cargo_toml}"
+                )),
+                (_, false) => errors.push(format!(
+                    "{head} is not a compartment crate; add `[package.metadata.rtos] compartment = true` and `[lib] crate-type = [\"staticlib\"]` to {cargo_toml}"
+                )),
+            }
+        }
+    }
+    errors
+}
+
+/// The generated import stubs are per crate: every use of a compartment crate must declare the
+/// same imports in the same order.
+fn check_shared_imports(images: &[Image]) -> Vec<String> {
+    let mut first: BTreeMap<&str, (&Image, &CompartmentSpec)> = BTreeMap::new();
+    let mut errors = Vec::new();
+    for image in images {
+        for c in &image.config.compartments {
+            let Some((other_image, other)) = first.get(c.krate.as_str()) else {
+                first.insert(&c.krate, (image, c));
+                continue;
+            };
+            if other.imports != c.imports {
+                let list = |c: &CompartmentSpec| {
+                    let items: Vec<String> = c.imports.iter().map(|i| format!("\"{}\"", i.qualified())).collect();
+                    format!("[{}]", items.join(", "))
+                };
+                let there = if other_image.manifest == image.manifest {
+                    format!("compartment \"{}\" of the same manifest", other.name)
+                } else {
+                    format!("{} (compartment \"{}\")", other_image.manifest, other.name)
+                };
+                errors.push(format!(
+                    "{}: compartment \"{}\": crate {} has imports = {} here but imports = {} in {there}; the generated import stubs are per crate, so every use of a compartment crate must list the same imports in the same order",
+                    image.manifest,
+                    c.name,
+                    c.krate,
+                    list(c),
+                    list(other),
+                ));
+            }
+        }
+    }
+    errors
 }
 
 #[cfg(test)]
@@ -839,7 +1293,7 @@ reject = ["PANIC"]
 
     #[test]
     fn finds_firmware_crates_in_metadata() {
-        let crates = firmware_crates_from_metadata(METADATA).unwrap();
+        let crates = workspace_from_metadata(METADATA).unwrap().firmware;
         assert_eq!(
             crates,
             vec![FirmwareCrate {
@@ -849,7 +1303,7 @@ reject = ["PANIC"]
             }]
         );
         let bad = METADATA.replace("\"firmware\":true", "\"firmware\":\"yes\"");
-        let e = format!("{:#}", firmware_crates_from_metadata(&bad).unwrap_err());
+        let e = format!("{:#}", workspace_from_metadata(&bad).unwrap_err());
         assert!(e.contains("is not a boolean; write `firmware = true`"), "{e}");
     }
 
@@ -894,6 +1348,7 @@ reject = ["PANIC"]
         let inv = load_images(
             &s.0,
             vec![s.krate("kernel-tests", "tests/kernel", &["preempt"]), s.krate("demo", "examples/demo", &["demo"])],
+            &[],
         )
         .unwrap();
         assert_eq!(inv.image_names(), ["demo", "preempt"]);
@@ -918,6 +1373,7 @@ reject = ["PANIC"]
                     s.krate("demo", "examples/demo", &["preempt", "orphan"]),
                     s.krate("kernel-tests", "tests/kernel", &["preempt"]),
                 ],
+                &[],
             )
             .unwrap_err()
         );
@@ -933,5 +1389,284 @@ reject = ["PANIC"]
             e.contains("binary `orphan` of firmware crate `demo` has no image manifest; create examples/demo/images/orphan.toml"),
             "{e}"
         );
+    }
+
+    // ---- compartments ----
+
+    const COMPARTMENTS: &str = r#"
+[image]
+board = "mps2-an505"
+
+[[compartment]]
+name = "alpha"
+crate = "boundary-alpha"
+exports = ["add", "peek"]
+imports = ["beta.x"]
+
+[[compartment]]
+name = "beta"
+crate = "boundary-beta"
+exports = ["x"]
+
+[[thread]]
+name = "kernel"
+entry = "workers::k"
+priority = 1
+stack_size = 512
+
+[[thread]]
+name = "prober"
+compartment = "alpha"
+entry = "alpha_main"
+priority = 2
+stack_size = 1024
+"#;
+
+    fn comp_with(from: &str, to: &str) -> String {
+        assert!(COMPARTMENTS.contains(from), "{from}");
+        COMPARTMENTS.replacen(from, to, 1)
+    }
+
+    #[test]
+    fn parses_compartments() {
+        let c = parse_manifest(COMPARTMENTS, REL, &boards()).unwrap();
+        assert_eq!(c.compartments.len(), 2);
+        let alpha = &c.compartments[0];
+        assert_eq!(
+            (alpha.name.as_str(), alpha.krate.as_str(), alpha.lib_name.as_str()),
+            ("alpha", "boundary-alpha", "boundary_alpha")
+        );
+        assert_eq!(alpha.exports, ["add", "peek"]);
+        assert_eq!(alpha.imports, [Import { compartment: "beta".into(), export: "x".into() }]);
+        assert_eq!(alpha.imports[0].qualified(), "beta.x");
+        assert!(c.compartments[1].imports.is_empty());
+        assert_eq!(c.threads[0].compartment, None);
+        assert_eq!(c.threads[1].compartment.as_deref(), Some("alpha"));
+        // Kernel images without compartments are unaffected.
+        assert!(parse_manifest(GOOD, REL, &boards()).unwrap().compartments.is_empty());
+    }
+
+    #[test]
+    fn required_symbols_in_order_without_duplicates() {
+        let mut c = parse_manifest(COMPARTMENTS, REL, &boards()).unwrap();
+        let names = |c: &ImageConfig, i| required_symbols(c, i).into_iter().map(|r| r.symbol).collect::<Vec<_>>();
+        assert_eq!(names(&c, 0), ["add", "peek", "alpha_main", "__rtos_compartment_return", "__rtos_thread_exit"]);
+        assert_eq!(names(&c, 1), ["x", "__rtos_compartment_return", "__rtos_thread_exit"]);
+        c.threads[1].entry = "add".into();
+        assert_eq!(names(&c, 0), ["add", "peek", "__rtos_compartment_return", "__rtos_thread_exit"]);
+        assert_eq!(required_symbols(&c, 0)[0].role, Role::Export);
+        assert_eq!(compartment_symbol("alpha", "add"), "__rtos_c_alpha_add");
+    }
+
+    #[test]
+    fn compartment_names() {
+        for bad in ["Alpha", "9a", "", "a-b", "abcdefghijklmnopq"] {
+            // The second error: alpha's import of "beta.x" no longer resolves.
+            let errs = errors_of(&comp_with("name = \"beta\"", &format!("name = \"{bad}\"")));
+            assert!(errs[0].contains(&format!("compartment[1]: name \"{bad}\" is invalid")), "{errs:#?}");
+        }
+        let errs = errors_of(&comp_with("name = \"beta\"", "name = \"type\""));
+        assert!(errs[0].contains("compartment[1]: name \"type\" is a Rust keyword"), "{errs:#?}");
+        let errs = errors_of(&comp_with("name = \"beta\"", "name = \"alpha\""));
+        assert!(
+            errs[0].contains("compartment[1]: name \"alpha\" is already used by compartment[0]; give every compartment a unique name"),
+            "{errs:#?}"
+        );
+        assert!(parse_manifest(&comp_with("name = \"beta\"", "name = \"abcdefghijklmnop\""), REL, &boards()).is_err());
+        let ok = comp_with("name = \"beta\"", "name = \"b_2\"").replace("\"beta.x\"", "\"b_2.x\"");
+        assert!(parse_manifest(&ok, REL, &boards()).is_ok());
+    }
+
+    #[test]
+    fn compartment_fields_are_strict() {
+        let e = single_error(&comp_with("crate = \"boundary-beta\"", "crate = \"boundary-beta\"\nexport = [\"x\"]"));
+        assert!(e.contains("unknown field `export`"), "{e}");
+        let e = single_error(&comp_with("crate = \"boundary-beta\"\n", ""));
+        assert!(e.contains("missing field `crate`"), "{e}");
+        let e = single_error(&comp_with("crate = \"boundary-beta\"", "crate = \" \""));
+        assert!(e.contains("compartment \"beta\": crate is empty"), "{e}");
+    }
+
+    #[test]
+    fn too_many_compartments() {
+        let mut text = String::from("[image]\nboard = \"mps2-an505\"\n");
+        for i in 0..17 {
+            text.push_str(&format!("[[compartment]]\nname = \"c{i}\"\ncrate = \"k\"\n"));
+        }
+        text.push_str("[[thread]]\nname = \"a\"\nentry = \"a\"\npriority = 0\nstack_size = 256\n");
+        let e = single_error(&text);
+        assert!(e.contains("17 [[compartment]] tables; an image has at most 16 compartments, remove 1"), "{e}");
+    }
+
+    #[test]
+    fn export_rules() {
+        let e = single_error(&comp_with("exports = [\"add\", \"peek\"]", "exports = [\"add\", \"add\"]"));
+        assert_eq!(
+            e,
+            format!(
+                "{REL}: compartment \"alpha\": export \"add\" is listed twice (exports[0] and exports[1]); remove one"
+            )
+        );
+        let e = single_error(&comp_with("exports = [\"add\", \"peek\"]", "exports = [\"add\", \"pe-ek\"]"));
+        assert!(e.contains("compartment \"alpha\": exports[1] \"pe-ek\" is not a C identifier"), "{e}");
+        let e = single_error(&comp_with("exports = [\"add\", \"peek\"]", "exports = [\"add\", \"__rtos_x\"]"));
+        assert!(e.contains("exports[1] \"__rtos_x\" starts with `__rtos_`, which is reserved"), "{e}");
+        let e = single_error(&comp_with("exports = [\"add\", \"peek\"]", "exports = [\"add\", \"self\"]"));
+        assert!(e.contains("exports[1] \"self\" cannot be a Rust function name"), "{e}");
+        // A keyword is fine: the stub is `r#type`.
+        assert!(parse_manifest(&comp_with("\"add\", \"peek\"", "\"add\", \"type\""), REL, &boards()).is_ok());
+    }
+
+    #[test]
+    fn import_rules() {
+        let imp = |list: &str| single_error(&comp_with("imports = [\"beta.x\"]", &format!("imports = [{list}]")));
+        let e = imp("\"beta.y\"");
+        assert_eq!(
+            e,
+            format!("{REL}: compartment \"alpha\": import \"beta.y\" is not exported by compartment \"beta\"; add \"y\" to its exports or fix the name (it exports: x)")
+        );
+        let e = imp("\"gamma.x\"");
+        assert_eq!(
+            e,
+            format!("{REL}: compartment \"alpha\": import \"gamma.x\" names no compartment of this image; declare a [[compartment]] named \"gamma\" or use one of: beta")
+        );
+        let e = imp("\"alpha.add\"");
+        assert!(e.contains("compartment \"alpha\": import \"alpha.add\" names the compartment itself"), "{e}");
+        let e = imp("\"betax\"");
+        assert!(e.contains("import \"betax\" is not of the form \"<compartment>.<export>\""), "{e}");
+        let e = imp("\"beta.x\", \"beta.x\"");
+        assert!(e.contains("import \"beta.x\" is listed twice (imports[0] and imports[1]); remove one"), "{e}");
+        // Later compartments can be imported from; beta may import alpha back.
+        let text = comp_with("exports = [\"x\"]", "exports = [\"x\"]\nimports = [\"alpha.peek\"]");
+        let c = parse_manifest(&text, REL, &boards()).unwrap();
+        assert_eq!(c.compartments[1].imports[0].qualified(), "alpha.peek");
+    }
+
+    #[test]
+    fn compartment_thread_rules() {
+        let e = single_error(&comp_with("compartment = \"alpha\"", "compartment = \"zeta\""));
+        assert_eq!(
+            e,
+            format!("{REL}: thread \"prober\": compartment \"zeta\" is not declared in this image; add a [[compartment]] with name = \"zeta\" or use one of: alpha, beta")
+        );
+        let e = single_error(&comp_with("entry = \"alpha_main\"", "entry = \"workers::alpha\""));
+        assert!(
+            e.starts_with(&format!("{REL}: thread \"prober\": entry \"workers::alpha\" is not a C identifier")),
+            "{e}"
+        );
+        assert!(e.contains("#[no_mangle] extern \"C\" fn(usize) in the compartment's crate"), "{e}");
+        // Without compartments the hint says so.
+        let text = GOOD.replacen("arg = 7", "arg = 7\ncompartment = \"alpha\"", 1);
+        let errs = errors_of(&text);
+        assert!(errs[0].contains("this image declares no [[compartment]]"), "{errs:#?}");
+    }
+
+    #[test]
+    fn generated_symbol_clashes() {
+        let text = comp_with("name = \"beta\"", "name = \"alpha_b\"")
+            .replace("\"beta.x\"", "\"alpha_b.x\"")
+            .replace("exports = [\"add\", \"peek\"]", "exports = [\"add\", \"b_x\"]");
+        let e = single_error(&text);
+        assert!(
+            e.contains("compartment \"alpha_b\": the generated symbol __rtos_c_alpha_b_x (for symbol `x`) is also generated for compartment \"alpha\" (symbol `b_x`); rename one of the compartments"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn symbols_must_not_shadow_region_symbols() {
+        let e = single_error(&comp_with("exports = [\"x\"]", "exports = [\"x\", \"code_start\"]"));
+        assert_eq!(
+            e,
+            format!("{REL}: compartment \"beta\": the generated symbol __rtos_c_beta_code_start (for symbol `code_start`) is also its linker symbol code_start; rename the function")
+        );
+    }
+
+    fn package(name: &str, compartment: bool, staticlib: bool) -> Package {
+        Package {
+            name: name.into(),
+            dir: PathBuf::from(format!("/nonexistent/{name}")),
+            compartment,
+            staticlib: staticlib.then(|| name.replace('-', "_")),
+        }
+    }
+
+    #[test]
+    fn reads_compartment_crates_from_metadata() {
+        let json = r#"{"packages":[
+          {"name":"boundary-alpha","manifest_path":"/ws/tests/boundary/compartments/alpha/Cargo.toml",
+           "targets":[{"name":"boundary_alpha","kind":["staticlib"],"crate_types":["staticlib"]}],
+           "metadata":{"rtos":{"compartment":true}}},
+          {"name":"plain","manifest_path":"/ws/plain/Cargo.toml","targets":[{"name":"plain","kind":["lib"],"crate_types":["lib"]}],"metadata":null}
+        ]}"#;
+        let ws = workspace_from_metadata(json).unwrap();
+        assert!(ws.firmware.is_empty());
+        assert_eq!(
+            ws.packages[0],
+            Package {
+                name: "boundary-alpha".into(),
+                dir: PathBuf::from("/ws/tests/boundary/compartments/alpha"),
+                compartment: true,
+                staticlib: Some("boundary_alpha".into()),
+            }
+        );
+        assert_eq!(ws.packages[1].staticlib, None);
+        let bad = json.replace("\"compartment\":true", "\"compartment\":1");
+        let e = format!("{:#}", workspace_from_metadata(&bad).unwrap_err());
+        assert!(
+            e.contains("[package.metadata.rtos] compartment = 1 is not a boolean; write `compartment = true`"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn compartment_crates_must_be_compartment_staticlibs() {
+        let s = Scratch::new("crates");
+        s.write("tests/boundary/images/iso.toml", COMPARTMENTS);
+        let krate = vec![s.krate("boundary-tests", "tests/boundary", &["iso"])];
+        let mut packages = vec![package("boundary-alpha", true, true), package("boundary-beta", true, true)];
+        let inv = load_images(&s.0, krate.clone(), &packages).unwrap();
+        assert_eq!(inv.images[0].config.compartments[0].lib_name, "boundary_alpha");
+
+        packages[1] = package("boundary-beta", false, true);
+        let e = format!("{:#}", load_images(&s.0, krate.clone(), &packages).unwrap_err());
+        assert_eq!(
+            e,
+            "tests/boundary/images/iso.toml: compartment \"beta\": crate \"boundary-beta\" is not a compartment crate; add `[package.metadata.rtos] compartment = true` and `[lib] crate-type = [\"staticlib\"]` to /nonexistent/boundary-beta/Cargo.toml"
+        );
+        packages[1] = package("boundary-beta", true, false);
+        let e = format!("{:#}", load_images(&s.0, krate.clone(), &packages).unwrap_err());
+        assert!(
+            e.contains("crate \"boundary-beta\" has no staticlib library; add `[lib] crate-type = [\"staticlib\"]`"),
+            "{e}"
+        );
+        packages.pop();
+        let e = format!("{:#}", load_images(&s.0, krate, &packages).unwrap_err());
+        assert!(
+            e.contains("crate \"boundary-beta\" is not a package of this workspace; add its directory to [workspace] members in Cargo.toml or fix the name (compartment crates: boundary-alpha)"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn shared_compartment_crates_need_identical_imports() {
+        let s = Scratch::new("shared");
+        s.write("tests/boundary/images/iso.toml", COMPARTMENTS);
+        let two = COMPARTMENTS.replace("exports = [\"x\"]", "exports = [\"x\", \"y\"]");
+        s.write(
+            "tests/boundary/images/jso.toml",
+            &two.replace("imports = [\"beta.x\"]", "imports = [\"beta.y\", \"beta.x\"]"),
+        );
+        let krate = vec![s.krate("boundary-tests", "tests/boundary", &["iso", "jso"])];
+        let packages = vec![package("boundary-alpha", true, true), package("boundary-beta", true, true)];
+        let e = format!("{:#}", load_images(&s.0, krate.clone(), &packages).unwrap_err());
+        assert_eq!(
+            e,
+            "tests/boundary/images/jso.toml: compartment \"alpha\": crate boundary-alpha has imports = [\"beta.y\", \"beta.x\"] here but imports = [\"beta.x\"] in tests/boundary/images/iso.toml (compartment \"alpha\"); the generated import stubs are per crate, so every use of a compartment crate must list the same imports in the same order"
+        );
+        // Same imports (exports may differ): fine.
+        s.write("tests/boundary/images/jso.toml", &two);
+        let inv = load_images(&s.0, krate, &packages).unwrap();
+        assert_eq!(inv.images.len(), 2);
     }
 }

@@ -342,9 +342,12 @@ fn lint_firmware(
         report.pass(NAME, "no firmware crates");
         return;
     }
-    // Crates grouped by the target their images build for.
+    // Crates grouped by the target their images build for. Compartment crates used by images
+    // get their own cargo runs (as in the build): checked together with the kernel, feature
+    // unification would give the kernel's rtos-sys the compartment runtime (a second panic
+    // handler).
     let default_target = boards.values().next().map_or(crate::DEFAULT_TARGET.to_owned(), |b| b.target.clone());
-    let mut by_target: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+    let mut groups: BTreeMap<(bool, String), Vec<&str>> = BTreeMap::new();
     for c in &inv.crates {
         let target = inv
             .images
@@ -352,11 +355,20 @@ fn lint_firmware(
             .find(|i| i.package == c.name)
             .and_then(|i| boards.get(&i.config.board))
             .map_or(default_target.clone(), |b| b.target.clone());
-        by_target.entry(target).or_default().push(&c.name);
+        groups.entry((false, target)).or_default().push(&c.name);
+    }
+    for image in &inv.images {
+        let target = boards.get(&image.config.board).map_or(default_target.clone(), |b| b.target.clone());
+        for c in &image.config.compartments {
+            let list = groups.entry((true, target.clone())).or_default();
+            if !list.contains(&c.krate.as_str()) {
+                list.push(&c.krate);
+            }
+        }
     }
     let mut output = String::new();
     let mut failure = None;
-    for (target, crates) in by_target {
+    for ((_, target), crates) in groups {
         let mut cmd = tc.cargo(ws);
         cmd.arg("clippy");
         cmd.args(tc.build_std_args());
@@ -590,6 +602,7 @@ test result: ok. 1 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; fini
                 board: "mps2-an505".into(),
                 description: None,
                 kernel: KernelConfig { tick_hz: 1000, time_slice_ticks: 1, initial_tick: 0 },
+                compartments: vec![],
                 threads: vec![],
                 test: group.map(|g| TestSpec { group: g.into(), ..spec() }),
                 bench: None,

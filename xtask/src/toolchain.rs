@@ -231,6 +231,9 @@ const BINUTILS: &[(&str, &str)] = &[
     ("arm-none-eabi-gcc", "gcc-arm-none-eabi"),
     ("arm-none-eabi-size", "gcc-arm-none-eabi"),
     ("arm-none-eabi-nm", "gcc-arm-none-eabi"),
+    // Compartments: localising symbols and listing sections of the partial links.
+    ("arm-none-eabi-objcopy", "gcc-arm-none-eabi"),
+    ("arm-none-eabi-objdump", "gcc-arm-none-eabi"),
 ];
 
 /// Debian packages providing the missing host tools (deduplicated, in a stable order).

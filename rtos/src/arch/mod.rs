@@ -23,11 +23,14 @@ use cortex_m::peripheral::SCB;
 // Linked for its reset handler, memory initialisation and vector table (nothing is called by name).
 use cortex_m_rt as _;
 
-use crate::error::Error;
-use crate::image::{Board, ImageSpec, StaticStack, MIN_STACK_SIZE};
+use crate::compartment::{self, CompartmentInfo, ExportInfo, Range, SavedRegs, Switcher, View};
+use crate::image::{Board, CompartmentSpec, ImageSpec, StaticStack, ThreadEntry, MIN_STACK_SIZE};
 use crate::kernel::{Context, Kernel, NewThread, NAME_LEN};
-use crate::sys::ThreadParams;
+use crate::sys::{nr, ThreadParams};
 use crate::syscall::{self, Port, SysRet};
+use crate::Error;
+
+mod mpu;
 
 /// Bytes below PSPLIM reserved for saving r4–r11 at a context switch.
 const SAVE_AREA: usize = 32;
@@ -58,6 +61,24 @@ impl<T> KernelOwned<T> {
 }
 
 static KERNEL: KernelOwned<Kernel> = KernelOwned(UnsafeCell::new(Kernel::new()));
+static SWITCHER: KernelOwned<Switcher> = KernelOwned(UnsafeCell::new(Switcher::new()));
+/// The image's compartment descriptors (names for reports).
+static COMPARTMENTS: KernelOwned<&'static [CompartmentSpec]> = KernelOwned(UnsafeCell::new(&[]));
+
+/// Both kernel-owned tables.
+///
+/// # Safety
+/// As for [`KernelOwned::get`].
+unsafe fn tables() -> (&'static mut Kernel, &'static mut Switcher) {
+    // SAFETY: forwarded to the caller.
+    unsafe { (KERNEL.get(), SWITCHER.get()) }
+}
+
+fn compartment_name(index: u8) -> &'static str {
+    // SAFETY: written once at boot.
+    let specs = unsafe { *COMPARTMENTS.get() };
+    specs.get(index as usize).map_or("?", |c| c.name)
+}
 
 /// Board hooks captured at boot, used by handlers that are not generic over the board.
 #[derive(Clone, Copy)]
@@ -134,20 +155,42 @@ pub fn start<B: Board>(image: &'static ImageSpec) -> ! {
     let k = unsafe { KERNEL.get() };
     k.configure(image.kernel);
     let idle = IDLE_STACK.region();
-    let idle_ctx = init_frame(idle.base as usize, idle.size, idle_entry as *const () as usize, 0, 0);
+    let idle_ctx = init_frame(
+        idle.base as usize,
+        idle.size,
+        idle_entry as *const () as usize,
+        0,
+        0,
+        thread_return as *const () as usize,
+    );
+    // SAFETY: boot context as above.
+    let sw = unsafe { SWITCHER.get() };
+    if let Err(e) = load_compartments(sw, image) {
+        boot_failure("<compartments>", e);
+    }
     if let Err(e) = idle_ctx.and_then(|ctx| k.create_idle(ctx)) {
         boot_failure("idle", e);
     }
     for t in image.threads {
-        let ctx = init_frame(
-            t.stack.base as usize,
-            t.stack.size,
-            rust_thread_entry as *const () as usize,
-            t.entry as usize,
-            t.arg,
-        );
-        let created =
-            ctx.and_then(|ctx| k.create_thread(NewThread { name: t.name.as_bytes(), priority: t.priority, ctx }));
+        let (base, size) = (t.stack.base as usize, t.stack.size);
+        let created = match t.entry {
+            ThreadEntry::Kernel(f) => init_frame(
+                base,
+                size,
+                rust_thread_entry as *const () as usize,
+                f as usize,
+                t.arg,
+                thread_return as *const () as usize,
+            )
+            .and_then(|ctx| k.create_thread(NewThread { name: t.name.as_bytes(), priority: t.priority, ctx }))
+            .and_then(|id| sw.bind_thread(id.index(), None, base, size)),
+            ThreadEntry::Compartment { compartment, entry } => {
+                let exit = sw.thread_exit_of(compartment).ok_or(Error::InvalidArgument);
+                exit.and_then(|exit| init_frame(base, size, entry as usize, t.arg, 0, exit))
+                    .and_then(|ctx| k.create_thread(NewThread { name: t.name.as_bytes(), priority: t.priority, ctx }))
+                    .and_then(|id| sw.bind_thread(id.index(), Some(compartment), base, size))
+            }
+        };
         if let Err(e) = created {
             boot_failure(t.name, e);
         }
@@ -171,6 +214,7 @@ pub fn start<B: Board>(image: &'static ImageSpec) -> ! {
     // Trap integer division by zero instead of silently yielding 0.
     // SAFETY: read-modify-write of CCR to set DIV_0_TRP only.
     unsafe { p.SCB.ccr.modify(|v| v | (1 << 4)) };
+    mpu::init();
 
     let reload = B::CPU_HZ / image.kernel.tick_hz.max(1) - 1;
     // SAFETY: boot context.
@@ -190,26 +234,75 @@ pub fn start<B: Board>(image: &'static ImageSpec) -> ! {
     }
 }
 
+/// Registers the image's compartments and exports with the switcher and initialises each
+/// compartment's globals from its image (copy initialised data, zero the rest).
+fn load_compartments(sw: &mut Switcher, image: &'static ImageSpec) -> Result<(), Error> {
+    // SAFETY: boot context.
+    unsafe { *COMPARTMENTS.get() = image.compartments };
+    for c in image.compartments {
+        let info = CompartmentInfo {
+            code: Range::new(c.code.start as usize, c.code.end as usize),
+            data: Range::new(c.data.start as usize, c.data.end as usize),
+            imports: c.imports,
+            return_trampoline: c.return_trampoline as usize,
+            thread_exit: c.thread_exit as usize,
+        };
+        sw.add_compartment(info)?;
+        reset_globals(c);
+    }
+    for e in image.exports {
+        sw.add_export(ExportInfo { compartment: e.compartment, entry: e.entry as usize })?;
+    }
+    if !image.compartments.is_empty() {
+        kprintln!("rtos: {} compartment(s), {} export(s)", image.compartments.len(), image.exports.len());
+    }
+    Ok(())
+}
+
+/// Sets a compartment's globals to their initial values from the image.
+fn reset_globals(c: &CompartmentSpec) {
+    let start = c.data.start as usize;
+    let init_end = c.data_init_end as usize;
+    let end = c.data.end as usize;
+    let mut load = c.data_load as usize;
+    let mut a = start;
+    while a < end {
+        let v = if a < init_end {
+            // SAFETY: `data_load` holds `init_end - start` bytes of initial values (linker script).
+            let v = unsafe { (load as *const u32).read_volatile() };
+            load += 4;
+            v
+        } else {
+            0
+        };
+        // SAFETY: `[start, end)` is the compartment's globals region, word-aligned, not in use by
+        // anyone at this point (no thread runs in the compartment yet).
+        unsafe { (a as *mut u32).write_volatile(v) };
+        a += 4;
+    }
+}
+
 fn boot_failure(name: &str, e: Error) -> ! {
     kprintln!("rtos: cannot start thread '{}': {}", name, e);
     (hooks().exit)(1)
 }
 
 /// Validates a stack and writes a thread's first frame so that the first switch to it "returns"
-/// into `pc(r0, r1)` with `lr` = the thread-exit trampoline.
-fn init_frame(base: usize, size: usize, pc: usize, r0: usize, r1: usize) -> Result<Context, Error> {
+/// into `pc(r0, r1)` with `lr` = a thread-exit trampoline.
+fn init_frame(base: usize, size: usize, pc: usize, r0: usize, r1: usize, lr: usize) -> Result<Context, Error> {
     if size < MIN_STACK_SIZE || base == 0 {
         return Err(Error::BadStack);
     }
     let end = base.checked_add(size).ok_or(Error::BadStack)?;
-    let top = end & !7;
+    // Granule-aligned so that a compartment thread's stack is exactly one MPU region.
+    let top = end & !(compartment::GRANULE - 1);
     let frame_words = 8 + HW_FRAME_WORDS;
     let sp = top - frame_words * 4;
     let frame = sp as *mut u32;
     let mut words = [0u32; 16];
     words[8] = r0 as u32; // hardware frame: r0
     words[9] = r1 as u32; // r1
-    words[13] = thread_return as *const () as usize as u32; // lr
+    words[13] = lr as u32; // lr
     words[14] = (pc as u32) & !1; // pc (Thumb bit lives in xPSR)
     words[15] = XPSR_THUMB;
     for (i, w) in words.iter().enumerate() {
@@ -294,29 +387,170 @@ extern "C" fn rtos_pendsv_switch(psp: usize) -> *const SwitchPlan {
     }
     plan.next_sp = ctx.sp;
     plan.next_psplim = psplim_of(&ctx);
+    // SAFETY: PendSV runs at the kernel priority (module invariant 1).
+    let view = unsafe { SWITCHER.get() }.view(next);
+    set_thread_privileged(view.is_none());
+    mpu::apply(view.as_ref());
     plan
+}
+
+/// Sets whether Thread mode runs privileged (CONTROL.nPRIV), for the thread about to resume.
+fn set_thread_privileged(privileged: bool) {
+    let control: u32;
+    // SAFETY: reading CONTROL has no side effects.
+    unsafe { core::arch::asm!("mrs {}, control", out(reg) control, options(nomem, nostack, preserves_flags)) };
+    let new = if privileged { control & !1 } else { control | 1 };
+    if new != control {
+        // SAFETY: in Handler mode only nPRIV takes effect here; it changes the privilege of the
+        // Thread-mode code we return to, which is the point. The ISB makes it visible.
+        unsafe { core::arch::asm!("msr control, {}", "isb", in(reg) new, options(nostack, preserves_flags)) };
+    }
+}
+
+/// Moves the process stack pointer (the exception return unstacks from its new value).
+fn set_psp(sp: usize) {
+    // SAFETY: called from Handler mode with the address of a complete exception frame that the
+    // thread's view covers.
+    unsafe { core::arch::asm!("msr psp, {}", in(reg) sp, options(nomem, nostack, preserves_flags)) };
+}
+
+/// Starts a cross-compartment call: builds the callee's entry frame below the caller's, moves PSP
+/// to it and switches the MPU to the callee's view. On refusal the caller gets `r1 = error`.
+fn cross_call(sw: &mut Switcher, me: usize, frame: *mut u32, args: [u32; 4], slot: u32, regs: &mut SavedRegs) {
+    match sw.call(me, slot, frame as usize, *regs) {
+        Err(e) => {
+            // SAFETY: `frame` is the caller's hardware exception frame (8 words at PSP).
+            unsafe {
+                frame.write(0);
+                frame.add(1).write(e.code() as u32);
+            }
+        }
+        Ok(plan) => {
+            let entry = plan.sp as *mut u32;
+            let words =
+                [args[0], args[1], args[2], args[3], 0, plan.return_to as u32, plan.entry as u32 & !1, XPSR_THUMB];
+            for (i, w) in words.iter().enumerate() {
+                // SAFETY: `plan.sp` lies in the thread's own stack, below the caller's frame, with at
+                // least MIN_CALL_STACK bytes beneath (checked by `Switcher::call`).
+                unsafe { entry.add(i).write_volatile(*w) };
+            }
+            // The callee starts with r4-r11 cleared: nothing of the caller's registers leaks.
+            *regs = [0; 8];
+            set_psp(plan.sp);
+            mpu::apply(sw.view(me).as_ref());
+        }
+    }
+}
+
+/// Resumes the caller of the innermost call with `(r0, r1) = (value, status)` and its own r4–r11
+/// (stored into `regs`, which the exception exit reloads) after zeroing the stack window the
+/// callee had. r2, r3, r12, lr and xPSR come back from the caller's own exception frame.
+fn finish_return(
+    sw: &Switcher,
+    me: usize,
+    plan: compartment::ReturnPlan,
+    value: u32,
+    status: u32,
+    regs: &mut SavedRegs,
+) {
+    *regs = plan.regs;
+    let mut a = plan.scrub.start;
+    while a < plan.scrub.end {
+        // SAFETY: the scrub range is the callee's stack window inside this thread's own stack; the
+        // callee no longer runs, and the caller's frames lie above it.
+        unsafe { (a as *mut u32).write_volatile(0) };
+        a += 4;
+    }
+    let frame = plan.caller_sp as *mut u32;
+    // SAFETY: `caller_sp` is the caller's exception frame saved at its CALL.
+    unsafe {
+        frame.write(value);
+        frame.add(1).write(status);
+    }
+    set_psp(plan.caller_sp);
+    mpu::apply(sw.view(me).as_ref());
 }
 
 // ----- system calls and tick ---------------------------------------------------------------------
 
-/// SVCall: decodes `svc #N` from the caller's stacked PC and dispatches it. Kernel priority.
+/// SVCall: saves the caller's r4–r11 on the main stack (cross-compartment calls must read and
+/// replace them), runs [`rtos_svc`], and reloads r4–r11 from that save area. Kernel priority.
 ///
 /// # Safety
 /// Only the CPU calls this, as the SVCall exception handler taken from Thread mode.
+#[unsafe(naked)]
 #[no_mangle]
 pub unsafe extern "C" fn SVCall() {
+    naked_asm!(
+        "push {{r3-r11, lr}}", // 10 words keep MSP 8-byte aligned; r4-r11 at sp+4
+        "add r0, sp, #4",
+        "bl {svc}",
+        "pop {{r3-r11, lr}}",
+        "bx lr",
+        svc = sym rtos_svc,
+    )
+}
+
+/// Rust half of SVCall: decodes `svc #N` from the caller's stacked PC and dispatches it. `regs` is
+/// the thread's r4–r11 as saved by the assembly; what is stored there on return is what the
+/// thread resumes with.
+extern "C" fn rtos_svc(regs: &mut SavedRegs) {
     let frame = cortex_m::register::psp::read() as *mut u32;
     // SAFETY: SVC is only issued from Thread mode, whose hardware frame (8 words) is at PSP.
-    let (args, pc) =
-        unsafe { ([frame.read(), frame.add(1).read(), frame.add(2).read(), frame.add(3).read()], frame.add(6).read()) };
+    let (args, r12, pc) = unsafe {
+        (
+            [frame.read(), frame.add(1).read(), frame.add(2).read(), frame.add(3).read()],
+            frame.add(4).read(),
+            frame.add(6).read(),
+        )
+    };
     // SAFETY: the stacked PC follows the 2-byte `svc #imm8` instruction, which is readable code.
     let number = unsafe { ((pc - 2) as *const u16).read() } as u8;
     // SAFETY: SVCall runs at the kernel priority (module invariant 1).
-    let k = unsafe { KERNEL.get() };
-    match syscall::dispatch(k, &mut ArmPort, number, args) {
-        // SAFETY: writing the stacked r0/r1 of the caller's frame sets the return value.
-        SysRet::Value(v) => unsafe { frame.write(v as u32) },
-        // SAFETY: as above.
+    let (k, sw) = unsafe { tables() };
+    let Some(me) = k.current_index() else { return };
+    let view = sw.view(me);
+    let refused = match number {
+        nr::CALL => {
+            cross_call(sw, me, frame, args, r12, regs);
+            return;
+        }
+        nr::RETURN => {
+            // SAFETY: `frame` is the callee's exception frame; r0 holds its result.
+            let value = unsafe { frame.read() };
+            match sw.ret(me) {
+                Ok(plan) => finish_return(sw, me, plan, value, 0, regs),
+                // A return without a call: refuse it to the issuer.
+                // SAFETY: as above.
+                Err(e) => unsafe { frame.write(e.code() as u32) },
+            }
+            return;
+        }
+        // Compartment threads cannot create threads yet: a new thread would need a home
+        // compartment and a stack inside the caller's rights (FreeRTOS layer work).
+        nr::THREAD_CREATE => view.is_some(),
+        // A compartment may only manage its own threads.
+        nr::THREAD_KILL | nr::SET_PRIORITY => match (sw.home(me), k.lookup(crate::ThreadId::from_raw(args[0]))) {
+            (Some(mine), Ok(target)) => sw.home(target) != Some(mine),
+            _ => false,
+        },
+        _ => false,
+    };
+    let ret = if refused {
+        SysRet::Value(Error::NotPermitted.code())
+    } else {
+        syscall::dispatch(k, &mut ArmPort { view }, number, args)
+    };
+    match ret {
+        SysRet::Value(v) => {
+            if number == nr::THREAD_CREATE && v >= 0 {
+                // A new kernel thread: clear whatever compartment state its slot had.
+                let _ = sw.bind_thread(crate::ThreadId::from_raw(v as u32).index(), None, 0, 0);
+            }
+            // SAFETY: writing the stacked r0 of the caller's frame sets the return value.
+            unsafe { frame.write(v as u32) }
+        }
+        // SAFETY: as above, r0 and r1.
         SysRet::Wide(v) => unsafe {
             frame.write(v as u32);
             frame.add(1).write((v >> 32) as u32);
@@ -342,14 +576,21 @@ pub unsafe extern "C" fn SysTick() {
     }
 }
 
-/// The port's side of system calls. Threads are privileged for now, so pointer arguments are
-/// checked for null/alignment only; with compartments this is where they are checked against the
-/// caller's memory view.
-struct ArmPort;
+/// The port's side of system calls. Pointer arguments of an unprivileged (compartment) caller must
+/// lie inside its current view; a privileged kernel thread's are checked for null/alignment only.
+struct ArmPort {
+    view: Option<View>,
+}
+
+impl ArmPort {
+    fn readable(&self, addr: usize, len: usize) -> bool {
+        self.view.is_none_or(|v| v.can_read(addr, len))
+    }
+}
 
 impl Port for ArmPort {
     fn read_u32(&self, addr: usize) -> Result<u32, Error> {
-        if addr == 0 || !addr.is_multiple_of(4) {
+        if addr == 0 || !addr.is_multiple_of(4) || !self.readable(addr, 4) {
             return Err(Error::InvalidArgument);
         }
         // SAFETY: non-null, aligned, and the caller (privileged thread) could read it itself.
@@ -357,7 +598,8 @@ impl Port for ArmPort {
     }
 
     fn read_thread_params(&self, addr: usize) -> Result<ThreadParams, Error> {
-        if addr == 0 || !addr.is_multiple_of(core::mem::align_of::<ThreadParams>()) {
+        let size = core::mem::size_of::<ThreadParams>();
+        if addr == 0 || !addr.is_multiple_of(core::mem::align_of::<ThreadParams>()) || !self.readable(addr, size) {
             return Err(Error::InvalidArgument);
         }
         // SAFETY: non-null and aligned; the caller passed a reference to a `ThreadParams`.
@@ -366,7 +608,7 @@ impl Port for ArmPort {
 
     fn read_name(&self, addr: usize, len: usize, out: &mut [u8; NAME_LEN]) -> Result<usize, Error> {
         let n = len.min(NAME_LEN);
-        if n > 0 && addr == 0 {
+        if n > 0 && (addr == 0 || !self.readable(addr, n)) {
             return Err(Error::InvalidArgument);
         }
         for (i, slot) in out.iter_mut().enumerate().take(n) {
@@ -380,7 +622,7 @@ impl Port for ArmPort {
         if len == 0 {
             return Ok(());
         }
-        if addr == 0 || addr.checked_add(len).is_none() {
+        if addr == 0 || addr.checked_add(len).is_none() || !self.readable(addr, len) {
             return Err(Error::InvalidArgument);
         }
         // SAFETY: the caller passed a byte slice of `len` bytes at `addr`.
@@ -390,7 +632,14 @@ impl Port for ArmPort {
     }
 
     fn init_thread(&mut self, p: &ThreadParams) -> Result<Context, Error> {
-        init_frame(p.stack_base as usize, p.stack_size, p.entry as *const () as usize, p.arg0, p.arg1)
+        init_frame(
+            p.stack_base as usize,
+            p.stack_size,
+            p.entry as *const () as usize,
+            p.arg0,
+            p.arg1,
+            thread_return as *const () as usize,
+        )
     }
 
     fn shutdown(&mut self, code: i32) -> ! {
@@ -434,7 +683,7 @@ enum FaultKind {
 
 macro_rules! fault_trampoline {
     ($name:ident, $kind:expr) => {
-        /// Fault entry: passes EXC_RETURN, both stack pointers and the fault kind to `rtos_fault`.
+        /// Fault entry: hands a [`FaultEntry`] (stack pointers, kind, r4–r11, EXC_RETURN) to `rtos_fault`.
         ///
         /// # Safety
         /// Only the CPU calls this, as a fault exception handler.
@@ -442,11 +691,14 @@ macro_rules! fault_trampoline {
         #[no_mangle]
         pub unsafe extern "C" fn $name() {
             naked_asm!(
-                "mov r0, lr",
                 "mrs r1, msp",
                 "mrs r2, psp",
                 "movs r3, #{kind}",
-                "b {handler}",
+                "push {{r1-r11, lr}}", // a FaultEntry on the main stack (12 words, aligned)
+                "mov r0, sp",
+                "bl {handler}",
+                "pop {{r1-r11, lr}}",  // r4-r11 possibly replaced (unwinding to a caller)
+                "bx lr",
                 kind = const $kind as u32,
                 handler = sym rtos_fault,
             )
@@ -473,9 +725,26 @@ const CFSR_STKOF: u32 = 1 << 20;
 const CFSR_MSTKERR: u32 = 1 << 4;
 const CFSR_STKERR: u32 = 1 << 12;
 
-/// Rust half of every fault handler. Reports the fault; if it came from a thread, ends that thread
-/// and lets the rest of the system run; otherwise (a kernel fault) stops the system.
-extern "C" fn rtos_fault(exc_return: u32, msp: u32, psp: u32, kind: u32) {
+/// What the fault trampolines save on the main stack.
+#[repr(C)]
+struct FaultEntry {
+    /// MSP at exception entry (the hardware frame, if the fault came from Handler mode).
+    msp: u32,
+    /// PSP at exception entry (the hardware frame, if the fault came from Thread mode).
+    psp: u32,
+    /// [`FaultKind`].
+    kind: u32,
+    /// The interrupted context's r4–r11; reloaded on exit.
+    regs: SavedRegs,
+    /// EXC_RETURN.
+    exc_return: u32,
+}
+
+/// Rust half of every fault handler. Reports the fault; inside a cross-compartment call it unwinds
+/// the call; otherwise, if it came from a thread, it ends that thread and lets the rest of the
+/// system run; a kernel fault stops the system.
+extern "C" fn rtos_fault(entry: &mut FaultEntry) {
+    let (exc_return, msp, psp, kind) = (entry.exc_return, entry.msp, entry.psp, entry.kind);
     // SAFETY: reading fault status registers has no side effects.
     let (cfsr, hfsr, mmfar, bfar, sfsr, sfar) = unsafe {
         (CFSR.read_volatile(), HFSR.read_volatile(), MMFAR.read(), BFAR.read(), SFSR.read_volatile(), SFAR.read())
@@ -494,10 +763,19 @@ extern "C" fn rtos_fault(exc_return: u32, msp: u32, psp: u32, kind: u32) {
 
     // SAFETY: if the fault came from Thread mode no kernel handler was active (module invariant 4);
     // otherwise we only read the kernel for the report and then stop the system.
-    let k = unsafe { KERNEL.get() };
+    let (k, sw) = unsafe { tables() };
     let thread = k.current_index().filter(|_| from_thread);
     let name = thread.map_or("<kernel>", |i| k.tcb(i).name());
-    kprintln!("\n*** FAULT: {} ({}) in thread '{}'", kind_name, cause, name);
+    match thread.and_then(|i| sw.current(i)) {
+        Some(c) => kprintln!(
+            "\n*** FAULT: {} ({}) in compartment '{}' (thread '{}')",
+            kind_name,
+            cause,
+            compartment_name(c),
+            name
+        ),
+        None => kprintln!("\n*** FAULT: {} ({}) in thread '{}'", kind_name, cause, name),
+    }
     // With a stack overflow the frame may be only partly stacked: do not trust its PC below PSPLIM.
     let frame_ok =
         !(stack_overflow && from_thread) || thread.is_some_and(|i| frame as usize > psplim_of(&k.tcb(i).ctx));
@@ -544,6 +822,17 @@ extern "C" fn rtos_fault(exc_return: u32, msp: u32, psp: u32, kind: u32) {
     }
 
     match thread {
+        Some(i) if sw.depth(i) > 0 => {
+            // A fault inside a cross-compartment call: unwind to the caller with an error.
+            if let Ok(plan) = sw.ret(i) {
+                kprintln!(
+                    "    call into '{}' unwound; '{}' gets CompartmentFault",
+                    compartment_name(plan.callee),
+                    compartment_name(plan.caller)
+                );
+                finish_return(sw, i, plan, 0, Error::CompartmentFault.code() as u32, &mut entry.regs);
+            }
+        }
         Some(i) if Some(i) != k.idle_index() => {
             kprintln!("    thread '{}' terminated; the rest of the system continues", name);
             k.exit_current();

@@ -1,9 +1,49 @@
-//! The system-call interface: the only way thread code (privileged today, unprivileged compartments
-//! later) enters the kernel.
+//! The system-call ABI of the RTOS: the only way thread code — privileged kernel threads and
+//! unprivileged compartments alike — enters the kernel.
 //!
 //! ABI (ARMv8-M): `svc #N` with N from [`nr`], arguments in `r0..r3`, result in `r0` (and `r1` for
-//! 64-bit values). Negative results are [`Error`] codes. The full table is in `docs/syscalls.md`.
-//! On the host only the numbers and data types exist (the kernel side is tested there).
+//! 64-bit values or a call status). Negative results are [`Error`] codes. The full table is in
+//! `docs/syscalls.md`. On the host only the numbers and data types exist (the kernel side is tested
+//! there). With feature `compartment`, this crate also provides the runtime a compartment links into
+//! its own code (panic handler, return and exit trampolines).
+#![cfg_attr(not(test), no_std)]
+#![deny(missing_docs)]
+
+mod error;
+pub mod time;
+pub use error::Error;
+
+/// Error of a cross-compartment call (`NotImported`, `CompartmentFault`, `CallTooDeep`,
+/// `NoStackForCall`, or what the callee's stub reports).
+pub type CallError = Error;
+
+/// A handle naming one thread for its whole life: slot index plus a generation number, so a
+/// handle to a thread that exited never names the slot's next occupant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ThreadId(u32);
+
+impl ThreadId {
+    /// The handle of slot `index` in its `generation`.
+    pub fn new(index: usize, generation: u16) -> ThreadId {
+        ThreadId((generation as u32) << 8 | (index as u32 & 0xFF))
+    }
+    /// The slot index.
+    pub const fn index(self) -> usize {
+        (self.0 & 0xFF) as usize
+    }
+    /// The slot's generation when this thread was created.
+    pub const fn generation(self) -> u16 {
+        (self.0 >> 8) as u16
+    }
+    /// The ABI encoding (never zero for a real thread).
+    pub const fn to_raw(self) -> u32 {
+        self.0
+    }
+    /// Decodes an ABI value; validity is checked when the kernel looks it up.
+    pub const fn from_raw(raw: u32) -> ThreadId {
+        ThreadId(raw)
+    }
+}
 
 /// System-call numbers (the `svc` immediate). Part of the ABI: never renumber.
 pub mod nr {
@@ -45,6 +85,12 @@ pub mod nr {
     pub const CYCLES: u8 = 16;
     /// `-> frequency of the CYCLES clock in Hz`.
     pub const CLOCK_HZ: u8 = 17;
+    /// Cross-compartment call through import slot `r12` with arguments `r0..r3`.
+    /// `-> r0 = callee's result, r1 = 0`, or `r1 = error` (`NotImported`, `CompartmentFault`, …).
+    pub const CALL: u8 = 18;
+    /// Return from a cross-compartment call with result `r0` (issued by the compartment's return
+    /// trampoline, never called directly). Does not return to the caller of `svc`.
+    pub const RETURN: u8 = 19;
 }
 
 /// Timeout value meaning "wait forever" in [`nr::FUTEX_WAIT`].
@@ -83,8 +129,6 @@ pub use self::user::*;
 mod user {
     //! Thread-side system-call wrappers.
     use super::*;
-    use crate::error::Error;
-    use crate::kernel::ThreadId;
     use core::arch::asm;
     use core::sync::atomic::AtomicU32;
 
@@ -256,10 +300,75 @@ mod user {
         svc!(nr::CONSOLE_WRITE; bytes.as_ptr() as usize, bytes.len());
     }
 
+    /// Calls the export bound to import slot `slot` of the calling compartment. Generated import
+    /// stubs (`imports!()`) call this; the slot numbers come from the image manifest.
+    pub fn call(slot: u32, args: [u32; 4]) -> Result<u32, CallError> {
+        let r0: u32;
+        let r1: u32;
+        // SAFETY: CALL runs the callee on this thread and returns here with the result in r0 and
+        // the status in r1; every other register is restored from the exception frame.
+        unsafe {
+            asm!("svc #{n}", n = const nr::CALL,
+                 inlateout("r0") args[0] => r0, inlateout("r1") args[1] => r1,
+                 in("r2") args[2], in("r3") args[3], in("r12") slot,
+                 options(nostack));
+        }
+        if r1 == 0 {
+            Ok(r0)
+        } else {
+            Err(Error::from_code(r1 as i32).unwrap_or(Error::CompartmentFault))
+        }
+    }
+
     /// Ends the whole system with `code` (the QEMU exit status under test).
     pub fn shutdown(code: i32) -> ! {
         svc!(nr::SHUTDOWN; code);
         unreachable!("shutdown does not return")
+    }
+}
+
+/// Includes a compartment crate's generated import stubs: one module per imported compartment,
+/// one `fn(a0, a1, a2, a3) -> Result<u32, CallError>` per imported export.
+#[macro_export]
+macro_rules! imports {
+    () => {
+        include!(concat!(env!("RTOS_GEN_DIR"), "/compartments/", env!("CARGO_CRATE_NAME"), ".rs"));
+    };
+}
+
+#[cfg(all(feature = "compartment", target_arch = "arm", target_os = "none"))]
+mod compartment_rt {
+    //! Runtime linked into every compartment's own code.
+    use core::arch::naked_asm;
+
+    /// Where a cross-compartment call's callee returns to (its `lr`): hands the result in r0 to
+    /// the kernel, which resumes the caller.
+    ///
+    /// # Safety
+    /// Only reached as a return address set up by the kernel.
+    #[unsafe(naked)]
+    #[no_mangle]
+    pub unsafe extern "C" fn __rtos_compartment_return() -> ! {
+        naked_asm!("svc #{n}", "udf #0", n = const super::nr::RETURN)
+    }
+
+    /// Where a compartment thread's entry function returns to: ends the thread.
+    ///
+    /// # Safety
+    /// Only reached as a return address set up by the kernel.
+    #[unsafe(naked)]
+    #[no_mangle]
+    pub unsafe extern "C" fn __rtos_thread_exit() -> ! {
+        naked_asm!("svc #{n}", "udf #0", n = const super::nr::THREAD_EXIT)
+    }
+
+    /// A panic inside a compartment: report it, then fault so the kernel unwinds the call to the
+    /// compartment boundary (or ends the thread in its home compartment).
+    #[panic_handler]
+    fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
+        crate::println!("*** PANIC in compartment: {}", info);
+        // SAFETY: a permanently undefined instruction raises a UsageFault by design.
+        unsafe { core::arch::asm!("udf #1", options(noreturn)) }
     }
 }
 
@@ -312,7 +421,7 @@ impl Drop for LineWriter {
 #[macro_export]
 macro_rules! print {
     ($($arg:tt)*) => {{
-        let mut w = $crate::sys::LineWriter::new($crate::sys::console_write);
+        let mut w = $crate::LineWriter::new($crate::console_write);
         let _ = core::fmt::Write::write_fmt(&mut w, format_args!($($arg)*));
     }};
 }
@@ -322,7 +431,7 @@ macro_rules! print {
 macro_rules! println {
     () => { $crate::print!("\n") };
     ($($arg:tt)*) => {{
-        let mut w = $crate::sys::LineWriter::new($crate::sys::console_write);
+        let mut w = $crate::LineWriter::new($crate::console_write);
         let _ = core::fmt::Write::write_fmt(&mut w, format_args!($($arg)*));
         let _ = core::fmt::Write::write_str(&mut w, "\n");
     }};

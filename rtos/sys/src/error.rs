@@ -25,11 +25,19 @@ pub enum Error {
     UnknownSyscall = -8,
     /// The operation is not allowed on this thread (e.g. killing the idle thread).
     NotPermitted = -9,
+    /// Cross-compartment call: the caller has no such import slot.
+    NotImported = -10,
+    /// Cross-compartment call: the callee faulted; it was unwound to the compartment boundary.
+    CompartmentFault = -11,
+    /// Cross-compartment call: the thread's call stack is at its maximum depth.
+    CallTooDeep = -12,
+    /// Cross-compartment call: too little stack left below the caller for the callee.
+    NoStackForCall = -13,
 }
 
 impl Error {
     /// All variants, in ABI order; used to decode return values.
-    pub const ALL: [Error; 9] = [
+    pub const ALL: [Error; 13] = [
         Error::TimedOut,
         Error::WouldBlock,
         Error::InvalidArgument,
@@ -39,6 +47,10 @@ impl Error {
         Error::BadStack,
         Error::UnknownSyscall,
         Error::NotPermitted,
+        Error::NotImported,
+        Error::CompartmentFault,
+        Error::CallTooDeep,
+        Error::NoStackForCall,
     ];
 
     /// The (negative) ABI value of this error.
@@ -72,6 +84,10 @@ impl Error {
             Error::BadStack => "bad stack",
             Error::UnknownSyscall => "unknown system call",
             Error::NotPermitted => "not permitted",
+            Error::NotImported => "export not imported by the caller",
+            Error::CompartmentFault => "callee compartment faulted",
+            Error::CallTooDeep => "cross-compartment call nesting too deep",
+            Error::NoStackForCall => "not enough stack for the call",
         }
     }
 }

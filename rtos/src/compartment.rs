@@ -1,0 +1,499 @@
+//! Compartments and cross-compartment calls, independent of the CPU.
+//!
+//! A compartment is a separately linked unit of code and globals. Threads that belong to a
+//! compartment run unprivileged and see only their **view**: the current compartment's code (read,
+//! execute), its globals (read, write) and a **window** of their own stack. A call into another
+//! compartment *migrates* the thread: it keeps its stack, but
+//!
+//! - the callee's window ends strictly below the caller's stack pointer (rounded down to the MPU
+//!   granule), so the callee cannot reach any of the caller's frames;
+//! - the kernel pushes a frame on the thread's **call stack** (kept in kernel memory, out of every
+//!   compartment's reach) saying where to resume the caller;
+//! - at return (or when the callee faults) the window the callee had is zeroed before the caller
+//!   resumes, so the caller never sees the callee's stack data.
+//!
+//! Only imports declared in the manifest can be called: an import slot indexes the caller's
+//! import table, built by the build tool, which names a global export.
+//!
+//! The port turns a [`View`] into MPU regions and carries out the [`CallPlan`]/[`ReturnPlan`].
+
+use crate::kernel::MAX_THREADS;
+use crate::Error;
+
+/// Most compartments in one image.
+pub const MAX_COMPARTMENTS: usize = 16;
+/// Most exports in one image.
+pub const MAX_EXPORTS: usize = 64;
+/// Deepest nesting of cross-compartment calls on one thread.
+pub const MAX_CALL_DEPTH: usize = 8;
+/// MPU granule: region bases and sizes are multiples of this.
+pub const GRANULE: usize = 32;
+/// Stack a callee is guaranteed at least, below its entry frame; calls with less fail with
+/// `NoStackForCall` rather than letting the callee start on an almost-full stack.
+pub const MIN_CALL_STACK: usize = 128;
+/// Bytes at the bottom of every stack kept free for the context save (see the port).
+pub const STACK_RESERVE: usize = 32;
+/// Size of the exception frame the port builds for a callee's entry.
+pub const ENTRY_FRAME: usize = 32;
+
+/// A half-open address range `[start, end)`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Range {
+    /// First address.
+    pub start: usize,
+    /// One past the last address.
+    pub end: usize,
+}
+
+impl Range {
+    /// The range `[start, end)`.
+    pub const fn new(start: usize, end: usize) -> Range {
+        Range { start, end }
+    }
+
+    /// Whether `[addr, addr + len)` lies inside this range (`len` may be 0).
+    pub fn contains(&self, addr: usize, len: usize) -> bool {
+        match addr.checked_add(len) {
+            Some(end) => addr >= self.start && end <= self.end,
+            None => false,
+        }
+    }
+
+    /// Size in bytes.
+    pub fn len(&self) -> usize {
+        self.end.saturating_sub(self.start)
+    }
+
+    /// Whether the range is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether both ends are multiples of the MPU granule.
+    pub fn is_granular(&self) -> bool {
+        self.start.is_multiple_of(GRANULE) && self.end.is_multiple_of(GRANULE)
+    }
+}
+
+/// What a compartment owns.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CompartmentInfo {
+    /// Code and read-only data.
+    pub code: Range,
+    /// Globals.
+    pub data: Range,
+    /// Global export index per import slot.
+    pub imports: &'static [u16],
+    /// Address of the compartment's call-return trampoline.
+    pub return_trampoline: usize,
+    /// Address of the compartment's thread-exit trampoline.
+    pub thread_exit: usize,
+}
+
+/// An export: which compartment, and where to enter it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ExportInfo {
+    /// Exporting compartment.
+    pub compartment: u8,
+    /// Entry address.
+    pub entry: usize,
+}
+
+/// The memory an unprivileged thread may touch right now.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct View {
+    /// Current compartment's code: read and execute.
+    pub code: Range,
+    /// Current compartment's globals: read and write.
+    pub data: Range,
+    /// The thread's stack window: read and write.
+    pub stack: Range,
+}
+
+impl View {
+    /// Whether the thread may read `[addr, addr + len)`.
+    pub fn can_read(&self, addr: usize, len: usize) -> bool {
+        self.code.contains(addr, len) || self.data.contains(addr, len) || self.stack.contains(addr, len)
+    }
+
+    /// Whether the thread may write `[addr, addr + len)`.
+    pub fn can_write(&self, addr: usize, len: usize) -> bool {
+        self.data.contains(addr, len) || self.stack.contains(addr, len)
+    }
+}
+
+/// The callee-saved registers r4–r11 of a thread.
+pub type SavedRegs = [u32; 8];
+
+#[derive(Clone, Copy, Debug, Default)]
+struct Frame {
+    caller: u8,
+    caller_sp: usize,
+    caller_window_top: usize,
+    /// The caller's r4–r11 at the call: restored at return or unwind, whatever the callee did.
+    regs: SavedRegs,
+}
+
+/// Per-thread compartment state.
+#[derive(Clone, Copy, Debug)]
+struct ThreadCalls {
+    /// `None`: a privileged kernel thread (no view, no calls).
+    home: Option<u8>,
+    current: u8,
+    stack: Range,
+    window_top: usize,
+    depth: u8,
+    frames: [Frame; MAX_CALL_DEPTH],
+}
+
+impl ThreadCalls {
+    const KERNEL: ThreadCalls = ThreadCalls {
+        home: None,
+        current: 0,
+        stack: Range::new(0, 0),
+        window_top: 0,
+        depth: 0,
+        frames: [Frame { caller: 0, caller_sp: 0, caller_window_top: 0, regs: [0; 8] }; MAX_CALL_DEPTH],
+    };
+}
+
+/// Where and how the port must start a callee.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CallPlan {
+    /// Callee compartment.
+    pub callee: u8,
+    /// Export entry address.
+    pub entry: usize,
+    /// Return address for the callee (its compartment's return trampoline).
+    pub return_to: usize,
+    /// Stack pointer at which to build the callee's entry frame ([`ENTRY_FRAME`] bytes).
+    pub sp: usize,
+}
+
+/// How the port must resume a caller after a return or an unwound fault.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReturnPlan {
+    /// The compartment being left.
+    pub callee: u8,
+    /// The compartment resumed.
+    pub caller: u8,
+    /// The caller's stack pointer at its call (its exception frame).
+    pub caller_sp: usize,
+    /// The callee's stack window, to be zeroed before the caller resumes.
+    pub scrub: Range,
+    /// The caller's r4–r11, to be restored.
+    pub regs: SavedRegs,
+}
+
+/// Compartment table and per-thread call stacks.
+pub struct Switcher {
+    compartments: [CompartmentInfo; MAX_COMPARTMENTS],
+    n_compartments: usize,
+    exports: [ExportInfo; MAX_EXPORTS],
+    n_exports: usize,
+    threads: [ThreadCalls; MAX_THREADS],
+}
+
+impl Default for Switcher {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Switcher {
+    /// No compartments, every thread a kernel thread.
+    pub const fn new() -> Switcher {
+        Switcher {
+            compartments: [CompartmentInfo {
+                code: Range::new(0, 0),
+                data: Range::new(0, 0),
+                imports: &[],
+                return_trampoline: 0,
+                thread_exit: 0,
+            }; MAX_COMPARTMENTS],
+            n_compartments: 0,
+            exports: [ExportInfo { compartment: 0, entry: 0 }; MAX_EXPORTS],
+            n_exports: 0,
+            threads: [ThreadCalls::KERNEL; MAX_THREADS],
+        }
+    }
+
+    /// Registers a compartment; its regions must be granule-aligned.
+    pub fn add_compartment(&mut self, info: CompartmentInfo) -> Result<u8, Error> {
+        if self.n_compartments == MAX_COMPARTMENTS || !info.code.is_granular() || !info.data.is_granular() {
+            return Err(Error::InvalidArgument);
+        }
+        self.compartments[self.n_compartments] = info;
+        self.n_compartments += 1;
+        Ok((self.n_compartments - 1) as u8)
+    }
+
+    /// Registers an export (in global export order).
+    pub fn add_export(&mut self, info: ExportInfo) -> Result<(), Error> {
+        if self.n_exports == MAX_EXPORTS || info.compartment as usize >= self.n_compartments {
+            return Err(Error::InvalidArgument);
+        }
+        self.exports[self.n_exports] = info;
+        self.n_exports += 1;
+        Ok(())
+    }
+
+    /// A registered compartment.
+    pub fn compartment(&self, index: u8) -> Option<&CompartmentInfo> {
+        self.compartments[..self.n_compartments].get(index as usize)
+    }
+
+    /// Number of registered compartments.
+    pub fn compartment_count(&self) -> usize {
+        self.n_compartments
+    }
+
+    /// Records a new thread: `home = None` for a privileged kernel thread, else the compartment it
+    /// runs in, with its whole stack `[base, base + size)` as its first window.
+    pub fn bind_thread(&mut self, thread: usize, home: Option<u8>, base: usize, size: usize) -> Result<(), Error> {
+        let mut t = ThreadCalls::KERNEL;
+        if let Some(c) = home {
+            if c as usize >= self.n_compartments {
+                return Err(Error::InvalidArgument);
+            }
+            let start = base.checked_next_multiple_of(GRANULE).ok_or(Error::BadStack)?;
+            let end = base.checked_add(size).ok_or(Error::BadStack)? & !(GRANULE - 1);
+            if end <= start || end - start < STACK_RESERVE + MIN_CALL_STACK {
+                return Err(Error::BadStack);
+            }
+            t.home = Some(c);
+            t.current = c;
+            t.stack = Range::new(start, end);
+            t.window_top = end;
+        }
+        self.threads[thread] = t;
+        Ok(())
+    }
+
+    /// The compartment thread `thread` is executing in (`None` for kernel threads).
+    pub fn current(&self, thread: usize) -> Option<u8> {
+        let t = &self.threads[thread];
+        t.home.map(|_| t.current)
+    }
+
+    /// The compartment a thread belongs to (`None` for kernel threads).
+    pub fn home(&self, thread: usize) -> Option<u8> {
+        self.threads[thread].home
+    }
+
+    /// How many cross-compartment calls are active on the thread.
+    pub fn depth(&self, thread: usize) -> usize {
+        self.threads[thread].depth as usize
+    }
+
+    /// The thread's current view (`None` for kernel threads, which run privileged).
+    pub fn view(&self, thread: usize) -> Option<View> {
+        let t = &self.threads[thread];
+        t.home?;
+        let c = &self.compartments[t.current as usize];
+        Some(View { code: c.code, data: c.data, stack: Range::new(t.stack.start, t.window_top) })
+    }
+
+    /// Starts a call from the thread's current compartment through its import `slot`. `caller_sp`
+    /// is the caller's stack pointer (its exception frame), `regs` its r4–r11, kept here so that
+    /// neither a faulting nor a malicious callee can change them. On success the thread is in the
+    /// callee; the port builds the entry frame at `plan.sp`, clears r4–r11 (so nothing of the
+    /// caller leaks) and applies the new view.
+    pub fn call(&mut self, thread: usize, slot: u32, caller_sp: usize, regs: SavedRegs) -> Result<CallPlan, Error> {
+        let t = self.threads[thread];
+        if t.home.is_none() {
+            return Err(Error::NotImported);
+        }
+        let caller = &self.compartments[t.current as usize];
+        let export_index = *caller.imports.get(slot as usize).ok_or(Error::NotImported)? as usize;
+        let export = *self.exports[..self.n_exports].get(export_index).ok_or(Error::NotImported)?;
+        if t.depth as usize == MAX_CALL_DEPTH {
+            return Err(Error::CallTooDeep);
+        }
+        if !(t.stack.start..=t.window_top).contains(&caller_sp) {
+            return Err(Error::InvalidArgument);
+        }
+        let window_top = caller_sp & !(GRANULE - 1);
+        let floor = t.stack.start + STACK_RESERVE + MIN_CALL_STACK + ENTRY_FRAME;
+        if window_top < floor {
+            return Err(Error::NoStackForCall);
+        }
+        let callee = export.compartment;
+        let tm = &mut self.threads[thread];
+        tm.frames[t.depth as usize] = Frame { caller: t.current, caller_sp, caller_window_top: t.window_top, regs };
+        tm.depth += 1;
+        tm.current = callee;
+        tm.window_top = window_top;
+        Ok(CallPlan {
+            callee,
+            entry: export.entry,
+            return_to: self.compartments[callee as usize].return_trampoline,
+            sp: window_top - ENTRY_FRAME,
+        })
+    }
+
+    /// Ends the innermost call on the thread (a return, or an unwind after the callee faulted).
+    /// `NotPermitted` if no call is active (a forged return).
+    pub fn ret(&mut self, thread: usize) -> Result<ReturnPlan, Error> {
+        let t = &mut self.threads[thread];
+        if t.home.is_none() || t.depth == 0 {
+            return Err(Error::NotPermitted);
+        }
+        t.depth -= 1;
+        let f = t.frames[t.depth as usize];
+        let plan = ReturnPlan {
+            callee: t.current,
+            caller: f.caller,
+            caller_sp: f.caller_sp,
+            scrub: Range::new(t.stack.start, t.window_top),
+            regs: f.regs,
+        };
+        t.frames[t.depth as usize] = Frame::default();
+        t.current = f.caller;
+        t.window_top = f.caller_window_top;
+        Ok(plan)
+    }
+
+    /// The compartment whose thread-exit trampoline a new thread of `home` returns to.
+    pub fn thread_exit_of(&self, home: u8) -> Option<usize> {
+        self.compartment(home).map(|c| c.thread_exit)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const STACK: usize = 0x3800_1000;
+    const STACK_SIZE: usize = 1024;
+
+    fn setup() -> Switcher {
+        let mut s = Switcher::new();
+        let imports_a: &'static [u16] = Box::leak(vec![1u16, 2].into_boxed_slice());
+        let imports_b: &'static [u16] = Box::leak(vec![2u16].into_boxed_slice());
+        let a = CompartmentInfo {
+            code: Range::new(0x1001_0000, 0x1001_0400),
+            data: Range::new(0x3810_0000, 0x3810_0100),
+            imports: imports_a,
+            return_trampoline: 0x1001_0101,
+            thread_exit: 0x1001_0111,
+        };
+        let b = CompartmentInfo {
+            code: Range::new(0x1002_0000, 0x1002_0400),
+            data: Range::new(0x3811_0000, 0x3811_0100),
+            imports: imports_b,
+            return_trampoline: 0x1002_0101,
+            thread_exit: 0x1002_0111,
+        };
+        let c = CompartmentInfo {
+            code: Range::new(0x1003_0000, 0x1003_0400),
+            data: Range::new(0x3812_0000, 0x3812_0100),
+            imports: &[],
+            return_trampoline: 0x1003_0101,
+            thread_exit: 0x1003_0111,
+        };
+        for info in [a, b, c] {
+            s.add_compartment(info).unwrap();
+        }
+        // Export 0: a.x, 1: b.y, 2: c.z
+        s.add_export(ExportInfo { compartment: 0, entry: 0x1001_0201 }).unwrap();
+        s.add_export(ExportInfo { compartment: 1, entry: 0x1002_0201 }).unwrap();
+        s.add_export(ExportInfo { compartment: 2, entry: 0x1003_0201 }).unwrap();
+        s.bind_thread(3, Some(0), STACK, STACK_SIZE).unwrap();
+        s
+    }
+
+    #[test]
+    fn home_view_is_own_code_data_and_whole_stack() {
+        let s = setup();
+        let v = s.view(3).unwrap();
+        assert_eq!(v.code, Range::new(0x1001_0000, 0x1001_0400));
+        assert_eq!(v.stack, Range::new(STACK, STACK + STACK_SIZE));
+        assert!(v.can_read(0x1001_0000, 4) && !v.can_write(0x1001_0000, 4), "code is read-only");
+        assert!(v.can_write(0x3810_00fc, 4) && !v.can_write(0x3810_00fd, 4), "exact data bounds");
+        assert!(!v.can_read(0x3811_0000, 4), "another compartment's globals");
+        assert!(!v.can_read(usize::MAX - 1, 4), "no wrap-around");
+        assert_eq!(s.view(4), None, "kernel threads have no view");
+    }
+
+    #[test]
+    fn call_moves_the_window_below_the_caller_and_return_restores() {
+        let mut s = setup();
+        let caller_sp = STACK + 0x2e8; // not granule-aligned
+        let plan = s.call(3, 0, caller_sp, [4, 5, 6, 7, 8, 9, 10, 11]).unwrap();
+        assert_eq!(plan, CallPlan { callee: 1, entry: 0x1002_0201, return_to: 0x1002_0101, sp: STACK + 0x2e0 - 32 });
+        let v = s.view(3).unwrap();
+        assert_eq!(v.code.start, 0x1002_0000);
+        assert_eq!(v.stack, Range::new(STACK, STACK + 0x2e0));
+        assert!(!v.can_read(caller_sp, 4), "the caller's frame is out of reach");
+        assert_eq!(s.depth(3), 1);
+        let r = s.ret(3).unwrap();
+        let regs = [4, 5, 6, 7, 8, 9, 10, 11];
+        assert_eq!(r, ReturnPlan { callee: 1, caller: 0, caller_sp, scrub: Range::new(STACK, STACK + 0x2e0), regs });
+        assert_eq!(s.view(3).unwrap().stack, Range::new(STACK, STACK + STACK_SIZE));
+        assert_eq!(s.current(3), Some(0));
+        assert_eq!(s.ret(3), Err(Error::NotPermitted), "a return without a call is refused");
+    }
+
+    #[test]
+    fn nested_returns_restore_each_callers_registers() {
+        let mut s = setup();
+        s.call(3, 0, STACK + 0x300, [1; 8]).unwrap();
+        s.call(3, 0, STACK + 0x200, [2; 8]).unwrap();
+        assert_eq!(s.ret(3).unwrap().regs, [2; 8]);
+        assert_eq!(s.ret(3).unwrap().regs, [1; 8]);
+    }
+
+    #[test]
+    fn nested_calls_use_the_callee_imports() {
+        let mut s = setup();
+        s.call(3, 0, STACK + 0x300, [0; 8]).unwrap(); // a -> b
+        assert_eq!(s.call(3, 1, STACK + 0x200, [0; 8]), Err(Error::NotImported), "b has only slot 0");
+        let p = s.call(3, 0, STACK + 0x200, [0; 8]).unwrap(); // b -> c
+        assert_eq!(p.callee, 2);
+        assert_eq!(s.depth(3), 2);
+        assert_eq!(s.ret(3).unwrap().caller, 1);
+        assert_eq!(s.ret(3).unwrap().caller, 0);
+    }
+
+    #[test]
+    fn calls_are_refused_without_import_stack_or_depth() {
+        let mut s = setup();
+        assert_eq!(s.call(3, 7, STACK + 0x300, [0; 8]), Err(Error::NotImported));
+        assert_eq!(s.call(4, 0, STACK + 0x300, [0; 8]), Err(Error::NotImported), "kernel thread");
+        assert_eq!(s.call(3, 0, STACK + 0x40, [0; 8]), Err(Error::NoStackForCall));
+        assert_eq!(s.call(3, 0, STACK + STACK_SIZE + 64, [0; 8]), Err(Error::InvalidArgument), "sp outside the window");
+        // a <-> b ping-pong via a.imports[0] = b.y and b has no import of a: build depth with c.
+        let mut s2 = Switcher::new();
+        let loop_imports: &'static [u16] = Box::leak(vec![0u16].into_boxed_slice());
+        s2.add_compartment(CompartmentInfo {
+            code: Range::new(0x1000_0000, 0x1000_0100),
+            data: Range::new(0x3800_0000, 0x3800_0100),
+            imports: loop_imports,
+            ..Default::default()
+        })
+        .unwrap();
+        s2.add_export(ExportInfo { compartment: 0, entry: 0x1000_0001 }).unwrap();
+        s2.bind_thread(0, Some(0), 0x3900_0000, 8192).unwrap();
+        let mut sp = 0x3900_0000 + 8192;
+        for _ in 0..MAX_CALL_DEPTH {
+            sp -= 256;
+            s2.call(0, 0, sp, [0; 8]).unwrap();
+        }
+        assert_eq!(s2.call(0, 0, sp - 256, [0; 8]), Err(Error::CallTooDeep));
+    }
+
+    #[test]
+    fn registration_checks() {
+        let mut s = Switcher::new();
+        let bad = CompartmentInfo { code: Range::new(0x1000_0004, 0x1000_0100), ..Default::default() };
+        assert_eq!(s.add_compartment(bad), Err(Error::InvalidArgument));
+        assert_eq!(s.add_export(ExportInfo { compartment: 0, entry: 1 }), Err(Error::InvalidArgument));
+        assert_eq!(s.bind_thread(0, Some(0), 0x3800_0000, 1024), Err(Error::InvalidArgument));
+        s.add_compartment(CompartmentInfo::default()).unwrap();
+        assert_eq!(s.bind_thread(0, Some(0), 0x3800_0000, 64), Err(Error::BadStack));
+        // Unaligned stacks shrink to whole granules.
+        s.bind_thread(1, Some(0), 0x3800_0008, 1024).unwrap();
+        assert_eq!(s.view(1).unwrap().stack, Range::new(0x3800_0020, 0x3800_0400));
+    }
+}

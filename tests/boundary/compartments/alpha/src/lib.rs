@@ -1,0 +1,120 @@
+//! Compartment `alpha`: the prober. Calls into the hostile `beta` with every case, checks that each
+//! forbidden attempt came back as an error (and left alpha's memory intact), and prints a table:
+//! case, expected, observed.
+#![no_std]
+
+use core::hint::black_box;
+use core::sync::atomic::{AtomicU32, Ordering};
+use rtos_sys::{println, CallError, Error};
+
+rtos_sys::imports!();
+
+static SECRET: AtomicU32 = AtomicU32::new(0x5EC2_E700);
+static FAILURES: AtomicU32 = AtomicU32::new(0);
+
+fn case(name: &str, expected: Result<u32, CallError>, observed: Result<u32, CallError>) {
+    let verdict = if expected == observed { "ok" } else { "FAIL" };
+    if expected != observed {
+        FAILURES.fetch_add(1, Ordering::Relaxed);
+    }
+    println!("| {:<26} | {:<24} | {:<24} | {} |", name, Show(expected), Show(observed), verdict);
+}
+
+struct Show(Result<u32, CallError>);
+
+impl core::fmt::Display for Show {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let mut buf = Buf { bytes: [0; 24], len: 0 };
+        let s = match self.0 {
+            Ok(v) => {
+                use core::fmt::Write;
+                let _ = if v > 0xFFFF_0000 { write!(buf, "Ok({})", v as i32) } else { write!(buf, "Ok({:#x})", v) };
+                core::str::from_utf8(&buf.bytes[..buf.len]).unwrap_or("?")
+            }
+            Err(Error::CompartmentFault) => "denied (fault, unwound)",
+            Err(Error::NotImported) => "denied (not imported)",
+            Err(e) => e.as_str(),
+        };
+        f.pad(s)
+    }
+}
+
+/// A small formatting buffer (no allocator in compartments).
+struct Buf {
+    bytes: [u8; 24],
+    len: usize,
+}
+
+impl core::fmt::Write for Buf {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        let n = s.len().min(self.bytes.len() - self.len);
+        self.bytes[self.len..self.len + n].copy_from_slice(&s.as_bytes()[..n]);
+        self.len += n;
+        Ok(())
+    }
+}
+
+const DENIED: Result<u32, CallError> = Err(Error::CompartmentFault);
+
+/// The prober thread.
+#[no_mangle]
+pub extern "C" fn alpha_main(_arg: usize) {
+    println!("| {:<26} | {:<24} | {:<24} | {} |", "case", "expected", "observed", "  ");
+    case("call-return", Ok(42), beta::add(2, 40, 0, 0));
+    case("nested-call alpha>beta>gamma", Ok(43), beta::relay(21, 0, 0, 0));
+
+    let local = black_box(7u32);
+    let local_addr = &local as *const u32 as u32;
+    case("read-caller-stack", DENIED, beta::peek(local_addr, 0, 0, 0));
+    case("write-caller-stack", DENIED, beta::poke(local_addr, 1, 0, 0));
+    case("caller-stack-intact", Ok(7), Ok(black_box(local)));
+
+    let secret_addr = SECRET.as_ptr() as u32;
+    case("read-other-globals", DENIED, beta::peek(secret_addr, 0, 0, 0));
+    case("write-other-globals", DENIED, beta::poke(secret_addr, 0, 0, 0));
+    case("globals-intact", Ok(0x5EC2_E700), Ok(SECRET.load(Ordering::Relaxed)));
+    case("read-kernel-memory", DENIED, beta::peek(0x3800_0000, 0, 0, 0));
+    case("write-other-code", DENIED, beta::poke(alpha_main as *const () as usize as u32 & !3, 0, 0, 0));
+
+    case("callee-stack-residue", Ok(0), residue_after_scribble());
+    case("call-not-imported (alpha)", Err(Error::NotImported), rtos_sys::call(99, [0; 4]));
+    case("call-not-imported (beta)", Ok(Error::NotImported.code() as u32), beta::call_back(0, 0, 0, 0));
+    case("raise-privilege", DENIED, beta::escalate(0, 0, 0, 0));
+    case("touch-mpu", DENIED, beta::touch_mpu(0, 0, 0, 0));
+    case("mask-interrupts (ignored)", Ok(0), beta::mask_interrupts(0, 0, 0, 0));
+    case("stack-overflow-in-callee", DENIED, beta::recurse(0, 0, 0, 0));
+    case("panic-in-callee", DENIED, beta::panic(1, 0, 0, 0));
+    case("callee-still-serves", Ok(3), beta::add(1, 2, 0, 0));
+
+    let failures = FAILURES.load(Ordering::Relaxed);
+    if failures == 0 {
+        println!("all isolation cases behaved as expected");
+    } else {
+        println!("FAIL: {} isolation case(s) did not behave as expected", failures);
+        rtos_sys::shutdown(1);
+    }
+    println!("spin-forever: alpha calls beta.spin, which never returns");
+    let _ = gamma::mark(0, 0, 0, 0);
+    let _ = beta::spin(0, 0, 0, 0);
+    println!("FAIL: beta.spin returned");
+}
+
+/// Lets beta leave a pattern on the stack, then looks for it below our own stack pointer.
+#[inline(never)]
+fn residue_after_scribble() -> Result<u32, CallError> {
+    const PATTERN: u32 = 0xDEAD_BEEF;
+    beta::scribble(!PATTERN, 0, 0, 0)?;
+    let marker = black_box(0u32);
+    let sp = &marker as *const u32 as usize;
+    let mut found = 0;
+    let mut a = sp - 1024;
+    while a < sp {
+        // SAFETY: our own stack window, below our stack pointer (the thread has 4 KiB and uses far
+        // less), readable by us.
+        if unsafe { (a as *const u32).read_volatile() } == PATTERN {
+            found += 1;
+        }
+        a += 4;
+    }
+    Ok(found)
+}

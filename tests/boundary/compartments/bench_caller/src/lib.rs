@@ -1,0 +1,46 @@
+//! Caller of the compartment-call benchmark. Run under QEMU `-icount shift=0` (1 instruction =
+//! 1 ns of guest time); `rtos_sys::cycles()` runs at `clock_hz()`, so cycles convert to
+//! instructions. Prints `BENCH <name>: <value> instructions` per call, loop overhead included.
+#![no_std]
+
+use core::hint::black_box;
+use rtos_sys::println;
+
+rtos_sys::imports!();
+
+const N: u32 = 2000;
+
+fn report(name: &str, cycles: u64) {
+    let ns_per_cycle_x1000 = 1_000_000_000_000u64 / rtos_sys::clock_hz() as u64;
+    let tenths = cycles * ns_per_cycle_x1000 / 100 / N as u64;
+    println!("BENCH {}: {}.{} instructions", name, tenths / 10, tenths % 10);
+}
+
+#[inline(never)]
+fn plain(a: u32, b: u32, c: u32, d: u32) -> u32 {
+    a.wrapping_add(b).wrapping_add(c).wrapping_add(d)
+}
+
+/// The benchmark thread.
+#[no_mangle]
+pub extern "C" fn bench_main(_arg: usize) {
+    let t0 = rtos_sys::cycles();
+    for i in 0..N {
+        black_box(plain(black_box(i), 1, 2, 3));
+    }
+    report("plain-function-call", rtos_sys::cycles() - t0);
+
+    let t0 = rtos_sys::cycles();
+    for _ in 0..N {
+        black_box(bench_callee::nop(0, 0, 0, 0).unwrap_or(0));
+    }
+    report("compartment-call-0-args", rtos_sys::cycles() - t0);
+
+    let t0 = rtos_sys::cycles();
+    for i in 0..N {
+        black_box(bench_callee::sum4(black_box(i), 1, 2, 3).unwrap_or(0));
+    }
+    report("compartment-call-4-args", rtos_sys::cycles() - t0);
+    println!("bench done");
+    rtos_sys::shutdown(0);
+}

@@ -1,0 +1,116 @@
+//! Compartment `beta`: a hostile callee. Besides two honest exports it tries, on request, every way
+//! of reaching beyond what it was given. Each attempt must fault and be unwound to the caller.
+#![no_std]
+
+use core::arch::asm;
+use core::hint::black_box;
+
+rtos_sys::imports!();
+
+/// Honest: adds two numbers.
+#[no_mangle]
+pub extern "C" fn add(a: u32, b: u32) -> u32 {
+    a.wrapping_add(b)
+}
+
+/// Honest: a nested call, beta → gamma; returns gamma's result + 1.
+#[no_mangle]
+pub extern "C" fn relay(x: u32) -> u32 {
+    match gamma::double(x, 0, 0, 0) {
+        Ok(v) => v + 1,
+        Err(e) => e.code() as u32,
+    }
+}
+
+/// Reads any address it is handed.
+#[no_mangle]
+pub extern "C" fn peek(addr: u32) -> u32 {
+    // SAFETY: deliberately hostile: the address is not ours; the MPU must stop the load.
+    unsafe { (addr as *const u32).read_volatile() }
+}
+
+/// Writes any address it is handed.
+#[no_mangle]
+pub extern "C" fn poke(addr: u32, value: u32) -> u32 {
+    // SAFETY: deliberately hostile: the address is not ours; the MPU must stop the store.
+    unsafe { (addr as *mut u32).write_volatile(value) };
+    0
+}
+
+/// Leaves a recognisable pattern (the complement of its argument, so the caller never holds the
+/// pattern itself) on its stack and returns; the caller then looks for it.
+#[no_mangle]
+pub extern "C" fn scribble(complement: u32) -> u32 {
+    let mut buf = [!complement; 64];
+    black_box(&mut buf);
+    0
+}
+
+/// Tries to become privileged (write CONTROL.nPRIV = 0), then proves it by reading a system
+/// control register.
+#[no_mangle]
+pub extern "C" fn escalate() -> u32 {
+    // SAFETY: deliberately hostile: unprivileged writes to CONTROL.nPRIV are ignored, and the
+    // following SCB read must fault.
+    unsafe {
+        asm!("msr control, {0}", "isb", in(reg) 0u32);
+        (0xE000_ED00 as *const u32).read_volatile()
+    }
+}
+
+/// Tries to switch the MPU off.
+#[no_mangle]
+pub extern "C" fn touch_mpu() -> u32 {
+    // SAFETY: deliberately hostile: MPU_CTRL is in the privileged-only system space.
+    unsafe { (0xE000_ED94 as *mut u32).write_volatile(0) };
+    0
+}
+
+/// Tries to mask interrupts, then waits for the next tick (which arrives only if masking failed).
+/// Returns PRIMASK as seen afterwards.
+#[no_mangle]
+pub extern "C" fn mask_interrupts() -> u32 {
+    // SAFETY: `cpsid i` is ignored in unprivileged Thread mode, which is what this checks.
+    unsafe { asm!("cpsid i") };
+    let t0 = rtos_sys::ticks();
+    while rtos_sys::ticks() == t0 {}
+    let primask: u32;
+    // SAFETY: reading PRIMASK has no side effects.
+    unsafe { asm!("mrs {0}, primask", out(reg) primask) };
+    primask
+}
+
+/// Unbounded recursion: overflows the stack window it was given.
+#[no_mangle]
+#[allow(unconditional_recursion)] // the point of this export
+pub extern "C" fn recurse(n: u32) -> u32 {
+    let mut frame = [n; 32];
+    black_box(&mut frame);
+    recurse(n + 1).wrapping_add(frame[1])
+}
+
+/// Panics.
+#[no_mangle]
+pub extern "C" fn panic(x: u32) -> u32 {
+    if x != 0x600D {
+        panic!("beta panics on purpose ({})", x);
+    }
+    0
+}
+
+/// Never returns.
+#[no_mangle]
+pub extern "C" fn spin() -> u32 {
+    loop {
+        core::hint::spin_loop();
+    }
+}
+
+/// Tries an import slot it does not have; returns the error code it got.
+#[no_mangle]
+pub extern "C" fn call_back() -> u32 {
+    match rtos_sys::call(5, [0; 4]) {
+        Ok(_) => 0,
+        Err(e) => e.code() as u32,
+    }
+}
