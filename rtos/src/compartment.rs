@@ -75,6 +75,46 @@ impl Range {
     }
 }
 
+/// A compartment's import table: the global export index of each import slot.
+///
+/// Kept as raw parts so that an empty table is all zeros: the switcher's tables then start in
+/// `.bss` instead of costing flash for an initialiser.
+#[derive(Clone, Copy, Debug)]
+pub struct Imports {
+    ptr: *const u16,
+    len: usize,
+}
+
+// SAFETY: `Imports` only ever refers to immutable `'static` data (see `Imports::new`).
+unsafe impl Send for Imports {}
+// SAFETY: as above.
+unsafe impl Sync for Imports {}
+
+impl Imports {
+    /// No imports.
+    pub const NONE: Imports = Imports { ptr: core::ptr::null(), len: 0 };
+
+    /// The table `slots`.
+    pub const fn new(slots: &'static [u16]) -> Imports {
+        Imports { ptr: slots.as_ptr(), len: slots.len() }
+    }
+
+    /// The export index bound to `slot`.
+    pub fn get(&self, slot: usize) -> Option<u16> {
+        if slot >= self.len {
+            return None;
+        }
+        // SAFETY: built by `new` from a `'static` slice of `len` elements; `slot < len`.
+        Some(unsafe { *self.ptr.add(slot) })
+    }
+}
+
+impl Default for Imports {
+    fn default() -> Self {
+        Imports::NONE
+    }
+}
+
 /// What a compartment owns.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct CompartmentInfo {
@@ -82,8 +122,8 @@ pub struct CompartmentInfo {
     pub code: Range,
     /// Globals.
     pub data: Range,
-    /// Global export index per import slot.
-    pub imports: &'static [u16],
+    /// Import table.
+    pub imports: Imports,
     /// Address of the compartment's call-return trampoline.
     pub return_trampoline: usize,
     /// Address of the compartment's thread-exit trampoline.
@@ -207,7 +247,7 @@ impl Switcher {
             compartments: [CompartmentInfo {
                 code: Range::new(0, 0),
                 data: Range::new(0, 0),
-                imports: &[],
+                imports: Imports::NONE,
                 return_trampoline: 0,
                 thread_exit: 0,
             }; MAX_COMPARTMENTS],
@@ -305,7 +345,7 @@ impl Switcher {
             return Err(Error::NotImported);
         }
         let caller = &self.compartments[t.current as usize];
-        let export_index = *caller.imports.get(slot as usize).ok_or(Error::NotImported)? as usize;
+        let export_index = caller.imports.get(slot as usize).ok_or(Error::NotImported)? as usize;
         let export = *self.exports[..self.n_exports].get(export_index).ok_or(Error::NotImported)?;
         if t.depth as usize == MAX_CALL_DEPTH {
             return Err(Error::CallTooDeep);
@@ -374,21 +414,21 @@ mod tests {
         let a = CompartmentInfo {
             code: Range::new(0x1001_0000, 0x1001_0400),
             data: Range::new(0x3810_0000, 0x3810_0100),
-            imports: imports_a,
+            imports: Imports::new(imports_a),
             return_trampoline: 0x1001_0101,
             thread_exit: 0x1001_0111,
         };
         let b = CompartmentInfo {
             code: Range::new(0x1002_0000, 0x1002_0400),
             data: Range::new(0x3811_0000, 0x3811_0100),
-            imports: imports_b,
+            imports: Imports::new(imports_b),
             return_trampoline: 0x1002_0101,
             thread_exit: 0x1002_0111,
         };
         let c = CompartmentInfo {
             code: Range::new(0x1003_0000, 0x1003_0400),
             data: Range::new(0x3812_0000, 0x3812_0100),
-            imports: &[],
+            imports: Imports::NONE,
             return_trampoline: 0x1003_0101,
             thread_exit: 0x1003_0111,
         };
@@ -469,7 +509,7 @@ mod tests {
         s2.add_compartment(CompartmentInfo {
             code: Range::new(0x1000_0000, 0x1000_0100),
             data: Range::new(0x3800_0000, 0x3800_0100),
-            imports: loop_imports,
+            imports: Imports::new(loop_imports),
             ..Default::default()
         })
         .unwrap();

@@ -243,7 +243,7 @@ fn load_compartments(sw: &mut Switcher, image: &'static ImageSpec) -> Result<(),
         let info = CompartmentInfo {
             code: Range::new(c.code.start as usize, c.code.end as usize),
             data: Range::new(c.data.start as usize, c.data.end as usize),
-            imports: c.imports,
+            imports: compartment::Imports::new(c.imports),
             return_trampoline: c.return_trampoline as usize,
             thread_exit: c.thread_exit as usize,
         };

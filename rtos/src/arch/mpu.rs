@@ -10,7 +10,13 @@
 //! Region budget per view (design target: 8 regions, the common Cortex-M33 configuration):
 //! 0 code, 1 globals, 2 stack window; 3–7 are left for capability grants and MMIO.
 
+use core::cell::UnsafeCell;
+
+use super::KernelOwned;
 use crate::compartment::{Range, View};
+
+/// The view the MPU currently enforces (`None`: no regions), to skip redundant reprogramming.
+static PROGRAMMED: KernelOwned<Option<View>> = KernelOwned(UnsafeCell::new(None));
 
 const MPU_CTRL: *mut u32 = 0xE000_ED94 as *mut u32;
 const MPU_RNR: *mut u32 = 0xE000_ED98 as *mut u32;
@@ -63,8 +69,15 @@ fn set(region: u32, range: Range, rbar_flags: u32) {
     }
 }
 
-/// Programs the MPU for a thread: its view, or no regions for a privileged kernel thread.
+/// Programs the MPU for a thread: its view, or no regions for a privileged kernel thread. Called
+/// only from kernel-priority handlers or a fault handler entered from Thread mode.
 pub fn apply(view: Option<&View>) {
+    // SAFETY: called only in the contexts `KernelOwned` allows (see above).
+    let programmed = unsafe { PROGRAMMED.get() };
+    if programmed.as_ref() == view {
+        return;
+    }
+    *programmed = view.copied();
     match view {
         Some(v) => {
             set(0, v.code, AP_RO_ANY);
