@@ -168,7 +168,9 @@ pub fn parse_libtest(output: &str) -> Vec<LibtestSection> {
 pub fn host_test_packages(filter: Option<&str>) -> Option<Vec<&'static str>> {
     match filter {
         None | Some("host") => Some(vec![]),
-        Some("kernel") => Some(vec!["-p", "rtos"]),
+        Some("kernel") => Some(vec!["-p", "rtos", "-p", "rtos-sys"]),
+        // The compartment core (call stacks, views) lives in the kernel crate.
+        Some("boundary") => Some(vec!["-p", "rtos"]),
         Some("tooling") => Some(vec!["-p", "xtask"]),
         Some(_) => None,
     }
@@ -590,7 +592,8 @@ test result: ok. 1 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; fini
     fn maps_filters() {
         assert_eq!(host_test_packages(None), Some(vec![]));
         assert_eq!(host_test_packages(Some("host")), Some(vec![]));
-        assert_eq!(host_test_packages(Some("kernel")), Some(vec!["-p", "rtos"]));
+        assert_eq!(host_test_packages(Some("kernel")), Some(vec!["-p", "rtos", "-p", "rtos-sys"]));
+        assert_eq!(host_test_packages(Some("boundary")), Some(vec!["-p", "rtos"]));
         assert_eq!(host_test_packages(Some("tooling")), Some(vec!["-p", "xtask"]));
         assert_eq!(host_test_packages(Some("preempt")), None);
 
