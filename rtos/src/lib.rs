@@ -6,6 +6,7 @@
 //! - [`image`]: what a firmware manifest compiles into (threads, stacks, kernel configuration).
 //! - [`sys`]: the system-call ABI threads and compartments use (crate `rtos-sys`).
 //! - [`compartment`]: cross-compartment calls: per-thread call stacks, stack windows, MPU views.
+//! - [`sealing`]: sealed handles: keys owned by compartments, opaque handles only a key opens.
 //! - `arch`: the ARMv8-M port (exception handlers, context switch, faults) — target only.
 //!
 //! The kernel knows nothing of boards beyond the [`Board`] trait, and nothing of FreeRTOS.
@@ -15,6 +16,7 @@
 pub mod compartment;
 pub mod image;
 pub mod kernel;
+pub mod sealing;
 pub mod syscall;
 
 /// The system-call ABI and thread-side API (the `rtos-sys` crate).

@@ -26,6 +26,7 @@ use cortex_m_rt as _;
 use crate::compartment::{self, CompartmentInfo, ExportInfo, Range, SavedRegs, Switcher, View};
 use crate::image::{Board, CompartmentSpec, ImageSpec, StaticStack, ThreadEntry, MIN_STACK_SIZE};
 use crate::kernel::{Context, Kernel, NewThread, NAME_LEN};
+use crate::sealing::{Owner, Sealer};
 use crate::sys::{nr, ThreadParams};
 use crate::syscall::{self, Port, SysRet};
 use crate::Error;
@@ -62,6 +63,7 @@ impl<T> KernelOwned<T> {
 
 static KERNEL: KernelOwned<Kernel> = KernelOwned(UnsafeCell::new(Kernel::new()));
 static SWITCHER: KernelOwned<Switcher> = KernelOwned(UnsafeCell::new(Switcher::new()));
+static SEALER: KernelOwned<Sealer> = KernelOwned(UnsafeCell::new(Sealer::new()));
 /// The image's compartment descriptors (names for reports).
 static COMPARTMENTS: KernelOwned<&'static [CompartmentSpec]> = KernelOwned(UnsafeCell::new(&[]));
 
@@ -168,6 +170,11 @@ pub fn start<B: Board>(image: &'static ImageSpec) -> ! {
     if let Err(e) = load_compartments(sw, image) {
         boot_failure("<compartments>", e);
     }
+    // Handle tags only need to be unguessable by compartments: mix the image name with the tick
+    // timer's free-running value. (A board with a TRNG should seed from it.)
+    let seed = image.name.bytes().fold(0x811C_9DC5u32, |h, b| (h ^ b as u32).wrapping_mul(0x0100_0193));
+    // SAFETY: boot context as above; SYST_CVR is a read-only-effect register.
+    unsafe { SEALER.get().seed(seed ^ (0xE000_E018 as *const u32).read_volatile()) };
     if let Err(e) = idle_ctx.and_then(|ctx| k.create_idle(ctx)) {
         boot_failure("idle", e);
     }
@@ -535,6 +542,27 @@ extern "C" fn rtos_svc(regs: &mut SavedRegs) {
     let refused = match number {
         nr::CALL => {
             cross_call(sw, me, frame, args, r12, regs);
+            return;
+        }
+        nr::SEAL_KEY_CREATE | nr::SEAL | nr::UNSEAL | nr::SEAL_DESTROY => {
+            let owner = sw.current(me).map_or(Owner::Kernel, Owner::Compartment);
+            // SAFETY: SVCall runs at the kernel priority (module invariant 1).
+            let sealer = unsafe { SEALER.get() };
+            let r = match number {
+                nr::SEAL_KEY_CREATE => sealer.create_key(owner),
+                nr::SEAL => sealer.seal(owner, args[0], args[1]),
+                nr::UNSEAL => sealer.unseal(owner, args[0], args[1]),
+                _ => sealer.destroy(owner, args[0], args[1]),
+            };
+            let (value, status) = match r {
+                Ok(v) => (v, 0),
+                Err(e) => (0, e.code() as u32),
+            };
+            // SAFETY: `frame` is the caller's exception frame: value in r0, status in r1.
+            unsafe {
+                frame.write(value);
+                frame.add(1).write(status);
+            }
             return;
         }
         nr::RETURN => {

@@ -33,11 +33,17 @@ pub enum Error {
     CallTooDeep = -12,
     /// Cross-compartment call: too little stack left below the caller for the callee.
     NoStackForCall = -13,
+    /// A sealed handle or key that the kernel did not issue, or that was destroyed.
+    InvalidHandle = -14,
+    /// A sealed handle opened with a key of another type.
+    WrongType = -15,
+    /// The kernel's table of sealed objects or keys is full.
+    OutOfObjects = -16,
 }
 
 impl Error {
     /// All variants, in ABI order; used to decode return values.
-    pub const ALL: [Error; 13] = [
+    pub const ALL: [Error; 16] = [
         Error::TimedOut,
         Error::WouldBlock,
         Error::InvalidArgument,
@@ -51,6 +57,9 @@ impl Error {
         Error::CompartmentFault,
         Error::CallTooDeep,
         Error::NoStackForCall,
+        Error::InvalidHandle,
+        Error::WrongType,
+        Error::OutOfObjects,
     ];
 
     /// The (negative) ABI value of this error.
@@ -88,6 +97,9 @@ impl Error {
             Error::CompartmentFault => "callee compartment faulted",
             Error::CallTooDeep => "cross-compartment call nesting too deep",
             Error::NoStackForCall => "not enough stack for the call",
+            Error::InvalidHandle => "invalid or stale handle",
+            Error::WrongType => "handle sealed with another key",
+            Error::OutOfObjects => "out of sealed-object slots",
         }
     }
 }

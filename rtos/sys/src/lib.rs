@@ -91,7 +91,23 @@ pub mod nr {
     /// Return from a cross-compartment call with result `r0` (issued by the compartment's return
     /// trampoline, never called directly). Does not return to the caller of `svc`.
     pub const RETURN: u8 = 19;
+    /// Create a sealing key owned by the calling compartment. `-> key`
+    pub const SEAL_KEY_CREATE: u8 = 20;
+    /// Seal payload `r1` under key `r0`. `-> handle`
+    pub const SEAL: u8 = 21;
+    /// Open handle `r1` with key `r0`. `-> payload`, `InvalidHandle`, `WrongType`, `NotPermitted`
+    pub const UNSEAL: u8 = 22;
+    /// Destroy the object behind handle `r1` (key `r0`). `-> payload`
+    pub const SEAL_DESTROY: u8 = 23;
 }
+
+/// A sealing key: lets its owner compartment seal and open handles of one type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SealKey(pub u32);
+
+/// A sealed handle: opaque to everyone but the holder of the key it was sealed with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Sealed(pub u32);
 
 /// Timeout value meaning "wait forever" in [`nr::FUTEX_WAIT`].
 pub const FOREVER: u32 = u32::MAX;
@@ -318,6 +334,48 @@ mod user {
         } else {
             Err(Error::from_code(r1 as i32).unwrap_or(Error::CompartmentFault))
         }
+    }
+
+    fn status(r0: u32, r1: u32) -> Result<u32, Error> {
+        if r1 == 0 {
+            Ok(r0)
+        } else {
+            Err(Error::from_code(r1 as i32).unwrap_or(Error::InvalidArgument))
+        }
+    }
+
+    /// A system call returning a 32-bit value in r0 and a status (0 or an error code) in r1.
+    macro_rules! svc_status {
+        ($n:expr; $a0:expr, $a1:expr) => {{
+            let r0: u32;
+            let r1: u32;
+            // SAFETY: as in `svc!`; the kernel writes the value to r0 and the status to r1.
+            unsafe {
+                asm!("svc #{n}", n = const $n, inlateout("r0") $a0 => r0, inlateout("r1") $a1 => r1,
+                     out("r2") _, options(nostack));
+            }
+            status(r0, r1)
+        }};
+    }
+
+    /// Creates a sealing key (a type) owned by the calling compartment.
+    pub fn seal_key_create() -> Result<SealKey, Error> {
+        svc_status!(nr::SEAL_KEY_CREATE; 0u32, 0u32).map(SealKey)
+    }
+
+    /// Seals `payload` under `key`; the handle can be given to anyone, opened only with `key`.
+    pub fn seal(key: SealKey, payload: u32) -> Result<Sealed, Error> {
+        svc_status!(nr::SEAL; key.0, payload).map(Sealed)
+    }
+
+    /// Opens a sealed handle with `key`.
+    pub fn unseal(key: SealKey, handle: Sealed) -> Result<u32, Error> {
+        svc_status!(nr::UNSEAL; key.0, handle.0)
+    }
+
+    /// Destroys the object behind `handle`; all copies of the handle become stale.
+    pub fn seal_destroy(key: SealKey, handle: Sealed) -> Result<u32, Error> {
+        svc_status!(nr::SEAL_DESTROY; key.0, handle.0)
     }
 
     /// Ends the whole system with `code` (the QEMU exit status under test).

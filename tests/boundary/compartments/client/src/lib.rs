@@ -1,0 +1,65 @@
+//! Compartment `client`: holds `vault`'s sealed handles and tries to forge, replay, open and
+//! confuse them. Prints `case | expected | observed | ok` rows.
+#![no_std]
+
+use rtos_sys::{println, Error, SealKey, Sealed};
+
+rtos_sys::imports!();
+
+static mut FAILURES: u32 = 0;
+
+fn case(name: &str, expected: Result<u32, Error>, observed: Result<u32, Error>) {
+    let ok = expected == observed;
+    if !ok {
+        // SAFETY: only this compartment's single thread touches FAILURES.
+        unsafe { FAILURES += 1 };
+    }
+    println!("| {:<34} | {:<30} | {:<30} | {} |", name, show(expected), show(observed), if ok { "ok" } else { "FAIL" });
+}
+
+fn show(r: Result<u32, Error>) -> &'static str {
+    match r {
+        Ok(_) => "ok",
+        Err(e) => e.as_str(),
+    }
+}
+
+/// Turns an export's `u32` (value or negative error code) into a result.
+fn decode(r: Result<u32, Error>) -> Result<u32, Error> {
+    match r {
+        Ok(v) if v >= 0xFFFF_FF00 => Err(Error::from_code(v as i32).unwrap_or(Error::InvalidArgument)),
+        other => other,
+    }
+}
+
+/// The client thread.
+#[no_mangle]
+pub extern "C" fn client_main(_arg: usize) {
+    let h = decode(vault::open(1234, 0, 0, 0)).unwrap_or(0);
+    case("seal-then-unseal-by-owner", Ok(1234), decode(vault::read(h, 0, 0, 0)));
+    case("forged-handle (tag flipped)", Err(Error::InvalidHandle), decode(vault::read(h ^ 0x0001_0000, 0, 0, 0)));
+    case("forged-handle (made up)", Err(Error::InvalidHandle), decode(vault::read(0xDEAD_BEEF, 0, 0, 0)));
+    case("destroy", Ok(0), decode(vault::close(h, 0, 0, 0)));
+    case("replay-after-destroy", Err(Error::InvalidHandle), decode(vault::read(h, 0, 0, 0)));
+
+    let mine = rtos_sys::seal_key_create().unwrap_or(SealKey(0));
+    let my_handle = rtos_sys::seal(mine, 99).unwrap_or(Sealed(0));
+    case("own-key-own-handle", Ok(99), rtos_sys::unseal(mine, my_handle));
+    case("type-confusion (foreign handle)", Err(Error::WrongType), decode(vault::read(my_handle.0, 0, 0, 0)));
+    let h2 = decode(vault::open(77, 0, 0, 0)).unwrap_or(0);
+    case("type-confusion (wrong key)", Err(Error::WrongType), rtos_sys::unseal(mine, Sealed(h2)));
+    let stolen = SealKey(decode(vault::leak_key(0, 0, 0, 0)).unwrap_or(0));
+    case("unseal-with-stolen-key", Err(Error::NotPermitted), rtos_sys::unseal(stolen, Sealed(h2)));
+    case("seal-with-stolen-key", Err(Error::NotPermitted), rtos_sys::seal(stolen, 1).map(|s| s.0));
+    case("vault-handle-still-valid", Ok(77), decode(vault::read(h2, 0, 0, 0)));
+
+    // SAFETY: only this thread touches FAILURES.
+    let failures = unsafe { FAILURES };
+    if failures == 0 {
+        println!("all sealing cases behaved as expected");
+        println!("PASS");
+        rtos_sys::shutdown(0);
+    }
+    println!("FAIL: {} sealing case(s) did not behave as expected", failures);
+    rtos_sys::shutdown(1);
+}

@@ -1,0 +1,47 @@
+//! Compartment `vault`: hands out sealed handles to values it keeps, and opens only its own.
+//! Errors are returned as negative error codes (as `u32`), values are small positive numbers.
+#![no_std]
+
+use core::sync::atomic::{AtomicU32, Ordering};
+use rtos_sys::{SealKey, Sealed};
+
+static KEY: AtomicU32 = AtomicU32::new(0);
+
+fn key() -> Result<SealKey, rtos_sys::Error> {
+    match KEY.load(Ordering::Acquire) {
+        0 => {
+            let k = rtos_sys::seal_key_create()?;
+            KEY.store(k.0, Ordering::Release);
+            Ok(k)
+        }
+        k => Ok(SealKey(k)),
+    }
+}
+
+fn code(r: Result<u32, rtos_sys::Error>) -> u32 {
+    r.unwrap_or_else(|e| e.code() as u32)
+}
+
+/// Seals `value`; returns the handle.
+#[no_mangle]
+pub extern "C" fn open(value: u32) -> u32 {
+    code(key().and_then(|k| rtos_sys::seal(k, value)).map(|h| h.0))
+}
+
+/// Opens a handle: the value, or an error code.
+#[no_mangle]
+pub extern "C" fn read(handle: u32) -> u32 {
+    code(key().and_then(|k| rtos_sys::unseal(k, Sealed(handle))))
+}
+
+/// Destroys a handle's object.
+#[no_mangle]
+pub extern "C" fn close(handle: u32) -> u32 {
+    code(key().and_then(|k| rtos_sys::seal_destroy(k, Sealed(handle))).map(|_| 0))
+}
+
+/// Careless: gives its key away (to show a key is useless outside its owner).
+#[no_mangle]
+pub extern "C" fn leak_key() -> u32 {
+    code(key().map(|k| k.0))
+}
