@@ -139,6 +139,47 @@ pub struct ExportInfo {
     pub entry: usize,
 }
 
+/// Capability arguments one call can carry.
+pub const MAX_GRANTS: usize = 2;
+
+/// What a capability argument lets the callee do with a buffer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GrantKind {
+    /// Load only.
+    ReadOnly,
+    /// Load and store.
+    ReadWrite,
+    /// Store, and load back only what it stored: the kernel zeroes the buffer before the callee
+    /// gets it (PMSAv8 has no write-only permission), so its previous contents are never visible.
+    StoreOnly,
+}
+
+impl GrantKind {
+    /// Decodes the ABI value (1, 2, 3).
+    pub fn from_abi(v: u32) -> Option<GrantKind> {
+        match v {
+            1 => Some(GrantKind::ReadOnly),
+            2 => Some(GrantKind::ReadWrite),
+            3 => Some(GrantKind::StoreOnly),
+            _ => None,
+        }
+    }
+
+    /// Whether the callee may store.
+    pub fn writable(self) -> bool {
+        self != GrantKind::ReadOnly
+    }
+}
+
+/// A buffer granted to a callee for the duration of one call (non-global: revoked at return).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Grant {
+    /// The buffer (empty: no grant).
+    pub range: Range,
+    /// Whether stores are allowed.
+    pub writable: bool,
+}
+
 /// The memory an unprivileged thread may touch right now.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct View {
@@ -148,17 +189,24 @@ pub struct View {
     pub data: Range,
     /// The thread's stack window: read and write.
     pub stack: Range,
+    /// Buffers granted by the caller of the current call (empty ranges: none).
+    pub grants: [Grant; MAX_GRANTS],
 }
 
 impl View {
     /// Whether the thread may read `[addr, addr + len)`.
     pub fn can_read(&self, addr: usize, len: usize) -> bool {
-        self.code.contains(addr, len) || self.data.contains(addr, len) || self.stack.contains(addr, len)
+        self.code.contains(addr, len)
+            || self.data.contains(addr, len)
+            || self.stack.contains(addr, len)
+            || self.grants.iter().any(|g| g.range.contains(addr, len))
     }
 
     /// Whether the thread may write `[addr, addr + len)`.
     pub fn can_write(&self, addr: usize, len: usize) -> bool {
-        self.data.contains(addr, len) || self.stack.contains(addr, len)
+        self.data.contains(addr, len)
+            || self.stack.contains(addr, len)
+            || self.grants.iter().any(|g| g.writable && g.range.contains(addr, len))
     }
 }
 
@@ -172,6 +220,8 @@ struct Frame {
     caller_window_top: usize,
     /// The caller's r4–r11 at the call: restored at return or unwind, whatever the callee did.
     regs: SavedRegs,
+    /// The caller's own grants (from its caller), restored at return.
+    caller_grants: [Grant; MAX_GRANTS],
 }
 
 /// Per-thread compartment state.
@@ -183,6 +233,7 @@ struct ThreadCalls {
     stack: Range,
     window_top: usize,
     depth: u8,
+    grants: [Grant; MAX_GRANTS],
     frames: [Frame; MAX_CALL_DEPTH],
 }
 
@@ -193,8 +244,25 @@ impl ThreadCalls {
         stack: Range::new(0, 0),
         window_top: 0,
         depth: 0,
-        frames: [Frame { caller: 0, caller_sp: 0, caller_window_top: 0, regs: [0; 8] }; MAX_CALL_DEPTH],
+        grants: [Grant { range: Range::new(0, 0), writable: false }; MAX_GRANTS],
+        frames: [Frame {
+            caller: 0,
+            caller_sp: 0,
+            caller_window_top: 0,
+            regs: [0; 8],
+            caller_grants: [Grant { range: Range::new(0, 0), writable: false }; MAX_GRANTS],
+        }; MAX_CALL_DEPTH],
     };
+}
+
+/// The part of a thread's record a call needs.
+struct Caller {
+    home: Option<u8>,
+    current: u8,
+    depth: u8,
+    stack: Range,
+    window_top: usize,
+    grants: [Grant; MAX_GRANTS],
 }
 
 /// Where and how the port must start a callee.
@@ -331,7 +399,7 @@ impl Switcher {
         let t = &self.threads[thread];
         t.home?;
         let c = &self.compartments[t.current as usize];
-        Some(View { code: c.code, data: c.data, stack: Range::new(t.stack.start, t.window_top) })
+        Some(View { code: c.code, data: c.data, stack: Range::new(t.stack.start, t.window_top), grants: t.grants })
     }
 
     /// Starts a call from the thread's current compartment through its import `slot`. `caller_sp`
@@ -340,7 +408,35 @@ impl Switcher {
     /// callee; the port builds the entry frame at `plan.sp`, clears r4–r11 (so nothing of the
     /// caller leaks) and applies the new view.
     pub fn call(&mut self, thread: usize, slot: u32, caller_sp: usize, regs: SavedRegs) -> Result<CallPlan, Error> {
-        let t = self.threads[thread];
+        self.call_with(thread, slot, caller_sp, regs, &[])
+    }
+
+    /// As [`Switcher::call`], also granting buffers to the callee for the duration of the call.
+    ///
+    /// Each grant must be exact for the MPU (32-byte aligned base and length, else
+    /// `GrantNotExact`: never rounded outward), held by the caller with at least the requested
+    /// rights (monotonic: a compartment can pass on what it was granted, never more; else
+    /// `NotPermitted`), and either disjoint from the callee's own regions or wholly inside one that
+    /// already gives the callee those rights (then it needs no MPU region; partial overlap is
+    /// `GrantOverlap`, as PMSAv8 faults on overlapping regions). The port zeroes store-only buffers.
+    pub fn call_with(
+        &mut self,
+        thread: usize,
+        slot: u32,
+        caller_sp: usize,
+        regs: SavedRegs,
+        requests: &[(Range, GrantKind)],
+    ) -> Result<CallPlan, Error> {
+        // Copy only the scalars: the whole per-thread record (call frames included) is large.
+        let t = &self.threads[thread];
+        let t = Caller {
+            home: t.home,
+            current: t.current,
+            depth: t.depth,
+            stack: t.stack,
+            window_top: t.window_top,
+            grants: t.grants,
+        };
         if t.home.is_none() {
             return Err(Error::NotImported);
         }
@@ -359,17 +455,68 @@ impl Switcher {
             return Err(Error::NoStackForCall);
         }
         let callee = export.compartment;
+        let grants = self.check_grants(thread, callee, window_top, requests)?;
         let tm = &mut self.threads[thread];
-        tm.frames[t.depth as usize] = Frame { caller: t.current, caller_sp, caller_window_top: t.window_top, regs };
+        tm.frames[t.depth as usize] =
+            Frame { caller: t.current, caller_sp, caller_window_top: t.window_top, regs, caller_grants: t.grants };
         tm.depth += 1;
         tm.current = callee;
         tm.window_top = window_top;
+        tm.grants = grants;
         Ok(CallPlan {
             callee,
             entry: export.entry,
             return_to: self.compartments[callee as usize].return_trampoline,
             sp: window_top - ENTRY_FRAME,
         })
+    }
+
+    fn check_grants(
+        &self,
+        thread: usize,
+        callee: u8,
+        callee_window_top: usize,
+        requests: &[(Range, GrantKind)],
+    ) -> Result<[Grant; MAX_GRANTS], Error> {
+        if requests.len() > MAX_GRANTS {
+            return Err(Error::InvalidArgument);
+        }
+        let caller_view = self.view(thread).ok_or(Error::NotPermitted)?;
+        let c = &self.compartments[callee as usize];
+        let callee_stack = Range::new(self.threads[thread].stack.start, callee_window_top);
+        let mut grants = [Grant::default(); MAX_GRANTS];
+        let mut n = 0;
+        for &(range, kind) in requests {
+            if range.is_empty() || !range.is_granular() {
+                return Err(Error::GrantNotExact);
+            }
+            let held = if kind.writable() {
+                caller_view.can_write(range.start, range.len())
+            } else {
+                caller_view.can_read(range.start, range.len())
+            };
+            if !held {
+                return Err(Error::NotPermitted);
+            }
+            // Already reachable by the callee with enough rights: no region needed.
+            let covered = c.data.contains(range.start, range.len())
+                || callee_stack.contains(range.start, range.len())
+                || (!kind.writable() && c.code.contains(range.start, range.len()));
+            if covered {
+                continue;
+            }
+            let overlaps = |r: &Range| !r.is_empty() && range.start < r.end && r.start < range.end;
+            if overlaps(&c.code)
+                || overlaps(&c.data)
+                || overlaps(&callee_stack)
+                || grants.iter().any(|g| overlaps(&g.range))
+            {
+                return Err(Error::GrantOverlap);
+            }
+            grants[n] = Grant { range, writable: kind.writable() };
+            n += 1;
+        }
+        Ok(grants)
     }
 
     /// Ends the innermost call on the thread (a return, or an unwind after the callee faulted).
@@ -391,6 +538,7 @@ impl Switcher {
         t.frames[t.depth as usize] = Frame::default();
         t.current = f.caller;
         t.window_top = f.caller_window_top;
+        t.grants = f.caller_grants;
         Ok(plan)
     }
 
@@ -521,6 +669,69 @@ mod tests {
             s2.call(0, 0, sp, [0; 8]).unwrap();
         }
         assert_eq!(s2.call(0, 0, sp - 256, [0; 8]), Err(Error::CallTooDeep));
+    }
+
+    #[test]
+    fn grants_are_exact_held_monotonic_and_revoked_at_return() {
+        let mut s = setup();
+        let a_buf = Range::new(0x3810_0020, 0x3810_0060); // inside alpha's globals
+        let ro = [(a_buf, GrantKind::ReadOnly)];
+        s.call_with(3, 0, STACK + 0x300, [0; 8], &ro).unwrap();
+        let v = s.view(3).unwrap();
+        assert!(v.can_read(0x3810_0020, 0x40) && !v.can_write(0x3810_0020, 4), "read-only grant");
+        assert!(!v.can_read(0x3810_0060, 4), "one byte past the grant is out");
+        // beta passes it on to gamma (its import slot 0 = c.z): same or narrower rights only.
+        let narrower = [(Range::new(0x3810_0020, 0x3810_0040), GrantKind::ReadOnly)];
+        assert_eq!(
+            s.call_with(3, 0, STACK + 0x200, [0; 8], &[(a_buf, GrantKind::ReadWrite)]),
+            Err(Error::NotPermitted)
+        );
+        let wider = [(Range::new(0x3810_0000, 0x3810_0060), GrantKind::ReadOnly)];
+        assert_eq!(s.call_with(3, 0, STACK + 0x200, [0; 8], &wider), Err(Error::NotPermitted));
+        s.call_with(3, 0, STACK + 0x200, [0; 8], &narrower).unwrap();
+        assert!(s.view(3).unwrap().can_read(0x3810_0020, 0x20));
+        assert!(!s.view(3).unwrap().can_read(0x3810_0040, 4));
+        s.ret(3).unwrap();
+        assert!(s.view(3).unwrap().can_read(0x3810_0020, 0x40), "beta's grant is back after gamma returns");
+        s.ret(3).unwrap();
+        let v = s.view(3).unwrap();
+        assert_eq!(v.grants, [Grant::default(); MAX_GRANTS], "no grant survives the call");
+    }
+
+    #[test]
+    fn grants_that_cannot_be_enforced_exactly_are_refused() {
+        let mut s = setup();
+        let g = |start, end, k| [(Range::new(start, end), k)];
+        assert_eq!(
+            s.call_with(3, 0, STACK + 0x300, [0; 8], &g(0x3810_0004, 0x3810_0024, GrantKind::ReadOnly)),
+            Err(Error::GrantNotExact)
+        );
+        assert_eq!(
+            s.call_with(3, 0, STACK + 0x300, [0; 8], &g(0x3810_0020, 0x3810_0030, GrantKind::ReadOnly)),
+            Err(Error::GrantNotExact)
+        );
+        assert_eq!(
+            s.call_with(3, 0, STACK + 0x300, [0; 8], &g(0x1001_0000, 0x1001_0020, GrantKind::ReadWrite)),
+            Err(Error::NotPermitted),
+            "code is not writable by the caller"
+        );
+        assert_eq!(
+            s.call_with(3, 0, STACK + 0x300, [0; 8], &g(0x3811_0000, 0x3811_0020, GrantKind::ReadOnly)),
+            Err(Error::NotPermitted),
+            "not the caller's"
+        );
+        // Straddling the callee's future stack window (the caller's free stack) partly overlaps it.
+        assert_eq!(
+            s.call_with(3, 0, STACK + 0x300, [0; 8], &g(STACK + 0x2e0, STACK + 0x320, GrantKind::ReadWrite)),
+            Err(Error::GrantOverlap)
+        );
+        // Wholly inside the callee's window: needs no region.
+        s.call_with(3, 0, STACK + 0x300, [0; 8], &g(STACK + 0x100, STACK + 0x120, GrantKind::StoreOnly)).unwrap();
+        assert_eq!(s.view(3).unwrap().grants, [Grant::default(); MAX_GRANTS]);
+        s.ret(3).unwrap();
+        let three = [(Range::new(0x3810_0000, 0x3810_0020), GrantKind::ReadOnly); 3];
+        assert_eq!(s.call_with(3, 0, STACK + 0x300, [0; 8], &three), Err(Error::InvalidArgument));
+        assert_eq!(s.depth(3), 0, "refused calls leave no frame");
     }
 
     #[test]

@@ -84,6 +84,28 @@ pub fn stub_text(manifests: &[&str], krate: &str, imports: &[Import]) -> String 
             out.push_str(&format!("        rtos_sys::call({slot}, [a0, a1, a2, a3])\n"));
             out.push_str("    }\n");
         }
+        // The same imports taking capability arguments (`beta::caps::add(&mut [..], &[..])`);
+        // a module lives in the type namespace, so it cannot clash with an export's name.
+        out.push_str(
+            "\n    /// The same imports, passing capability arguments (buffers the callee may use during the call).\n",
+        );
+        out.push_str("    pub mod caps {\n");
+        let mut first = true;
+        for (slot, i) in imports.iter().enumerate().filter(|(_, i)| i.compartment == *module) {
+            if !first {
+                out.push('\n');
+            }
+            first = false;
+            out.push_str(&format!("        /// `{}` (import slot {slot}) with capability arguments.\n", i.qualified()));
+            out.push_str("        #[inline(always)]\n");
+            out.push_str(&format!(
+                "        pub fn {}(caps: &mut [rtos_sys::Cap<'_>], args: &[u32]) -> Result<u32, rtos_sys::CallError> {{\n",
+                rust_ident(&i.export)
+            ));
+            out.push_str(&format!("            rtos_sys::call_with({slot}, caps, args)\n"));
+            out.push_str("        }\n");
+        }
+        out.push_str("    }\n");
         out.push_str("}\n");
     }
     out
@@ -748,6 +770,21 @@ pub mod beta {
     pub fn r#type(a0: u32, a1: u32, a2: u32, a3: u32) -> Result<u32, rtos_sys::CallError> {
         rtos_sys::call(2, [a0, a1, a2, a3])
     }
+
+    /// The same imports, passing capability arguments (buffers the callee may use during the call).
+    pub mod caps {
+        /// `beta.add` (import slot 0) with capability arguments.
+        #[inline(always)]
+        pub fn add(caps: &mut [rtos_sys::Cap<'_>], args: &[u32]) -> Result<u32, rtos_sys::CallError> {
+            rtos_sys::call_with(0, caps, args)
+        }
+
+        /// `beta.type` (import slot 2) with capability arguments.
+        #[inline(always)]
+        pub fn r#type(caps: &mut [rtos_sys::Cap<'_>], args: &[u32]) -> Result<u32, rtos_sys::CallError> {
+            rtos_sys::call_with(2, caps, args)
+        }
+    }
 }
 
 /// Imports from compartment `gamma`.
@@ -757,6 +794,15 @@ pub mod gamma {
     #[inline(always)]
     pub fn mark(a0: u32, a1: u32, a2: u32, a3: u32) -> Result<u32, rtos_sys::CallError> {
         rtos_sys::call(1, [a0, a1, a2, a3])
+    }
+
+    /// The same imports, passing capability arguments (buffers the callee may use during the call).
+    pub mod caps {
+        /// `gamma.mark` (import slot 1) with capability arguments.
+        #[inline(always)]
+        pub fn mark(caps: &mut [rtos_sys::Cap<'_>], args: &[u32]) -> Result<u32, rtos_sys::CallError> {
+            rtos_sys::call_with(1, caps, args)
+        }
     }
 }
 "#;

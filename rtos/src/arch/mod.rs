@@ -23,11 +23,11 @@ use cortex_m::peripheral::SCB;
 // Linked for its reset handler, memory initialisation and vector table (nothing is called by name).
 use cortex_m_rt as _;
 
-use crate::compartment::{self, CompartmentInfo, ExportInfo, Range, SavedRegs, Switcher, View};
+use crate::compartment::{self, CompartmentInfo, ExportInfo, GrantKind, Range, SavedRegs, Switcher, View};
 use crate::image::{Board, CompartmentSpec, ImageSpec, StaticStack, ThreadEntry, MIN_STACK_SIZE};
 use crate::kernel::{Context, Kernel, NewThread, NAME_LEN};
 use crate::sealing::{Owner, Sealer};
-use crate::sys::{nr, ThreadParams};
+use crate::sys::{nr, CallDesc, ThreadParams};
 use crate::syscall::{self, Port, SysRet};
 use crate::Error;
 
@@ -423,8 +423,16 @@ fn set_psp(sp: usize) {
 
 /// Starts a cross-compartment call: builds the callee's entry frame below the caller's, moves PSP
 /// to it and switches the MPU to the callee's view. On refusal the caller gets `r1 = error`.
-fn cross_call(sw: &mut Switcher, me: usize, frame: *mut u32, args: [u32; 4], slot: u32, regs: &mut SavedRegs) {
-    match sw.call(me, slot, frame as usize, *regs) {
+fn cross_call(
+    sw: &mut Switcher,
+    me: usize,
+    frame: *mut u32,
+    args: [u32; 4],
+    slot: u32,
+    regs: &mut SavedRegs,
+    requests: &[(Range, GrantKind)],
+) {
+    match sw.call_with(me, slot, frame as usize, *regs, requests) {
         Err(e) => {
             // SAFETY: `frame` is the caller's hardware exception frame (8 words at PSP).
             unsafe {
@@ -433,6 +441,14 @@ fn cross_call(sw: &mut Switcher, me: usize, frame: *mut u32, args: [u32; 4], slo
             }
         }
         Ok(plan) => {
+            for (range, kind) in requests {
+                if *kind == GrantKind::StoreOnly {
+                    // SAFETY: the caller holds write rights to `range` (checked by `call_with`), it is
+                    // granule-aligned, and the callee has not started: zeroing it is what makes the
+                    // grant store-only.
+                    unsafe { core::ptr::write_bytes(range.start as *mut u8, 0, range.len()) };
+                }
+            }
             let entry = plan.sp as *mut u32;
             let words =
                 [args[0], args[1], args[2], args[3], 0, plan.return_to as u32, plan.entry as u32 & !1, XPSR_THUMB];
@@ -475,6 +491,31 @@ fn zero_granules(range: Range) {
             options(nostack),
         );
     }
+}
+
+/// Decoded capability arguments of one call: the requests and how many are valid.
+type GrantRequests = ([(Range, GrantKind); crate::sys::MAX_GRANTS], usize);
+
+/// Reads and decodes a [`CallDesc`] that the calling compartment passed by address.
+fn read_call_desc(view: Option<&View>, addr: usize) -> Result<(CallDesc, GrantRequests), Error> {
+    let size = core::mem::size_of::<CallDesc>();
+    let readable = view.is_some_and(|v| v.can_read(addr, size));
+    if addr == 0 || !addr.is_multiple_of(4) || !readable {
+        return Err(Error::InvalidArgument);
+    }
+    // SAFETY: aligned and inside the caller's view (checked above); plain-old-data.
+    let desc = unsafe { (addr as *const CallDesc).read_volatile() };
+    let n = desc.ngrants as usize;
+    if n > crate::sys::MAX_GRANTS {
+        return Err(Error::InvalidArgument);
+    }
+    let mut requests = [(Range::default(), GrantKind::ReadOnly); crate::sys::MAX_GRANTS];
+    for (req, g) in requests.iter_mut().zip(&desc.grants).take(n) {
+        let kind = GrantKind::from_abi(g.kind).ok_or(Error::InvalidArgument)?;
+        let end = (g.base as usize).checked_add(g.len as usize).ok_or(Error::InvalidArgument)?;
+        *req = (Range::new(g.base as usize, end), kind);
+    }
+    Ok((desc, (requests, n)))
 }
 
 /// Resumes the caller of the innermost call with `(r0, r1) = (value, status)` and its own r4–r11
@@ -541,7 +582,18 @@ extern "C" fn rtos_svc(regs: &mut SavedRegs) {
     let view = sw.view(me);
     let refused = match number {
         nr::CALL => {
-            cross_call(sw, me, frame, args, r12, regs);
+            cross_call(sw, me, frame, args, r12, regs, &[]);
+            return;
+        }
+        nr::CALL_GRANTS => {
+            match read_call_desc(view.as_ref(), args[0] as usize) {
+                Ok((desc, (requests, n))) => cross_call(sw, me, frame, desc.args, desc.slot, regs, &requests[..n]),
+                // SAFETY: `frame` is the caller's exception frame: r0 = 0, r1 = error.
+                Err(e) => unsafe {
+                    frame.write(0);
+                    frame.add(1).write(e.code() as u32);
+                },
+            }
             return;
         }
         nr::SEAL_KEY_CREATE | nr::SEAL | nr::UNSEAL | nr::SEAL_DESTROY => {

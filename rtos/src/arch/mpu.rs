@@ -8,15 +8,16 @@
 //! and stacks in separate RAM areas).
 //!
 //! Region budget per view (design target: 8 regions, the common Cortex-M33 configuration):
-//! 0 code, 1 globals, 2 stack window; 3–7 are left for capability grants and MMIO.
+//! 0 code, 1 globals, 2 stack window, 3–4 capability arguments of the current call; 5–7 are left
+//! for MMIO grants.
 
 use core::cell::UnsafeCell;
 
 use super::KernelOwned;
 use crate::compartment::{Range, View};
 
-/// The view the MPU currently enforces (`None`: no regions), to skip redundant reprogramming.
-static PROGRAMMED: KernelOwned<Option<View>> = KernelOwned(UnsafeCell::new(None));
+/// Whether any region is enabled, to skip reprogramming between privileged kernel threads.
+static HAS_REGIONS: KernelOwned<bool> = KernelOwned(UnsafeCell::new(false));
 
 const MPU_CTRL: *mut u32 = 0xE000_ED94 as *mut u32;
 const MPU_RNR: *mut u32 = 0xE000_ED98 as *mut u32;
@@ -35,8 +36,8 @@ const XN: u32 = 1;
 const ATTR_NORMAL: u32 = 0;
 const MAIR_NORMAL_WB: u32 = 0xFF;
 
-/// Regions a view uses.
-pub const VIEW_REGIONS: u32 = 3;
+/// Regions a view uses: code, globals, stack window, then one per capability argument.
+pub const VIEW_REGIONS: u32 = 3 + crate::compartment::MAX_GRANTS as u32;
 
 /// Enables the MPU with the default map for privileged code and no regions.
 pub fn init() {
@@ -69,20 +70,24 @@ fn set(region: u32, range: Range, rbar_flags: u32) {
     }
 }
 
-/// Programs the MPU for a thread: its view, or no regions for a privileged kernel thread. Called
-/// only from kernel-priority handlers or a fault handler entered from Thread mode.
+/// Programs the MPU for a thread: its view, or no regions for a privileged kernel thread (skipped
+/// when none is enabled, e.g. between kernel threads). Called only from kernel-priority handlers
+/// or a fault handler entered from Thread mode.
 pub fn apply(view: Option<&View>) {
     // SAFETY: called only in the contexts `KernelOwned` allows (see above).
-    let programmed = unsafe { PROGRAMMED.get() };
-    if programmed.as_ref() == view {
+    let has_regions = unsafe { HAS_REGIONS.get() };
+    if view.is_none() && !*has_regions {
         return;
     }
-    *programmed = view.copied();
+    *has_regions = view.is_some();
     match view {
         Some(v) => {
             set(0, v.code, AP_RO_ANY);
             set(1, v.data, AP_RW_ANY | XN);
             set(2, v.stack, AP_RW_ANY | XN);
+            for (i, g) in v.grants.iter().enumerate() {
+                set(3 + i as u32, g.range, if g.writable { AP_RW_ANY | XN } else { AP_RO_ANY | XN });
+            }
         }
         None => {
             for r in 0..VIEW_REGIONS {

@@ -39,11 +39,15 @@ pub enum Error {
     WrongType = -15,
     /// The kernel's table of sealed objects or keys is full.
     OutOfObjects = -16,
+    /// A capability argument's bounds cannot be enforced exactly by the MPU (32-byte granules).
+    GrantNotExact = -17,
+    /// A capability argument partly overlaps memory the callee already has.
+    GrantOverlap = -18,
 }
 
 impl Error {
     /// All variants, in ABI order; used to decode return values.
-    pub const ALL: [Error; 16] = [
+    pub const ALL: [Error; 18] = [
         Error::TimedOut,
         Error::WouldBlock,
         Error::InvalidArgument,
@@ -60,6 +64,8 @@ impl Error {
         Error::InvalidHandle,
         Error::WrongType,
         Error::OutOfObjects,
+        Error::GrantNotExact,
+        Error::GrantOverlap,
     ];
 
     /// The (negative) ABI value of this error.
@@ -100,6 +106,8 @@ impl Error {
             Error::InvalidHandle => "invalid or stale handle",
             Error::WrongType => "handle sealed with another key",
             Error::OutOfObjects => "out of sealed-object slots",
+            Error::GrantNotExact => "grant bounds not MPU-exact",
+            Error::GrantOverlap => "grant overlaps callee memory",
         }
     }
 }

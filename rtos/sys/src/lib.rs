@@ -99,6 +99,73 @@ pub mod nr {
     pub const UNSEAL: u8 = 22;
     /// Destroy the object behind handle `r1` (key `r0`). `-> payload`
     pub const SEAL_DESTROY: u8 = 23;
+    /// Cross-compartment call with capability arguments, described by the [`CallDesc`](super::CallDesc)
+    /// at `r0`. `-> r0 = callee's result, r1 = 0`, or `r1 = error` (also `GrantNotExact`,
+    /// `GrantOverlap`, `NotPermitted` for a grant the caller does not hold).
+    pub const CALL_GRANTS: u8 = 24;
+}
+
+/// One capability argument of [`nr::CALL_GRANTS`]: `kind` 1 read-only, 2 read-write, 3 store-only.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct GrantDesc {
+    /// First byte (32-byte aligned).
+    pub base: u32,
+    /// Length in bytes (a multiple of 32).
+    pub len: u32,
+    /// Permission.
+    pub kind: u32,
+}
+
+/// Most capability arguments in one call.
+pub const MAX_GRANTS: usize = 2;
+
+/// Argument block of [`nr::CALL_GRANTS`] (C layout).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CallDesc {
+    /// Import slot.
+    pub slot: u32,
+    /// Register arguments r0–r3 of the callee.
+    pub args: [u32; 4],
+    /// Number of valid entries in `grants`.
+    pub ngrants: u32,
+    /// The capability arguments.
+    pub grants: [GrantDesc; MAX_GRANTS],
+}
+
+/// One MPU granule (32 bytes, 32-byte aligned). Buffers passed as capabilities are slices of
+/// granules, so a buffer whose bounds the MPU could not enforce exactly cannot even be expressed.
+#[repr(C, align(32))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Granule(pub [u8; 32]);
+
+impl Granule {
+    /// A zeroed granule.
+    pub const ZERO: Granule = Granule([0; 32]);
+}
+
+/// A capability argument, borrowing its buffer for the duration of the call: the caller cannot
+/// touch the buffer while the callee has it, and the callee's right ends when the call returns.
+pub enum Cap<'a> {
+    /// The callee may read the buffer.
+    ReadOnly(&'a [Granule]),
+    /// The callee may read and write the buffer.
+    ReadWrite(&'a mut [Granule]),
+    /// The callee may write the buffer and read back only what it wrote (the kernel zeroes it).
+    StoreOnly(&'a mut [Granule]),
+}
+
+impl Cap<'_> {
+    /// The ABI description of this capability.
+    pub fn desc(&self) -> GrantDesc {
+        let (ptr, len, kind) = match self {
+            Cap::ReadOnly(b) => (b.as_ptr(), b.len(), 1),
+            Cap::ReadWrite(b) => (b.as_ptr(), b.len(), 2),
+            Cap::StoreOnly(b) => (b.as_ptr(), b.len(), 3),
+        };
+        GrantDesc { base: ptr as usize as u32, len: (len * 32) as u32, kind }
+    }
 }
 
 /// A sealing key: lets its owner compartment seal and open handles of one type.
@@ -356,6 +423,27 @@ mod user {
             }
             status(r0, r1)
         }};
+    }
+
+    /// Calls import `slot` passing `caps` as capability arguments: the callee finds the buffers'
+    /// addresses in its first argument registers, followed by `args` (at most 4 in total).
+    pub fn call_with(slot: u32, caps: &mut [Cap<'_>], args: &[u32]) -> Result<u32, CallError> {
+        if caps.len() > MAX_GRANTS || caps.len() + args.len() > 4 {
+            return Err(Error::InvalidArgument);
+        }
+        let mut desc = CallDesc { slot, ngrants: caps.len() as u32, ..CallDesc::default() };
+        for (i, c) in caps.iter().enumerate() {
+            desc.grants[i] = c.desc();
+            desc.args[i] = desc.grants[i].base;
+        }
+        desc.args[caps.len()..caps.len() + args.len()].copy_from_slice(args);
+        svc_status!(nr::CALL_GRANTS; &desc as *const CallDesc as u32, 0u32)
+    }
+
+    /// Issues [`nr::CALL_GRANTS`] with a hand-made descriptor. Only for tests of the kernel's
+    /// checks: [`call_with`] cannot express a grant the MPU could not enforce exactly.
+    pub fn call_raw(desc: &CallDesc) -> Result<u32, CallError> {
+        svc_status!(nr::CALL_GRANTS; desc as *const CallDesc as u32, 0u32)
     }
 
     /// Creates a sealing key (a type) owned by the calling compartment.

@@ -17,7 +17,7 @@ fn case(name: &str, expected: Result<u32, CallError>, observed: Result<u32, Call
     if expected != observed {
         FAILURES.fetch_add(1, Ordering::Relaxed);
     }
-    println!("| {:<26} | {:<24} | {:<24} | {} |", name, Show(expected), Show(observed), verdict);
+    println!("| {:<32} | {:<26} | {:<26} | {} |", name, Show(expected), Show(observed), verdict);
 }
 
 struct Show(Result<u32, CallError>);
@@ -59,7 +59,7 @@ const DENIED: Result<u32, CallError> = Err(Error::CompartmentFault);
 /// The prober thread.
 #[no_mangle]
 pub extern "C" fn alpha_main(_arg: usize) {
-    println!("| {:<26} | {:<24} | {:<24} | {} |", "case", "expected", "observed", "  ");
+    println!("| {:<32} | {:<26} | {:<26} | {} |", "case", "expected", "observed", "  ");
     case("call-return", Ok(42), beta::add(2, 40, 0, 0));
     case("nested-call alpha>beta>gamma", Ok(43), beta::relay(21, 0, 0, 0));
 
@@ -85,6 +85,7 @@ pub extern "C" fn alpha_main(_arg: usize) {
     case("stack-overflow-in-callee", DENIED, beta::recurse(0, 0, 0, 0));
     case("panic-in-callee", DENIED, beta::panic(1, 0, 0, 0));
     case("callee-still-serves", Ok(3), beta::add(1, 2, 0, 0));
+    grant_cases();
 
     let failures = FAILURES.load(Ordering::Relaxed);
     if failures == 0 {
@@ -97,6 +98,52 @@ pub extern "C" fn alpha_main(_arg: usize) {
     let _ = gamma::mark(0, 0, 0, 0);
     let _ = beta::spin(0, 0, 0, 0);
     println!("FAIL: beta.spin returned");
+}
+
+/// Capability arguments: read-only, read-write and store-only grants, exactness, non-global
+/// revocation and monotonic passing on.
+fn grant_cases() {
+    use rtos_sys::{CallDesc, Cap, GrantDesc, Granule};
+    let mut buf = [Granule([1; 32]); 2]; // 64 bytes, 16 words of 0x01010101
+    let len = 64u32;
+    let sum = 16u32.wrapping_mul(0x0101_0101);
+    case("grant-ro-read", Ok(sum), beta::caps::sum_ro(&mut [Cap::ReadOnly(&buf)], &[len]));
+    case("grant-ro-write", DENIED, beta::caps::write_ro(&mut [Cap::ReadOnly(&buf)], &[]));
+    case("grant-ro-buffer-intact", Ok(1), Ok(buf[0].0[0] as u32));
+    case("grant-rw-fill", Ok(0), beta::caps::fill(&mut [Cap::ReadWrite(&mut buf)], &[len, 0x0202_0202]));
+    case("grant-rw-caller-sees-it", Ok(2), Ok(buf[1].0[31] as u32));
+    case("grant-write-one-past-end", DENIED, beta::caps::write_past(&mut [Cap::ReadWrite(&mut buf[..1])], &[32]));
+    case("grant-rw-past-end-intact", Ok(2), Ok(buf[1].0[0] as u32));
+
+    let mut secret = [Granule([0x5E; 32]); 1];
+    case("store-only-old-contents", Ok(0), beta::caps::store_probe(&mut [Cap::StoreOnly(&mut secret)], &[32]));
+    case("store-only-stores-arrive", Ok(0xAB), Ok(secret[0].0[0] as u32));
+
+    case("grant-kept-after-return (keep)", Ok(0), beta::caps::keep(&mut [Cap::ReadOnly(&buf)], &[]));
+    case("grant-kept-after-return (use)", DENIED, beta::use_kept(0, 0, 0, 0));
+
+    case("grant-pass-on-same-rights", Ok(sum.wrapping_mul(2)), beta::caps::pass_on(&mut [Cap::ReadOnly(&buf)], &[len]));
+    case(
+        "grant-pass-on-amplified (ro>rw)",
+        Ok(Error::NotPermitted.code() as u32),
+        beta::caps::pass_on_rw(&mut [Cap::ReadOnly(&buf)], &[len]),
+    );
+
+    let base = buf.as_ptr() as u32;
+    let raw = |base: u32, len: u32, kind: u32| CallDesc {
+        slot: 13, // beta.sum_ro (its position in alpha's imports)
+        args: [base, len, 0, 0],
+        ngrants: 1,
+        grants: [GrantDesc { base, len, kind }, GrantDesc::default()],
+    };
+    case("grant-not-mpu-exact (base)", Err(Error::GrantNotExact), rtos_sys::call_raw(&raw(base + 4, 32, 1)));
+    case("grant-not-mpu-exact (length)", Err(Error::GrantNotExact), rtos_sys::call_raw(&raw(base, 40, 1)));
+    case("grant-not-held (kernel RAM)", Err(Error::NotPermitted), rtos_sys::call_raw(&raw(0x3800_0000, 32, 2)));
+    case(
+        "grant-not-held (own code as rw)",
+        Err(Error::NotPermitted),
+        rtos_sys::call_raw(&raw(alpha_main as *const () as u32 & !31, 32, 2)),
+    );
 }
 
 /// Lets beta leave a pattern on the stack, then looks for it below our own stack pointer.

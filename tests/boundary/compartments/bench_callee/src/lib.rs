@@ -10,6 +10,13 @@ pub extern "C" fn nop() -> u32 {
     1
 }
 
+/// Reads the first word of two granted buffers.
+#[no_mangle]
+pub extern "C" fn first2(a: u32, b: u32) -> u32 {
+    // SAFETY: both addresses are buffers granted (read-only) for this call.
+    unsafe { (a as *const u32).read_volatile().wrapping_add((b as *const u32).read_volatile()) }
+}
+
 /// Combines four arguments.
 #[no_mangle]
 pub extern "C" fn sum4(a: u32, b: u32, c: u32, d: u32) -> u32 {

@@ -41,6 +41,15 @@ pub extern "C" fn bench_main(_arg: usize) {
         black_box(bench_callee::sum4(black_box(i), 1, 2, 3).unwrap_or(0));
     }
     report("compartment-call-4-args", rtos_sys::cycles() - t0);
+
+    let a = [rtos_sys::Granule([1; 32]); 1];
+    let b = [rtos_sys::Granule([2; 32]); 1];
+    let t0 = rtos_sys::cycles();
+    for _ in 0..N {
+        let mut caps = [rtos_sys::Cap::ReadOnly(&a), rtos_sys::Cap::ReadOnly(&b)];
+        black_box(bench_callee::caps::first2(&mut caps, &[]).unwrap_or(0));
+    }
+    report("compartment-call-2-caps", rtos_sys::cycles() - t0);
     println!("bench done");
     rtos_sys::shutdown(0);
 }

@@ -98,6 +98,94 @@ pub extern "C" fn panic(x: u32) -> u32 {
     0
 }
 
+/// Capability arguments: sums the words of a buffer it was granted (read-only is enough).
+#[no_mangle]
+pub extern "C" fn sum_ro(ptr: u32, len: u32) -> u32 {
+    (0..len / 4).fold(0u32, |acc, i| {
+        // SAFETY: reads inside the buffer granted for this call.
+        acc.wrapping_add(unsafe { ((ptr + 4 * i) as *const u32).read_volatile() })
+    })
+}
+
+/// Writes into a buffer it was granted read-only.
+#[no_mangle]
+pub extern "C" fn write_ro(ptr: u32) -> u32 {
+    // SAFETY: deliberately hostile: the grant is read-only; the MPU must stop the store.
+    unsafe { (ptr as *mut u32).write_volatile(0xBAD) };
+    0
+}
+
+/// Fills a granted buffer with `value`.
+#[no_mangle]
+pub extern "C" fn fill(ptr: u32, len: u32, value: u32) -> u32 {
+    for i in 0..len / 4 {
+        // SAFETY: writes inside the buffer granted read-write or store-only for this call.
+        unsafe { ((ptr + 4 * i) as *mut u32).write_volatile(value) };
+    }
+    0
+}
+
+/// Store-only probe: counts the non-zero words it can see in the buffer (must be 0: the old
+/// contents were wiped), then writes its answer there.
+#[no_mangle]
+pub extern "C" fn store_probe(ptr: u32, len: u32) -> u32 {
+    let seen = (0..len / 4)
+        // SAFETY: reads inside the buffer granted for this call.
+        .filter(|i| unsafe { ((ptr + 4 * i) as *const u32).read_volatile() } != 0)
+        .count() as u32;
+    fill(ptr, len, 0xAB);
+    seen
+}
+
+static KEPT: core::sync::atomic::AtomicU32 = core::sync::atomic::AtomicU32::new(0);
+
+/// Keeps a granted pointer for later.
+#[no_mangle]
+pub extern "C" fn keep(ptr: u32) -> u32 {
+    KEPT.store(ptr, core::sync::atomic::Ordering::Relaxed);
+    0
+}
+
+/// Uses the pointer kept from an earlier call (whose grant has ended).
+#[no_mangle]
+pub extern "C" fn use_kept() -> u32 {
+    peek(KEPT.load(core::sync::atomic::Ordering::Relaxed))
+}
+
+/// Writes the byte just past a granted buffer.
+#[no_mangle]
+pub extern "C" fn write_past(ptr: u32, len: u32) -> u32 {
+    // SAFETY: deliberately hostile: one byte beyond the grant; the MPU must stop it.
+    unsafe { ((ptr + len) as *mut u8).write_volatile(1) };
+    0
+}
+
+/// Passes a read-only grant on to gamma (allowed: beta holds it) and returns gamma's sum.
+#[no_mangle]
+pub extern "C" fn pass_on(ptr: u32, len: u32) -> u32 {
+    // SAFETY: the granules are the buffer beta was granted for this call (read-only).
+    let buf = unsafe { core::slice::from_raw_parts(ptr as *const rtos_sys::Granule, len as usize / 32) };
+    match gamma::caps::sum_ro(&mut [rtos_sys::Cap::ReadOnly(buf)], &[len]) {
+        Ok(v) => v,
+        Err(e) => e.code() as u32,
+    }
+}
+
+/// Tries to pass a read-only grant on as read-write; returns the error code it got.
+#[no_mangle]
+pub extern "C" fn pass_on_rw(ptr: u32, len: u32) -> u32 {
+    let desc = rtos_sys::CallDesc {
+        slot: 1, // gamma.sum_ro
+        args: [ptr, len, 0, 0],
+        ngrants: 1,
+        grants: [rtos_sys::GrantDesc { base: ptr, len, kind: 2 }, rtos_sys::GrantDesc::default()],
+    };
+    match rtos_sys::call_raw(&desc) {
+        Ok(_) => 0,
+        Err(e) => e.code() as u32,
+    }
+}
+
 /// Never returns.
 #[no_mangle]
 pub extern "C" fn spin() -> u32 {

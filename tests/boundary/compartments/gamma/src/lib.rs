@@ -13,6 +13,15 @@ pub extern "C" fn double(x: u32) -> u32 {
     x.wrapping_mul(2)
 }
 
+/// Sums the words of a buffer granted to it (passed on by `beta`).
+#[no_mangle]
+pub extern "C" fn sum_ro(ptr: u32, len: u32) -> u32 {
+    (0..len / 4).fold(0u32, |acc, i| {
+        // SAFETY: reads inside the buffer granted for this call.
+        acc.wrapping_add(unsafe { ((ptr + 4 * i) as *const u32).read_volatile() })
+    })
+}
+
 /// Called by `alpha` just before it calls `beta.spin`.
 #[no_mangle]
 pub extern "C" fn mark() -> u32 {
