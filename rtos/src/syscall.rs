@@ -173,6 +173,8 @@ mod tests {
         }
     }
 
+    /// # Safety
+    /// Never called: only its address is used as a thread entry in these tests.
     unsafe extern "C" fn nop(_: usize, _: usize) {}
 
     fn setup() -> (Kernel, FakePort) {

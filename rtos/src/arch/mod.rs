@@ -324,7 +324,10 @@ fn psplim_of(ctx: &Context) -> usize {
     ((ctx.stack_base + 7) & !7) + SAVE_AREA
 }
 
-/// Start of every manifest thread: runs the Rust entry `fn(usize)`.
+/// Start of every manifest kernel thread: runs the Rust entry `fn(usize)`.
+///
+/// # Safety
+/// Only reached as the first frame of a thread built by `start`, with `entry` a `fn(usize)`.
 unsafe extern "C" fn rust_thread_entry(entry: usize, arg: usize) {
     // SAFETY: `start` stores a `fn(usize)` from the image spec in `entry`.
     let f = unsafe { core::mem::transmute::<usize, fn(usize)>(entry) };
@@ -336,6 +339,10 @@ extern "C" fn thread_return() -> ! {
     crate::sys::thread_exit()
 }
 
+/// The idle thread: sleeps until the next interrupt, forever.
+///
+/// # Safety
+/// Only reached as the idle thread's first frame (it is `unsafe` only to match the entry ABI).
 unsafe extern "C" fn idle_entry(_: usize, _: usize) {
     loop {
         cortex_m::asm::wfi();

@@ -281,28 +281,28 @@ mod user {
         svc!(nr::TICKS) as u32
     }
 
+    /// A system call returning a 64-bit value: low word in r0, high word in r1.
+    macro_rules! svc_wide {
+        ($n:expr) => {{
+            let lo: u32;
+            let hi: u32;
+            // SAFETY: as in `svc!`; the kernel writes the low word to r0 and the high word to r1.
+            unsafe {
+                asm!("svc #{n}", n = const $n, lateout("r0") lo, lateout("r1") hi, out("r2") _,
+                     options(nostack));
+            }
+            (hi as u64) << 32 | lo as u64
+        }};
+    }
+
     /// The 64-bit monotonic tick count.
     pub fn now() -> u64 {
-        let lo: u32;
-        let hi: u32;
-        // SAFETY: as in `svc!`; NOW returns the low word in r0 and the high word in r1.
-        unsafe {
-            asm!("svc #{n}", n = const nr::NOW, lateout("r0") lo, lateout("r1") hi, out("r2") _,
-                 options(nostack));
-        }
-        (hi as u64) << 32 | lo as u64
+        svc_wide!(nr::NOW)
     }
 
     /// Clock cycles since boot (frequency: [`clock_hz`]); finer than ticks, for measurements.
     pub fn cycles() -> u64 {
-        let lo: u32;
-        let hi: u32;
-        // SAFETY: as in `svc!`; CYCLES returns the low word in r0 and the high word in r1.
-        unsafe {
-            asm!("svc #{n}", n = const nr::CYCLES, lateout("r0") lo, lateout("r1") hi, out("r2") _,
-                 options(nostack));
-        }
-        (hi as u64) << 32 | lo as u64
+        svc_wide!(nr::CYCLES)
     }
 
     /// Frequency of [`cycles`] in Hz.
