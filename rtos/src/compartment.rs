@@ -542,6 +542,16 @@ impl Switcher {
         Ok(plan)
     }
 
+    /// Whether any live thread (`alive(i)`) runs in compartment `c`, has a call through it on its
+    /// call stack, or belongs to it.
+    pub fn in_use(&self, c: u8, alive: impl Fn(usize) -> bool) -> bool {
+        self.threads.iter().enumerate().any(|(i, t)| {
+            alive(i)
+                && t.home.is_some()
+                && (t.home == Some(c) || t.current == c || t.frames[..t.depth as usize].iter().any(|f| f.caller == c))
+        })
+    }
+
     /// The compartment whose thread-exit trampoline a new thread of `home` returns to.
     pub fn thread_exit_of(&self, home: u8) -> Option<usize> {
         self.compartment(home).map(|c| c.thread_exit)
@@ -732,6 +742,19 @@ mod tests {
         let three = [(Range::new(0x3810_0000, 0x3810_0020), GrantKind::ReadOnly); 3];
         assert_eq!(s.call_with(3, 0, STACK + 0x300, [0; 8], &three), Err(Error::InvalidArgument));
         assert_eq!(s.depth(3), 0, "refused calls leave no frame");
+    }
+
+    #[test]
+    fn in_use_sees_homes_current_and_callers() {
+        let mut s = setup();
+        let all = |_| true;
+        assert!(s.in_use(0, all), "thread 3 lives in a");
+        assert!(!s.in_use(1, all) && !s.in_use(2, all));
+        s.call(3, 0, STACK + 0x300, [0; 8]).unwrap(); // a -> b
+        s.call(3, 0, STACK + 0x200, [0; 8]).unwrap(); // b -> c
+        assert!(s.in_use(1, all), "b is on the call stack");
+        assert!(s.in_use(2, all), "c runs");
+        assert!(!s.in_use(1, |i| i != 3), "dead threads do not count");
     }
 
     #[test]

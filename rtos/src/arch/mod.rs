@@ -266,6 +266,26 @@ fn load_compartments(sw: &mut Switcher, image: &'static ImageSpec) -> Result<(),
     Ok(())
 }
 
+/// Micro-reboot of compartment `index` on behalf of thread `me` (which must be a privileged kernel
+/// thread): refuses while the compartment is in use, resets its globals from the image and makes
+/// the sealed handles it issued stale. Returns how many handles were revoked.
+fn reboot(k: &Kernel, sw: &Switcher, me: usize, index: u32) -> Result<u32, Error> {
+    if sw.home(me).is_some() {
+        return Err(Error::NotPermitted);
+    }
+    let c = u8::try_from(index).map_err(|_| Error::InvalidArgument)?;
+    // SAFETY: written once at boot.
+    let spec = unsafe { *COMPARTMENTS.get() }.get(c as usize).ok_or(Error::InvalidArgument)?;
+    if sw.in_use(c, |i| k.is_alive(i)) {
+        return Err(Error::Busy);
+    }
+    reset_globals(spec);
+    // SAFETY: SVCall runs at the kernel priority (module invariant 1).
+    let revoked = unsafe { SEALER.get() }.revoke_all(Owner::Compartment(c));
+    kprintln!("rtos: compartment '{}' rebooted ({} sealed handle(s) revoked)", spec.name, revoked);
+    Ok(revoked as u32)
+}
+
 /// Sets a compartment's globals to their initial values from the image.
 fn reset_globals(c: &CompartmentSpec) {
     let start = c.data.start as usize;
@@ -622,6 +642,12 @@ extern "C" fn rtos_svc(regs: &mut SavedRegs) {
                 frame.write(value);
                 frame.add(1).write(status);
             }
+            return;
+        }
+        nr::COMPARTMENT_REBOOT => {
+            let r = reboot(k, sw, me, args[0]);
+            // SAFETY: `frame` is the caller's exception frame.
+            unsafe { frame.write(r.unwrap_or_else(|e| e.code() as u32)) };
             return;
         }
         nr::RETURN => {

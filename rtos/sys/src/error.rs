@@ -43,11 +43,13 @@ pub enum Error {
     GrantNotExact = -17,
     /// A capability argument partly overlaps memory the callee already has.
     GrantOverlap = -18,
+    /// The compartment is in use (a thread runs in it or lives there), so it cannot be rebooted now.
+    Busy = -19,
 }
 
 impl Error {
     /// All variants, in ABI order; used to decode return values.
-    pub const ALL: [Error; 18] = [
+    pub const ALL: [Error; 19] = [
         Error::TimedOut,
         Error::WouldBlock,
         Error::InvalidArgument,
@@ -66,6 +68,7 @@ impl Error {
         Error::OutOfObjects,
         Error::GrantNotExact,
         Error::GrantOverlap,
+        Error::Busy,
     ];
 
     /// The (negative) ABI value of this error.
@@ -108,6 +111,7 @@ impl Error {
             Error::OutOfObjects => "out of sealed-object slots",
             Error::GrantNotExact => "grant bounds not MPU-exact",
             Error::GrantOverlap => "grant overlaps callee memory",
+            Error::Busy => "compartment in use",
         }
     }
 }

@@ -103,6 +103,10 @@ pub mod nr {
     /// at `r0`. `-> r0 = callee's result, r1 = 0`, or `r1 = error` (also `GrantNotExact`,
     /// `GrantOverlap`, `NotPermitted` for a grant the caller does not hold).
     pub const CALL_GRANTS: u8 = 24;
+    /// Micro-reboot compartment `r0` (its index in the manifest): reset its globals from the image
+    /// and make every sealed handle it issued stale. Privileged (kernel) threads only; `Busy` while
+    /// any thread runs in the compartment or lives there. `-> number of handles revoked`
+    pub const COMPARTMENT_REBOOT: u8 = 25;
 }
 
 /// One capability argument of [`nr::CALL_GRANTS`]: `kind` 1 read-only, 2 read-write, 3 store-only.
@@ -444,6 +448,11 @@ mod user {
     /// checks: [`call_with`] cannot express a grant the MPU could not enforce exactly.
     pub fn call_raw(desc: &CallDesc) -> Result<u32, CallError> {
         svc_status!(nr::CALL_GRANTS; desc as *const CallDesc as u32, 0u32)
+    }
+
+    /// Micro-reboots compartment `index` (manifest order); see [`nr::COMPARTMENT_REBOOT`].
+    pub fn compartment_reboot(index: u32) -> Result<u32, Error> {
+        Error::check(svc!(nr::COMPARTMENT_REBOOT; index))
     }
 
     /// Creates a sealing key (a type) owned by the calling compartment.

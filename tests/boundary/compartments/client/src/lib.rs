@@ -52,6 +52,15 @@ pub extern "C" fn client_main(_arg: usize) {
     case("unseal-with-stolen-key", Err(Error::NotPermitted), rtos_sys::unseal(stolen, Sealed(h2)));
     case("seal-with-stolen-key", Err(Error::NotPermitted), rtos_sys::seal(stolen, 1).map(|s| s.0));
     case("vault-handle-still-valid", Ok(77), decode(vault::read(h2, 0, 0, 0)));
+    case("reboot-from-a-compartment", Err(Error::NotPermitted), rtos_sys::compartment_reboot(0));
+
+    // Micro-reboot: the supervisor (a kernel thread) reboots `vault` while we sleep at tick ~20.
+    let before = decode(vault::open(55, 0, 0, 0)).unwrap_or(0);
+    case("handle-before-reboot", Ok(55), decode(vault::read(before, 0, 0, 0)));
+    rtos_sys::sleep(40);
+    case("handle-stale-after-vault-reboot", Err(Error::InvalidHandle), decode(vault::read(before, 0, 0, 0)));
+    let after = decode(vault::open(66, 0, 0, 0)).unwrap_or(0);
+    case("vault-serves-after-reboot", Ok(66), decode(vault::read(after, 0, 0, 0)));
 
     // SAFETY: only this thread touches FAILURES.
     let failures = unsafe { FAILURES };
