@@ -542,14 +542,38 @@ impl Switcher {
         Ok(plan)
     }
 
-    /// Whether any live thread (`alive(i)`) runs in compartment `c`, has a call through it on its
-    /// call stack, or belongs to it.
-    pub fn in_use(&self, c: u8, alive: impl Fn(usize) -> bool) -> bool {
-        self.threads.iter().enumerate().any(|(i, t)| {
-            alive(i)
-                && t.home.is_some()
-                && (t.home == Some(c) || t.current == c || t.frames[..t.depth as usize].iter().any(|f| f.caller == c))
-        })
+    /// Whether any live thread (`alive(i)`) belongs to compartment `c`.
+    pub fn has_residents(&self, c: u8, alive: impl Fn(usize) -> bool) -> bool {
+        self.threads.iter().enumerate().any(|(i, t)| alive(i) && t.home == Some(c))
+    }
+
+    /// If compartment `c` is on `thread`'s call stack (running, or called out of), pops every
+    /// call down to the outermost call *into* `c` and returns how to resume that call's caller —
+    /// as if the callee had faulted. `None` if the thread is not inside `c` through a call.
+    pub fn unwind_out_of(&mut self, thread: usize, c: u8) -> Option<ReturnPlan> {
+        let t = &mut self.threads[thread];
+        t.home?;
+        let depth = t.depth as usize;
+        let j = (0..depth).find(|&j| {
+            let callee = if j + 1 < depth { t.frames[j + 1].caller } else { t.current };
+            callee == c
+        })?;
+        let f = t.frames[j];
+        let plan = ReturnPlan {
+            callee: c,
+            caller: f.caller,
+            caller_sp: f.caller_sp,
+            scrub: Range::new(t.stack.start, f.caller_sp & !(GRANULE - 1)),
+            regs: f.regs,
+        };
+        for frame in &mut t.frames[j..depth] {
+            *frame = Frame::default();
+        }
+        t.depth = j as u8;
+        t.current = f.caller;
+        t.window_top = f.caller_window_top;
+        t.grants = f.caller_grants;
+        Some(plan)
     }
 
     /// The compartment whose thread-exit trampoline a new thread of `home` returns to.
@@ -745,16 +769,26 @@ mod tests {
     }
 
     #[test]
-    fn in_use_sees_homes_current_and_callers() {
+    fn residents_and_unwinding_out_of_a_compartment() {
         let mut s = setup();
         let all = |_| true;
-        assert!(s.in_use(0, all), "thread 3 lives in a");
-        assert!(!s.in_use(1, all) && !s.in_use(2, all));
-        s.call(3, 0, STACK + 0x300, [0; 8]).unwrap(); // a -> b
-        s.call(3, 0, STACK + 0x200, [0; 8]).unwrap(); // b -> c
-        assert!(s.in_use(1, all), "b is on the call stack");
-        assert!(s.in_use(2, all), "c runs");
-        assert!(!s.in_use(1, |i| i != 3), "dead threads do not count");
+        assert!(s.has_residents(0, all), "thread 3 lives in a");
+        assert!(!s.has_residents(1, all));
+        assert!(!s.has_residents(0, |i| i != 3), "dead threads do not count");
+        assert_eq!(s.unwind_out_of(3, 1), None, "not inside b");
+        s.call(3, 0, STACK + 0x300, [1; 8]).unwrap(); // a -> b
+        s.call(3, 0, STACK + 0x200, [2; 8]).unwrap(); // b -> c
+                                                      // Rebooting b unwinds both calls: back to a's call into b.
+        let p = s.unwind_out_of(3, 1).unwrap();
+        let scrub = Range::new(STACK, STACK + 0x300);
+        assert_eq!(p, ReturnPlan { callee: 1, caller: 0, caller_sp: STACK + 0x300, scrub, regs: [1; 8] });
+        assert_eq!((s.depth(3), s.current(3)), (0, Some(0)));
+        assert_eq!(s.view(3).unwrap().stack, Range::new(STACK, STACK + STACK_SIZE));
+        // Rebooting c (innermost) unwinds only the call into c.
+        s.call(3, 0, STACK + 0x300, [1; 8]).unwrap();
+        s.call(3, 0, STACK + 0x200, [2; 8]).unwrap();
+        assert_eq!(s.unwind_out_of(3, 2).unwrap().caller, 1);
+        assert_eq!((s.depth(3), s.current(3)), (1, Some(1)));
     }
 
     #[test]

@@ -419,6 +419,18 @@ impl Kernel {
         }
     }
 
+    /// Makes a blocked thread ready again without a result: the port has already rewritten the
+    /// context it resumes in (used when a micro-reboot unwinds a thread out of a compartment).
+    pub fn cancel_wait(&mut self, index: usize) {
+        if let State::Blocked(_) = self.threads[index].state {
+            self.timer_remove(index);
+            self.futex_mask &= !(1 << index);
+            self.threads[index].state = State::Ready;
+            self.threads[index].pending_result = None;
+            self.make_ready_tail(index);
+        }
+    }
+
     /// Takes the system-call result stored for a thread that was woken, if any.
     pub fn take_pending_result(&mut self, index: usize) -> Option<i32> {
         self.threads[index].pending_result.take()

@@ -267,17 +267,44 @@ fn load_compartments(sw: &mut Switcher, image: &'static ImageSpec) -> Result<(),
 }
 
 /// Micro-reboot of compartment `index` on behalf of thread `me` (which must be a privileged kernel
-/// thread): refuses while the compartment is in use, resets its globals from the image and makes
-/// the sealed handles it issued stale. Returns how many handles were revoked.
-fn reboot(k: &Kernel, sw: &Switcher, me: usize, index: u32) -> Result<u32, Error> {
+/// thread): refused while threads live in the compartment; threads that are inside it through
+/// calls are unwound to the caller of their outermost call into it (which gets
+/// `CompartmentFault`, as after a fault); then its globals are reset from the image and the sealed
+/// handles it issued go stale. Returns how many handles were revoked.
+fn reboot(k: &mut Kernel, sw: &mut Switcher, me: usize, index: u32) -> Result<u32, Error> {
     if sw.home(me).is_some() {
         return Err(Error::NotPermitted);
     }
     let c = u8::try_from(index).map_err(|_| Error::InvalidArgument)?;
     // SAFETY: written once at boot.
     let spec = unsafe { *COMPARTMENTS.get() }.get(c as usize).ok_or(Error::InvalidArgument)?;
-    if sw.in_use(c, |i| k.is_alive(i)) {
+    if sw.has_residents(c, |i| k.is_alive(i)) {
         return Err(Error::Busy);
+    }
+    for i in 0..crate::kernel::MAX_THREADS {
+        if i == me || !k.is_alive(i) {
+            continue;
+        }
+        let Some(plan) = sw.unwind_out_of(i, c) else { continue };
+        // The thread is not running (only `me` runs): rewrite its saved context so that it resumes
+        // after its call with (r0, r1) = (0, CompartmentFault) and its own r4-r11.
+        zero_granules(plan.scrub);
+        let sp = plan.caller_sp - SAVE_AREA;
+        let saved = sp as *mut u32;
+        for (n, r) in plan.regs.iter().enumerate() {
+            // SAFETY: `sp..caller_sp` lies just below the caller's exception frame, in the thread's
+            // own stack, in the part the callee had (now scrubbed and unused).
+            unsafe { saved.add(n).write_volatile(*r) };
+        }
+        let frame = plan.caller_sp as *mut u32;
+        // SAFETY: `caller_sp` is the caller's exception frame saved at its CALL.
+        unsafe {
+            frame.write(0);
+            frame.add(1).write(Error::CompartmentFault.code() as u32);
+        }
+        k.context_mut(i).sp = sp;
+        k.cancel_wait(i);
+        kprintln!("rtos: thread '{}' unwound out of '{}' for its reboot", k.tcb(i).name(), spec.name);
     }
     reset_globals(spec);
     // SAFETY: SVCall runs at the kernel priority (module invariant 1).

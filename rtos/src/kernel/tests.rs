@@ -319,6 +319,24 @@ fn exit_and_kill_free_slots_and_stale_handles_are_rejected() {
 }
 
 #[test]
+fn cancel_wait_readies_without_a_result() {
+    let mut s = Sim::rr(&[5, 5, 1]);
+    s.k.futex_wait(0x70, true, Some(50));
+    s.switch();
+    s.k.sleep(50);
+    s.switch();
+    let (i0, i1) = (s.idx(0), s.idx(1));
+    s.k.cancel_wait(i0);
+    s.k.cancel_wait(i1);
+    assert_eq!(s.k.futex_waiters(0x70), 0);
+    assert_eq!(s.k.next_deadline(), None);
+    assert_eq!(s.k.take_pending_result(i0), None);
+    assert_eq!(s.switch(), "t0");
+    s.k.cancel_wait(i0); // a ready thread is left alone
+    assert_eq!(s.k.ready_queue(5).count(), 2);
+}
+
+#[test]
 fn killing_a_sleeping_thread_removes_its_timeout() {
     let mut s = Sim::rr(&[5, 1]);
     s.k.sleep(4);

@@ -32,6 +32,14 @@ fn decode(r: Result<u32, Error>) -> Result<u32, Error> {
     }
 }
 
+/// A second client thread: it is inside `vault` (blocked in `vault.hold`) when the supervisor
+/// reboots `vault`, and must come back with `CompartmentFault` instead of staying there.
+#[no_mangle]
+pub extern "C" fn holder_main(_arg: usize) {
+    rtos_sys::sleep(5);
+    case("call-unwound-by-vault-reboot", Err(Error::CompartmentFault), vault::hold(0, 0, 0, 0));
+}
+
 /// The client thread.
 #[no_mangle]
 pub extern "C" fn client_main(_arg: usize) {

@@ -40,6 +40,13 @@ pub extern "C" fn close(handle: u32) -> u32 {
     code(key().and_then(|k| rtos_sys::seal_destroy(k, Sealed(handle))).map(|_| 0))
 }
 
+/// Keeps the calling thread inside `vault` for a long time (until a reboot unwinds it).
+#[no_mangle]
+pub extern "C" fn hold() -> u32 {
+    rtos_sys::sleep(1000);
+    0
+}
+
 /// Careless: gives its key away (to show a key is useless outside its owner).
 #[no_mangle]
 pub extern "C" fn leak_key() -> u32 {
