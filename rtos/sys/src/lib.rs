@@ -103,9 +103,10 @@ pub mod nr {
     /// at `r0`. `-> r0 = callee's result, r1 = 0`, or `r1 = error` (also `GrantNotExact`,
     /// `GrantOverlap`, `NotPermitted` for a grant the caller does not hold).
     pub const CALL_GRANTS: u8 = 24;
-    /// Micro-reboot compartment `r0` (its index in the manifest): reset its globals from the image
-    /// and make every sealed handle it issued stale. Privileged (kernel) threads only; `Busy` while
-    /// any thread runs in the compartment or lives there. `-> number of handles revoked`
+    /// Micro-reboot compartment `r0` (its index in the manifest): unwind threads that are inside it
+    /// through calls (their callers get `CompartmentFault`), reset its globals from the image and
+    /// make every sealed handle it issued stale. Privileged (kernel) threads only; `Busy` while
+    /// threads live in the compartment. `-> number of handles revoked`
     pub const COMPARTMENT_REBOOT: u8 = 25;
 }
 
