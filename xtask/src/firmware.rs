@@ -6,12 +6,15 @@
 //! cargo run per target), each compartment is partially linked and localised
 //! ([`compartment::prepare`]), and the image binary is linked with `cargo rustc` and the
 //! generated linker fragment and objects, one image at a time.
+//!
+//! Every image built, on every path, then gets its audit report ([`audit::write_for`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Result};
 
+use crate::audit;
 use crate::board::Board;
 use crate::codegen;
 use crate::compartment;
@@ -109,14 +112,55 @@ impl Builder<'_> {
     }
 
     /// Builds `images`: those without compartments with one cargo run per (crate, target), those
-    /// with compartments one by one after their compartment crates. Never fails because of
-    /// compile or link errors; those are in the returned results.
+    /// with compartments one by one after their compartment crates. Every image built writes its
+    /// audit report (`target/fw/audit/<image>.{json,txt}`). Never fails because of compile or
+    /// link errors or an image that cannot be audited; those are in the returned results.
     pub fn build<'i>(&self, images: &[&'i Image], profile: Profile) -> Result<Vec<CrateBuild<'i>>> {
         let (with, plain): (Vec<&'i Image>, Vec<&'i Image>) =
             images.iter().partition(|i| !i.config.compartments.is_empty());
         let mut results = self.build_plain(&plain, profile)?;
         results.extend(self.build_with_compartments(&with, profile)?);
-        Ok(results)
+        self.audit(results, profile)
+    }
+
+    /// Writes the audit report of every successfully built image. An image whose report cannot
+    /// be made is split off into a failed result of its own, with the reasons as diagnosis.
+    fn audit<'i>(&self, results: Vec<CrateBuild<'i>>, profile: Profile) -> Result<Vec<CrateBuild<'i>>> {
+        let mut out = Vec::with_capacity(results.len());
+        for mut b in results {
+            if !b.success() {
+                out.push(b);
+                continue;
+            }
+            let mut failed = Vec::new();
+            let mut kept = Vec::new();
+            for image in std::mem::take(&mut b.images) {
+                match audit::write_for(self.ws, image, profile, &self.elf(image, profile)?) {
+                    Ok(_) => kept.push(image),
+                    Err(messages) => failed.push((image, messages)),
+                }
+            }
+            b.images = kept;
+            let package = b.package.clone();
+            // Kept even without images: its compiler messages (warnings) are still shown.
+            out.push(b);
+            for (image, messages) in failed {
+                out.push(CrateBuild {
+                    package: package.clone(),
+                    images: vec![image],
+                    captured: Captured {
+                        code: Some(1),
+                        timed_out: false,
+                        output: format!(
+                            "image {} was built, but its audit report could not be made (see docs/audit.md)\n",
+                            image.name
+                        ),
+                    },
+                    diagnosis: messages,
+                });
+            }
+        }
+        Ok(out)
     }
 
     fn build_plain<'i>(&self, images: &[&'i Image], profile: Profile) -> Result<Vec<CrateBuild<'i>>> {

@@ -2,12 +2,14 @@
 //!
 //! Run `cargo xtask help` for the commands.
 
+mod audit;
 mod bench;
 mod board;
 mod codegen;
 mod compartment;
 mod firmware;
 mod manifest;
+mod policy;
 mod process;
 mod qemu;
 mod test_runner;
@@ -36,21 +38,31 @@ USAGE:
     cargo xtask run <IMAGE> [--release]        build, then run in QEMU (quit: Ctrl-A X)
     cargo xtask debug <IMAGE>                  build, start QEMU halted with a gdb server on
                                                :1234, and attach gdb-multiarch
-    cargo xtask test [FILTER]                  tools check, lints, host tests, firmware tests
+    cargo xtask test [FILTER]                  tools check, lints, host tests, firmware tests,
+                                               audit policy tests
     cargo xtask bench [FILTER]                 run benchmark images, print results and sizes
+    cargo xtask audit [IMAGE...]               build images (dev), print their audit reports
+                                               and, for images with compartments, the verdicts
+                                               of the policies in policies/*.rego
     cargo xtask help [manifest]                this text, or the image manifest schema
 
 TEST FILTERS:
-    (none)     everything: lint/*, host unit tests, all firmware tests
+    (none)     everything: lint/*, host unit tests, all firmware tests, all audit policy tests
     lint       cargo fmt --check, clippy for host and firmware crates
     host       host unit tests of the default members
     tooling    host unit tests of xtask
     kernel     host unit tests of rtos and firmware tests of group `kernel`
-    other      firmware tests whose group equals it or whose image name contains it
+    boundary   host unit tests of rtos, firmware tests and audit policy tests of the
+               `boundary` group
+    audit      audit policy tests only: audit/<image>/<policy> for every image with
+               compartments
+    other      firmware tests whose group equals it or whose image name contains it, and
+               the audit policy tests of those images
 
 Images are the `images/<bin>.toml` manifests of firmware crates (Cargo.toml:
 [package.metadata.rtos] firmware = true). ELF files land in
-target/fw/<target>/{debug,release}/<image>. Compartment crates ([package.metadata.rtos]
+target/fw/<target>/{debug,release}/<image>, their audit reports in
+target/fw/audit/<image>.{json,txt} (docs/audit.md). Compartment crates ([package.metadata.rtos]
 compartment = true, a staticlib) are built and linked into the images whose [[compartment]]
 tables name them; generated files are under target/rtos-gen/.
 
@@ -109,6 +121,7 @@ enum Cli {
     Debug { image: String },
     Test { filter: Option<String> },
     Bench { filter: Option<String> },
+    Audit { images: Vec<String> },
 }
 
 fn parse_args(args: &[String]) -> Result<Cli> {
@@ -164,6 +177,10 @@ fn parse_args(args: &[String]) -> Result<Cli> {
             no_release("bench")?;
             Cli::Bench { filter: at_most_one("bench", "filter")? }
         }
+        "audit" => {
+            no_release("audit")?;
+            Cli::Audit { images: positional }
+        }
         other => {
             bail!("unknown command `{other}`; run `cargo xtask help` for the list of commands")
         }
@@ -190,6 +207,7 @@ fn dispatch(cli: Cli, ws: &Path) -> Result<i32> {
         Cli::Debug { image } => debug_cmd(ws, &image),
         Cli::Test { filter } => test_runner::run(ws, filter.as_deref()),
         Cli::Bench { filter } => bench_cmd(ws, filter.as_deref()),
+        Cli::Audit { images } => audit_cmd(ws, &images),
     }
 }
 
@@ -338,6 +356,58 @@ fn bench_cmd(ws: &Path, filter: Option<&str>) -> Result<i32> {
     bench::run(&s.builder(), &s.inventory, filter)
 }
 
+/// `cargo xtask audit [IMAGE...]`: builds (dev), prints each report and the policy verdicts.
+fn audit_cmd(ws: &Path, names: &[String]) -> Result<i32> {
+    let s = Session::open(ws, Needs::default(), names)?;
+    let images: Vec<&Image> =
+        if names.is_empty() { s.inventory.images.iter().collect() } else { s.inventory.select(names)? };
+    if images.is_empty() {
+        bail!(
+            "there are no images to audit; add images/<bin>.toml to a firmware crate (see `cargo xtask help manifest`)"
+        );
+    }
+    s.build(&images, Profile::Dev)?;
+    let needs_policies = images.iter().any(|i| !i.config.compartments.is_empty());
+    let policies = if needs_policies { policy::discover(ws)? } else { Vec::new() };
+    let mut failed = 0;
+    for (n, image) in images.iter().enumerate() {
+        if n > 0 {
+            println!("\n{}\n", "-".repeat(78));
+        }
+        let json_path = audit::json_path(ws, &image.name);
+        let text_path = audit::text_path(ws, &image.name);
+        let read = |p: &Path| {
+            std::fs::read_to_string(p).with_context(|| format!("cannot read {}; build the image again", p.display()))
+        };
+        print!("{}", read(&text_path)?);
+        if !image.config.compartments.is_empty() {
+            let json = read(&json_path)?;
+            println!("\npolicies ({}/*.rego):", policy::POLICY_DIR);
+            for p in &policies {
+                match policy::evaluate(p, &json) {
+                    Ok(deny) if deny.is_empty() => println!("  PASS {}", p.name),
+                    Ok(deny) => {
+                        failed += 1;
+                        println!("  FAIL {}: {} violation(s)", p.name, deny.len());
+                        for m in deny {
+                            println!("    {m}");
+                        }
+                    }
+                    Err(e) => {
+                        failed += 1;
+                        println!("  FAIL {}: {e}", p.name);
+                    }
+                }
+            }
+        }
+        println!("\nreport: {}\ntext:   {}", rel_path(ws, &json_path), rel_path(ws, &text_path));
+    }
+    if failed > 0 {
+        eprintln!("error: {failed} policy check(s) failed; see FAIL above (docs/audit.md explains each policy)");
+    }
+    Ok(if failed > 0 { 1 } else { 0 })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -357,6 +427,11 @@ mod tests {
         assert_eq!(parse_args(&args("run demo")).unwrap(), Cli::Run { image: "demo".into(), release: false });
         assert_eq!(parse_args(&args("test kernel")).unwrap(), Cli::Test { filter: Some("kernel".into()) });
         assert_eq!(parse_args(&args("bench")).unwrap(), Cli::Bench { filter: None });
+        assert_eq!(parse_args(&args("audit")).unwrap(), Cli::Audit { images: vec![] });
+        assert_eq!(
+            parse_args(&args("audit isolation demo")).unwrap(),
+            Cli::Audit { images: vec!["isolation".into(), "demo".into()] }
+        );
     }
 
     #[test]
@@ -368,6 +443,7 @@ mod tests {
             ("run a b", "takes at most one image"),
             ("test a b", "takes at most one filter"),
             ("debug demo --release", "has no --release option"),
+            ("audit demo --release", "has no --release option"),
         ] {
             let e = format!("{:#}", parse_args(&args(line)).unwrap_err());
             assert!(e.contains(needle), "{line}: {e}");

@@ -10,10 +10,12 @@ use std::time::Duration;
 
 use anyhow::Result;
 
+use crate::audit;
 use crate::board::Board;
 use crate::codegen;
 use crate::firmware::{Builder, Profile};
 use crate::manifest::{Image, Inventory, TestSpec};
+use crate::policy;
 use crate::process::{self, Captured, Echo};
 use crate::qemu;
 use crate::toolchain::{self, Needs, Toolchain};
@@ -25,6 +27,7 @@ const PARALLEL_RUNS: usize = 2;
 
 /// Filters that name a step rather than a group or image.
 const LINT: &str = "lint";
+const AUDIT: &str = "audit";
 
 /// Running totals; prints each result as it arrives.
 #[derive(Debug, Default)]
@@ -179,9 +182,37 @@ pub fn host_test_packages(filter: Option<&str>) -> Option<Vec<&'static str>> {
 /// Whether a firmware test image is selected by `filter`.
 pub fn selects(image: &Image, filter: Option<&str>) -> bool {
     match (&image.config.test, filter) {
-        (None, _) => false,
+        (None, _) | (_, Some(AUDIT)) => false,
         (Some(_), None) => true,
         (Some(t), Some(f)) => t.group == f || image.name.contains(f),
+    }
+}
+
+/// The test group an image belongs to: its own `[test] group`, or for an image without a test
+/// table (a benchmark) the group shared by all test images of its crate, if there is one.
+pub fn image_group<'a>(inv: &'a Inventory, image: &'a Image) -> Option<&'a str> {
+    if let Some(t) = &image.config.test {
+        return Some(&t.group);
+    }
+    let mut groups = inv
+        .images
+        .iter()
+        .filter(|i| i.package == image.package)
+        .filter_map(|i| i.config.test.as_ref().map(|t| t.group.as_str()));
+    let first = groups.next()?;
+    groups.all(|g| g == first).then_some(first)
+}
+
+/// Whether the audit policy tests of `image` are selected by `filter`: images with
+/// compartments, all of them without a filter or with `audit`, else those of the group (see
+/// [`image_group`]) or whose name contains the filter.
+pub fn audit_selects(inv: &Inventory, image: &Image, filter: Option<&str>) -> bool {
+    if image.config.compartments.is_empty() {
+        return false;
+    }
+    match filter {
+        None | Some(AUDIT) => true,
+        Some(f) => image_group(inv, image) == Some(f) || image.name.contains(f),
     }
 }
 
@@ -225,10 +256,14 @@ pub fn run(ws: &Path, filter: Option<&str>) -> Result<i32> {
         Ok(inv) => inv.images.iter().filter(|i| selects(i, filter)).collect(),
         Err(_) => Vec::new(),
     };
+    let audit_images: Vec<&Image> = match &inventory {
+        Ok(inv) => inv.images.iter().filter(|i| audit_selects(inv, i, filter)).collect(),
+        Err(_) => Vec::new(),
+    };
 
     // 1. Tools. Failing to set them up aborts.
     let needs = Needs {
-        firmware: run_lint || !fw_images.is_empty(),
+        firmware: run_lint || !fw_images.is_empty() || !audit_images.is_empty(),
         qemu: !fw_images.is_empty(),
         clippy: run_lint,
         gdb: false,
@@ -296,15 +331,23 @@ pub fn run(ws: &Path, filter: Option<&str>) -> Result<i32> {
         host_tests(&mut report, cmd);
     }
 
-    // 4. Firmware tests.
+    // 4. Firmware tests, then 5. the audit policies, on one build of the images both need.
     if let (Some(tc), Some((_, boards)), Some(gen_dir)) = (tc, ready, &gen_dir) {
-        if !fw_images.is_empty() {
+        if !fw_images.is_empty() || !audit_images.is_empty() {
             let builder = Builder { ws, toolchain: tc, boards, gen_dir };
-            firmware_tests(&mut report, &builder, &fw_images);
+            let mut images = fw_images.clone();
+            for image in &audit_images {
+                if !images.iter().any(|i| i.name == image.name) {
+                    images.push(image);
+                }
+            }
+            let built = build_images(&builder, &images);
+            firmware_tests(&mut report, &builder, &fw_images, &built);
+            audit_tests(&mut report, ws, &audit_images, &built);
         }
     }
 
-    if !run_lint && host.is_none() && fw_images.is_empty() {
+    if !run_lint && host.is_none() && fw_images.is_empty() && audit_images.is_empty() {
         let (groups, images) = match &inventory {
             Ok(inv) => describe_choices(inv),
             Err(_) => (String::new(), String::new()),
@@ -312,7 +355,7 @@ pub fn run(ws: &Path, filter: Option<&str>) -> Result<i32> {
         report.fail(
             "selection",
             &format!(
-                "no tests match `{}`; use lint, host, tooling, kernel, a test group ({groups}) or part of an image name ({images})",
+                "no tests match `{}`; use lint, host, tooling, kernel, audit, a test group ({groups}) or part of an image name ({images})",
                 filter.unwrap_or("")
             ),
             "",
@@ -434,29 +477,57 @@ fn host_tests(report: &mut Report, cmd: Command) {
     }
 }
 
-fn firmware_tests(report: &mut Report, builder: &Builder<'_>, images: &[&Image]) {
-    let builds = match builder.build(images, Profile::Dev) {
-        Ok(b) => b,
+/// Why an image could not be built: the reason and the details to show.
+type BuildFailure = (String, String);
+
+/// Builds `images` (dev profile, which also writes their audit reports); the outcome by image
+/// name.
+fn build_images(builder: &Builder<'_>, images: &[&Image]) -> BTreeMap<String, Result<(), BuildFailure>> {
+    let mut built = BTreeMap::new();
+    match builder.build(images, Profile::Dev) {
+        Ok(builds) => {
+            for b in &builds {
+                let outcome = if b.success() {
+                    Ok(())
+                } else {
+                    let reason = match b.diagnosis.first() {
+                        Some(d) => format!("build failed: {d}"),
+                        None => format!("build of crate {} failed", b.package),
+                    };
+                    Err((reason, b.failure_report(false)))
+                };
+                for image in &b.images {
+                    built.insert(image.name.clone(), outcome.clone());
+                }
+            }
+        }
         Err(e) => {
             for image in images {
-                report.fail(&test_name(image), &format!("{e:#}"), "");
+                built.insert(image.name.clone(), Err((format!("{e:#}"), String::new())));
             }
-            return;
         }
-    };
+    }
+    built
+}
+
+fn build_outcome(built: &BTreeMap<String, Result<(), BuildFailure>>, image: &Image) -> Result<(), BuildFailure> {
+    built
+        .get(&image.name)
+        .cloned()
+        .unwrap_or_else(|| Err(("the build reported nothing for this image".to_owned(), String::new())))
+}
+
+fn firmware_tests(
+    report: &mut Report,
+    builder: &Builder<'_>,
+    images: &[&Image],
+    built: &BTreeMap<String, Result<(), BuildFailure>>,
+) {
     let mut runnable: Vec<&Image> = Vec::new();
-    for b in &builds {
-        if b.success() {
-            runnable.extend(b.images.iter().copied());
-        } else {
-            let details = b.failure_report(false);
-            let reason = match b.diagnosis.first() {
-                Some(d) => format!("build failed: {d}"),
-                None => format!("build of crate {} failed", b.package),
-            };
-            for image in &b.images {
-                report.fail(&test_name(image), &reason, &details);
-            }
+    for image in images {
+        match build_outcome(built, image) {
+            Ok(()) => runnable.push(image),
+            Err((reason, details)) => report.fail(&test_name(image), &reason, &details),
         }
     }
 
@@ -476,6 +547,57 @@ fn firmware_tests(report: &mut Report, builder: &Builder<'_>, images: &[&Image])
             });
         }
     });
+}
+
+/// Evaluates every policy against the audit report of every image: one test
+/// `audit/<image>/<policy>` each, passing when the policy's `deny` set is empty.
+fn audit_tests(report: &mut Report, ws: &Path, images: &[&Image], built: &BTreeMap<String, Result<(), BuildFailure>>) {
+    if images.is_empty() {
+        return;
+    }
+    let policies = match policy::discover(ws) {
+        Ok(p) => p,
+        Err(e) => {
+            report.fail("audit/policies", &format!("{e:#}"), "");
+            return;
+        }
+    };
+    for image in images {
+        if let Err((reason, details)) = build_outcome(built, image) {
+            report.fail(&format!("audit/{}", image.name), &format!("not audited: {reason}"), &details);
+            continue;
+        }
+        let path = audit::json_path(ws, &image.name);
+        let json = match std::fs::read_to_string(&path) {
+            Ok(j) => j,
+            Err(e) => {
+                report.fail(
+                    &format!("audit/{}", image.name),
+                    &format!("cannot read {} ({e}); the build should have written it", path.display()),
+                    "",
+                );
+                continue;
+            }
+        };
+        for p in &policies {
+            let name = format!("audit/{}/{}", image.name, p.name);
+            match policy::evaluate(p, &json) {
+                Ok(deny) if deny.is_empty() => report.pass(&name, ""),
+                Ok(deny) => report.fail(
+                    &name,
+                    &format!(
+                        "{} violation(s) of {} in {} (`cargo xtask audit {}` shows the report)",
+                        deny.len(),
+                        p.path,
+                        crate::rel_path(ws, &path),
+                        image.name
+                    ),
+                    &deny.join("\n"),
+                ),
+                Err(e) => report.fail(&name, "the policy could not be evaluated", &e),
+            }
+        }
+    }
 }
 
 fn run_one(builder: &Builder<'_>, image: &Image) -> Result<(), (String, String)> {
@@ -619,6 +741,49 @@ test result: ok. 1 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; fini
         assert!(!selects(&preempt, Some("sync")));
         assert!(!selects(&demo, None));
         assert_eq!(test_name(&preempt), "kernel/preempt");
+    }
+
+    #[test]
+    fn audit_filters_select_images_with_compartments() {
+        let image = |name: &str, package: &str, group: Option<&str>, compartments: bool| {
+            let mut text = String::from("[image]\nboard = \"mps2-an505\"\n");
+            if compartments {
+                text.push_str("[[compartment]]\nname = \"alpha\"\ncrate = \"a\"\n");
+            }
+            text.push_str("[[thread]]\nname = \"t\"\nentry = \"k\"\npriority = 1\nstack_size = 256\n");
+            if let Some(g) = group {
+                text.push_str(&format!("[test]\ngroup = \"{g}\"\n"));
+            }
+            Image {
+                name: name.into(),
+                package: package.into(),
+                manifest: format!("x/images/{name}.toml"),
+                config: crate::manifest::parse_manifest(&text, "x.toml", &["mps2-an505".into()]).unwrap(),
+            }
+        };
+        let inv = Inventory {
+            crates: vec![],
+            images: vec![
+                image("isolation", "boundary-tests", Some("boundary"), true),
+                image("bench_call", "boundary-tests", None, true),
+                image("preempt", "kernel-tests", Some("kernel"), false),
+                image("demo", "demo", None, false),
+            ],
+        };
+        let chosen = |f: Option<&str>| -> Vec<&str> {
+            inv.images.iter().filter(|i| audit_selects(&inv, i, f)).map(|i| i.name.as_str()).collect()
+        };
+        assert_eq!(chosen(None), ["isolation", "bench_call"]);
+        assert_eq!(chosen(Some("audit")), ["isolation", "bench_call"]);
+        assert_eq!(chosen(Some("boundary")), ["isolation", "bench_call"]);
+        assert_eq!(chosen(Some("bench")), ["bench_call"]);
+        assert!(chosen(Some("kernel")).is_empty());
+        assert_eq!(image_group(&inv, &inv.images[1]), Some("boundary"));
+        assert_eq!(image_group(&inv, &inv.images[3]), None);
+        // `audit` runs no firmware test.
+        assert!(!selects(&inv.images[0], Some("audit")));
+        assert!(selects(&inv.images[0], Some("boundary")));
+        assert_eq!(host_test_packages(Some("audit")), None);
     }
 
     #[test]
