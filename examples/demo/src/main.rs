@@ -1,5 +1,7 @@
 //! Demo image: two busy threads share the CPU by time slicing, a consumer preempts them whenever
-//! the producer hands it work through a futex, and a thread is created at run time.
+//! the producer hands it work through a futex, and a thread is created at run time. Alongside, an
+//! unprivileged thread in compartment `app` calls compartment `sensor` (see `compartments/`),
+//! lends it a store-only buffer, and survives `sensor` faulting.
 #![no_std]
 #![no_main]
 
