@@ -351,11 +351,6 @@ impl Switcher {
         self.compartments[..self.n_compartments].get(index as usize)
     }
 
-    /// Number of registered compartments.
-    pub fn compartment_count(&self) -> usize {
-        self.n_compartments
-    }
-
     /// Records a new thread: `home = None` for a privileged kernel thread, else the compartment it
     /// runs in, with its whole stack `[base, base + size)` as its first window.
     pub fn bind_thread(&mut self, thread: usize, home: Option<u8>, base: usize, size: usize) -> Result<(), Error> {

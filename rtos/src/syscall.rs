@@ -6,6 +6,7 @@
 //! memory accessors are where a pointer argument is checked against the caller's rights.
 
 use crate::kernel::{Context, Kernel, NewThread, Outcome, ThreadId, NAME_LEN};
+use crate::sealing::{Owner, Sealer};
 use crate::sys::{nr, ThreadParams, FOREVER};
 use crate::Error;
 
@@ -36,6 +37,9 @@ pub enum SysRet {
     Value(i32),
     /// Return a 64-bit value in `r0` (low) and `r1` (high).
     Wide(u64),
+    /// Return a value in `r0` and a status in `r1` (0, or an error code), for results that use all
+    /// 32 bits (sealed handles, payloads).
+    Status(Result<u32, Error>),
     /// The caller blocked; the result is delivered when it resumes.
     Blocked,
     /// The caller no longer exists; nothing to deliver.
@@ -56,10 +60,22 @@ fn outcome(o: Outcome) -> SysRet {
     }
 }
 
-/// Runs system call `nr` with arguments `args` for the current thread.
-pub fn dispatch(k: &mut Kernel, port: &mut impl Port, number: u8, args: [u32; 4]) -> SysRet {
+/// Runs system call `nr` with arguments `args` for the current thread, which acts as `owner`
+/// (its compartment, or the kernel) towards the sealing tables.
+pub fn dispatch(
+    k: &mut Kernel,
+    sealer: &mut Sealer,
+    owner: Owner,
+    port: &mut impl Port,
+    number: u8,
+    args: [u32; 4],
+) -> SysRet {
     let [a0, a1, a2, _] = args;
     match number {
+        nr::SEAL_KEY_CREATE => SysRet::Status(sealer.create_key(owner)),
+        nr::SEAL => SysRet::Status(sealer.seal(owner, a0, a1)),
+        nr::UNSEAL => SysRet::Status(sealer.unseal(owner, a0, a1)),
+        nr::SEAL_DESTROY => SysRet::Status(sealer.destroy(owner, a0, a1)),
         nr::YIELD => {
             k.yield_current();
             SysRet::Value(0)
@@ -175,6 +191,39 @@ mod tests {
 
     /// # Safety
     /// Never called: only its address is used as a thread entry in these tests.
+    /// `dispatch` for a kernel thread, with a throw-away sealing table.
+    fn d(k: &mut Kernel, p: &mut FakePort, number: u8, args: [u32; 4]) -> SysRet {
+        dispatch(k, &mut Sealer::new(), Owner::Kernel, p, number, args)
+    }
+
+    #[test]
+    fn sealing_calls_act_for_the_callers_compartment() {
+        let (mut k, mut p) = setup();
+        let mut s = Sealer::new();
+        s.seed(7);
+        let a = Owner::Compartment(0);
+        let SysRet::Status(Ok(key)) = dispatch(&mut k, &mut s, a, &mut p, nr::SEAL_KEY_CREATE, [0; 4]) else {
+            panic!()
+        };
+        let SysRet::Status(Ok(h)) = dispatch(&mut k, &mut s, a, &mut p, nr::SEAL, [key, 0xFFFF_FFFF, 0, 0]) else {
+            panic!()
+        };
+        assert_eq!(dispatch(&mut k, &mut s, a, &mut p, nr::UNSEAL, [key, h, 0, 0]), SysRet::Status(Ok(0xFFFF_FFFF)));
+        let b = Owner::Compartment(1);
+        assert_eq!(
+            dispatch(&mut k, &mut s, b, &mut p, nr::UNSEAL, [key, h, 0, 0]),
+            SysRet::Status(Err(Error::NotPermitted))
+        );
+        assert_eq!(
+            dispatch(&mut k, &mut s, a, &mut p, nr::SEAL_DESTROY, [key, h, 0, 0]),
+            SysRet::Status(Ok(0xFFFF_FFFF))
+        );
+        assert_eq!(
+            dispatch(&mut k, &mut s, a, &mut p, nr::UNSEAL, [key, h, 0, 0]),
+            SysRet::Status(Err(Error::InvalidHandle))
+        );
+    }
+
     unsafe extern "C" fn nop(_: usize, _: usize) {}
 
     fn setup() -> (Kernel, FakePort) {
@@ -202,16 +251,10 @@ mod tests {
     fn futex_wait_compares_the_word_and_blocks() {
         let (mut k, mut p) = setup();
         p.words.insert(0x1000, 5);
-        assert_eq!(
-            dispatch(&mut k, &mut p, nr::FUTEX_WAIT, [0x1000, 4, FOREVER, 0]),
-            SysRet::Value(Error::WouldBlock.code())
-        );
-        assert_eq!(dispatch(&mut k, &mut p, nr::FUTEX_WAIT, [0x1000, 5, 0, 0]), SysRet::Value(Error::TimedOut.code()));
-        assert_eq!(
-            dispatch(&mut k, &mut p, nr::FUTEX_WAIT, [0x2000, 5, 0, 0]),
-            SysRet::Value(Error::InvalidArgument.code())
-        );
-        assert_eq!(dispatch(&mut k, &mut p, nr::FUTEX_WAIT, [0x1000, 5, FOREVER, 0]), SysRet::Blocked);
+        assert_eq!(d(&mut k, &mut p, nr::FUTEX_WAIT, [0x1000, 4, FOREVER, 0]), SysRet::Value(Error::WouldBlock.code()));
+        assert_eq!(d(&mut k, &mut p, nr::FUTEX_WAIT, [0x1000, 5, 0, 0]), SysRet::Value(Error::TimedOut.code()));
+        assert_eq!(d(&mut k, &mut p, nr::FUTEX_WAIT, [0x2000, 5, 0, 0]), SysRet::Value(Error::InvalidArgument.code()));
+        assert_eq!(d(&mut k, &mut p, nr::FUTEX_WAIT, [0x1000, 5, FOREVER, 0]), SysRet::Blocked);
         assert_eq!(k.futex_waiters(0x1000), 1);
         assert_eq!(k.next_deadline(), None, "FOREVER sets no timeout");
     }
@@ -219,32 +262,23 @@ mod tests {
     #[test]
     fn futex_wake_rejects_misaligned_words() {
         let (mut k, mut p) = setup();
-        assert_eq!(
-            dispatch(&mut k, &mut p, nr::FUTEX_WAKE, [0x1002, 1, 0, 0]),
-            SysRet::Value(Error::InvalidArgument.code())
-        );
-        assert_eq!(dispatch(&mut k, &mut p, nr::FUTEX_WAKE, [0x1000, 1, 0, 0]), SysRet::Value(0));
+        assert_eq!(d(&mut k, &mut p, nr::FUTEX_WAKE, [0x1002, 1, 0, 0]), SysRet::Value(Error::InvalidArgument.code()));
+        assert_eq!(d(&mut k, &mut p, nr::FUTEX_WAKE, [0x1000, 1, 0, 0]), SysRet::Value(0));
     }
 
     #[test]
     fn thread_create_validates_and_names() {
         let (mut k, mut p) = setup();
         assert_eq!(
-            dispatch(&mut k, &mut p, nr::THREAD_CREATE, [0x500, 0, 0, 0]),
+            d(&mut k, &mut p, nr::THREAD_CREATE, [0x500, 0, 0, 0]),
             SysRet::Value(Error::InvalidArgument.code())
         );
         p.params = Some(params(40, 1024));
-        assert_eq!(
-            dispatch(&mut k, &mut p, nr::THREAD_CREATE, [0x500, 0, 0, 0]),
-            SysRet::Value(Error::BadPriority.code())
-        );
+        assert_eq!(d(&mut k, &mut p, nr::THREAD_CREATE, [0x500, 0, 0, 0]), SysRet::Value(Error::BadPriority.code()));
         p.params = Some(params(4, 64));
-        assert_eq!(
-            dispatch(&mut k, &mut p, nr::THREAD_CREATE, [0x500, 0, 0, 0]),
-            SysRet::Value(Error::BadStack.code())
-        );
+        assert_eq!(d(&mut k, &mut p, nr::THREAD_CREATE, [0x500, 0, 0, 0]), SysRet::Value(Error::BadStack.code()));
         p.params = Some(params(4, 1024));
-        let SysRet::Value(raw) = dispatch(&mut k, &mut p, nr::THREAD_CREATE, [0x500, 0, 0, 0]) else { panic!() };
+        let SysRet::Value(raw) = d(&mut k, &mut p, nr::THREAD_CREATE, [0x500, 0, 0, 0]) else { panic!() };
         let id = ThreadId::from_raw(raw as u32);
         let i = k.lookup(id).unwrap();
         assert_eq!(k.tcb(i).name(), "wwwwwwwwwwwwwww");
@@ -255,18 +289,18 @@ mod tests {
     #[test]
     fn thread_calls_on_self_and_others() {
         let (mut k, mut p) = setup();
-        let SysRet::Value(me) = dispatch(&mut k, &mut p, nr::THREAD_SELF, [0; 4]) else { panic!() };
-        assert_eq!(dispatch(&mut k, &mut p, nr::GET_PRIORITY, [me as u32, 0, 0, 0]), SysRet::Value(3));
+        let SysRet::Value(me) = d(&mut k, &mut p, nr::THREAD_SELF, [0; 4]) else { panic!() };
+        assert_eq!(d(&mut k, &mut p, nr::GET_PRIORITY, [me as u32, 0, 0, 0]), SysRet::Value(3));
         assert_eq!(
-            dispatch(&mut k, &mut p, nr::SET_PRIORITY, [me as u32, 300, 0, 0]),
+            d(&mut k, &mut p, nr::SET_PRIORITY, [me as u32, 300, 0, 0]),
             SysRet::Value(Error::BadPriority.code())
         );
-        assert_eq!(dispatch(&mut k, &mut p, nr::SET_PRIORITY, [me as u32, 9, 0, 0]), SysRet::Value(0));
+        assert_eq!(d(&mut k, &mut p, nr::SET_PRIORITY, [me as u32, 9, 0, 0]), SysRet::Value(0));
         assert_eq!(
-            dispatch(&mut k, &mut p, nr::GET_PRIORITY, [0xDEAD_BE00, 0, 0, 0]),
+            d(&mut k, &mut p, nr::GET_PRIORITY, [0xDEAD_BE00, 0, 0, 0]),
             SysRet::Value(Error::NoSuchThread.code())
         );
-        assert_eq!(dispatch(&mut k, &mut p, nr::THREAD_KILL, [me as u32, 0, 0, 0]), SysRet::Gone);
+        assert_eq!(d(&mut k, &mut p, nr::THREAD_KILL, [me as u32, 0, 0, 0]), SysRet::Gone);
         assert!(!k.is_alive(k.current_index().unwrap()));
     }
 
@@ -275,14 +309,14 @@ mod tests {
         let (mut k, mut p) = setup();
         k.tick();
         k.tick();
-        assert_eq!(dispatch(&mut k, &mut p, nr::TICKS, [0; 4]), SysRet::Value(2));
-        assert_eq!(dispatch(&mut k, &mut p, nr::NOW, [0; 4]), SysRet::Wide(2));
-        assert_eq!(dispatch(&mut k, &mut p, nr::TICK_HZ, [0; 4]), SysRet::Value(1000));
-        assert_eq!(dispatch(&mut k, &mut p, nr::CYCLES, [0; 4]), SysRet::Wide(207));
-        assert_eq!(dispatch(&mut k, &mut p, nr::CLOCK_HZ, [0; 4]), SysRet::Value(100_000));
-        assert_eq!(dispatch(&mut k, &mut p, nr::CONSOLE_WRITE, [0x40, 3, 0, 0]), SysRet::Value(0));
+        assert_eq!(d(&mut k, &mut p, nr::TICKS, [0; 4]), SysRet::Value(2));
+        assert_eq!(d(&mut k, &mut p, nr::NOW, [0; 4]), SysRet::Wide(2));
+        assert_eq!(d(&mut k, &mut p, nr::TICK_HZ, [0; 4]), SysRet::Value(1000));
+        assert_eq!(d(&mut k, &mut p, nr::CYCLES, [0; 4]), SysRet::Wide(207));
+        assert_eq!(d(&mut k, &mut p, nr::CLOCK_HZ, [0; 4]), SysRet::Value(100_000));
+        assert_eq!(d(&mut k, &mut p, nr::CONSOLE_WRITE, [0x40, 3, 0, 0]), SysRet::Value(0));
         assert_eq!(p.console, vec![(0x40, 3)]);
-        assert_eq!(dispatch(&mut k, &mut p, 200, [0; 4]), SysRet::Value(Error::UnknownSyscall.code()));
-        assert_eq!(dispatch(&mut k, &mut p, nr::SLEEP, [5, 0, 0, 0]), SysRet::Blocked);
+        assert_eq!(d(&mut k, &mut p, 200, [0; 4]), SysRet::Value(Error::UnknownSyscall.code()));
+        assert_eq!(d(&mut k, &mut p, nr::SLEEP, [5, 0, 0, 0]), SysRet::Blocked);
     }
 }

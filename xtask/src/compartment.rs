@@ -69,46 +69,54 @@ pub fn stub_text(manifests: &[&str], krate: &str, imports: &[Import]) -> String 
         out.push_str(&format!("/// Imports from compartment `{module}`.\n"));
         out.push_str("#[allow(dead_code)]\n");
         out.push_str(&format!("pub mod {module} {{\n"));
-        let mut first = true;
-        for (slot, i) in imports.iter().enumerate().filter(|(_, i)| i.compartment == *module) {
-            if !first {
-                out.push('\n');
-            }
-            first = false;
-            out.push_str(&format!("    /// `{}` (import slot {slot}).\n", i.qualified()));
-            out.push_str("    #[inline(always)]\n");
-            out.push_str(&format!(
-                "    pub fn {}(a0: u32, a1: u32, a2: u32, a3: u32) -> Result<u32, rtos_sys::CallError> {{\n",
-                rust_ident(&i.export)
-            ));
-            out.push_str(&format!("        rtos_sys::call({slot}, [a0, a1, a2, a3])\n"));
-            out.push_str("    }\n");
-        }
+        let of_module: Vec<(usize, &Import)> =
+            imports.iter().enumerate().filter(|(_, i)| i.compartment == *module).collect();
+        push_stub_fns(&mut out, "    ", &of_module, "", "a0: u32, a1: u32, a2: u32, a3: u32", |slot| {
+            format!("rtos_sys::call({slot}, [a0, a1, a2, a3])")
+        });
         // The same imports taking capability arguments (`beta::caps::add(&mut [..], &[..])`);
         // a module lives in the type namespace, so it cannot clash with an export's name.
         out.push_str(
             "\n    /// The same imports, passing capability arguments (buffers the callee may use during the call).\n",
         );
         out.push_str("    pub mod caps {\n");
-        let mut first = true;
-        for (slot, i) in imports.iter().enumerate().filter(|(_, i)| i.compartment == *module) {
-            if !first {
-                out.push('\n');
-            }
-            first = false;
-            out.push_str(&format!("        /// `{}` (import slot {slot}) with capability arguments.\n", i.qualified()));
-            out.push_str("        #[inline(always)]\n");
-            out.push_str(&format!(
-                "        pub fn {}(caps: &mut [rtos_sys::Cap<'_>], args: &[u32]) -> Result<u32, rtos_sys::CallError> {{\n",
-                rust_ident(&i.export)
-            ));
-            out.push_str(&format!("            rtos_sys::call_with({slot}, caps, args)\n"));
-            out.push_str("        }\n");
-        }
+        push_stub_fns(
+            &mut out,
+            "        ",
+            &of_module,
+            " with capability arguments",
+            "caps: &mut [rtos_sys::Cap<'_>], args: &[u32]",
+            |slot| format!("rtos_sys::call_with({slot}, caps, args)"),
+        );
         out.push_str("    }\n");
         out.push_str("}\n");
     }
     out
+}
+
+/// Appends one stub function per import (`(slot, import)`), indented by `indent`, with the given
+/// parameter list and body.
+fn push_stub_fns(
+    out: &mut String,
+    indent: &str,
+    imports: &[(usize, &Import)],
+    doc_suffix: &str,
+    params: &str,
+    body: impl Fn(usize) -> String,
+) {
+    for (n, (slot, i)) in imports.iter().enumerate() {
+        if n > 0 {
+            out.push('\n');
+        }
+        out.push_str(&format!("{indent}/// `{}` (import slot {slot}){doc_suffix}.\n", i.qualified()));
+        out.push_str(&format!("{indent}#[inline(always)]\n"));
+        out.push_str(&format!(
+            "{indent}pub fn {}({params}) -> Result<u32, rtos_sys::CallError> {{\n",
+            rust_ident(&i.export)
+        ));
+        out.push_str(&format!("{indent}    {}\n", body(*slot)));
+        out.push_str(&format!("{indent}}}\n"));
+    }
 }
 
 /// The stub file of every compartment crate used by `images`: `(library name, text)`, sorted by

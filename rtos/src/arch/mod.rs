@@ -480,27 +480,6 @@ extern "C" fn rtos_svc(regs: &mut SavedRegs) {
             }
             return;
         }
-        nr::SEAL_KEY_CREATE | nr::SEAL | nr::UNSEAL | nr::SEAL_DESTROY => {
-            let owner = sw.current(me).map_or(Owner::Kernel, Owner::Compartment);
-            // SAFETY: SVCall runs at the kernel priority (module invariant 1).
-            let sealer = unsafe { SEALER.get() };
-            let r = match number {
-                nr::SEAL_KEY_CREATE => sealer.create_key(owner),
-                nr::SEAL => sealer.seal(owner, args[0], args[1]),
-                nr::UNSEAL => sealer.unseal(owner, args[0], args[1]),
-                _ => sealer.destroy(owner, args[0], args[1]),
-            };
-            let (value, status) = match r {
-                Ok(v) => (v, 0),
-                Err(e) => (0, e.code() as u32),
-            };
-            // SAFETY: `frame` is the caller's exception frame: value in r0, status in r1.
-            unsafe {
-                frame.write(value);
-                frame.add(1).write(status);
-            }
-            return;
-        }
         nr::COMPARTMENT_REBOOT => {
             let r = reboot(k, sw, me, args[0]);
             // SAFETY: `frame` is the caller's exception frame.
@@ -531,7 +510,10 @@ extern "C" fn rtos_svc(regs: &mut SavedRegs) {
     let ret = if refused {
         SysRet::Value(Error::NotPermitted.code())
     } else {
-        syscall::dispatch(k, &mut ArmPort { view }, number, args)
+        let owner = sw.current(me).map_or(Owner::Kernel, Owner::Compartment);
+        // SAFETY: SVCall runs at the kernel priority (module invariant 1).
+        let sealer = unsafe { SEALER.get() };
+        syscall::dispatch(k, sealer, owner, &mut ArmPort { view }, number, args)
     };
     match ret {
         SysRet::Value(v) => {
@@ -546,6 +528,15 @@ extern "C" fn rtos_svc(regs: &mut SavedRegs) {
         SysRet::Wide(v) => unsafe {
             frame.write(v as u32);
             frame.add(1).write((v >> 32) as u32);
+        },
+        // SAFETY: as above, r0 and r1.
+        SysRet::Status(r) => unsafe {
+            let (value, status) = match r {
+                Ok(v) => (v, 0),
+                Err(e) => (0, e.code() as u32),
+            };
+            frame.write(value);
+            frame.add(1).write(status);
         },
         SysRet::Blocked | SysRet::Gone => {}
     }
