@@ -67,6 +67,9 @@ pub struct ImageSpec {
     pub compartments: &'static [CompartmentSpec],
     /// Every compartment's exports; import tables index into this.
     pub exports: &'static [ExportSpec],
+    /// Kernel memory for the heap allocator's granule maps: one byte per 32-byte granule of every
+    /// compartment's heap, in compartment order.
+    pub heap_map: HeapMapRegion,
 }
 
 /// Bounds of a linker-placed region `[start, end)`, from symbols of the generated linker script.
@@ -100,6 +103,12 @@ pub struct CompartmentSpec {
     pub data_init_end: *const u8,
     /// Where the initial values of the initialised part are stored.
     pub data_load: *const u8,
+    /// The compartment's heap arena (32-byte aligned; empty if it has none). It directly follows
+    /// the zeroed data and is part of `data`, so the globals' MPU region covers it.
+    pub heap: LinkRegion,
+    /// Bytes the compartment's own allocation capability may have allocated at once (in its own
+    /// heap and, through callees, in theirs).
+    pub heap_quota: u32,
     /// Global export index for each import slot.
     pub imports: &'static [u16],
     /// The compartment's call-return trampoline (`svc RETURN`), a callee's return address.
@@ -113,6 +122,43 @@ pub struct CompartmentSpec {
 unsafe impl Sync for LinkRegion {}
 // SAFETY: as above.
 unsafe impl Sync for CompartmentSpec {}
+
+/// Kernel memory for the heap allocator's bookkeeping, declared by the generated image file.
+#[repr(C)]
+pub struct HeapMapStorage<const N: usize>(UnsafeCell<[u8; N]>);
+
+// SAFETY: only the kernel uses the storage, through the one `HeapMapRegion` handed to it at boot.
+unsafe impl<const N: usize> Sync for HeapMapStorage<N> {}
+
+impl<const N: usize> HeapMapStorage<N> {
+    /// Zeroed storage (in `.bss`).
+    #[allow(clippy::new_without_default)]
+    pub const fn new() -> Self {
+        HeapMapStorage(UnsafeCell::new([0; N]))
+    }
+
+    /// The region the storage occupies.
+    pub const fn region(&'static self) -> HeapMapRegion {
+        HeapMapRegion { base: self.0.get() as *mut u8, len: N }
+    }
+}
+
+/// Bounds of the heap allocator's bookkeeping memory.
+#[derive(Clone, Copy, Debug)]
+pub struct HeapMapRegion {
+    /// First byte.
+    pub base: *mut u8,
+    /// Size in bytes.
+    pub len: usize,
+}
+
+impl HeapMapRegion {
+    /// No heaps in the image.
+    pub const NONE: HeapMapRegion = HeapMapRegion { base: core::ptr::null_mut(), len: 0 };
+}
+
+// SAFETY: plain bounds; the memory is used only by the kernel.
+unsafe impl Sync for HeapMapRegion {}
 
 /// Memory for one statically declared stack, 32-byte aligned so that it can be described exactly by
 /// an MPU region (PMSAv8 granularity) when the thread runs in a compartment.

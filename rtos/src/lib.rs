@@ -7,6 +7,8 @@
 //! - [`sys`]: the system-call ABI threads and compartments use (crate `rtos-sys`).
 //! - [`compartment`]: cross-compartment calls: per-thread call stacks, stack windows, MPU views.
 //! - [`sealing`]: sealed handles: keys owned by compartments, opaque handles only a key opens.
+//! - [`heap`]: per-compartment heap arenas with quotas; [`services`] ties them to allocation
+//!   capabilities (sealed handles naming a quota).
 //! - `arch`: the ARMv8-M port (exception handlers, context switch, faults) — target only.
 //!
 //! The kernel knows nothing of boards beyond the [`Board`] trait, and nothing of FreeRTOS.
@@ -14,9 +16,11 @@
 #![deny(missing_docs)]
 
 pub mod compartment;
+pub mod heap;
 pub mod image;
 pub mod kernel;
 pub mod sealing;
+pub mod services;
 pub mod syscall;
 
 /// The system-call ABI and thread-side API (the `rtos-sys` crate).

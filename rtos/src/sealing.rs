@@ -32,6 +32,8 @@ pub enum Owner {
     Kernel,
     /// A compartment, by index.
     Compartment(u8),
+    /// The kernel's allocator (allocation capabilities); never the caller of a system call.
+    Allocator,
 }
 
 #[derive(Clone, Copy)]

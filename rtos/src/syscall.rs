@@ -5,8 +5,10 @@
 //! so the decoding and argument checks here are host-tested. When compartments arrive, the port's
 //! memory accessors are where a pointer argument is checked against the caller's rights.
 
+use crate::compartment::Range;
 use crate::kernel::{Context, Kernel, NewThread, Outcome, ThreadId, NAME_LEN};
-use crate::sealing::{Owner, Sealer};
+use crate::sealing::Owner;
+use crate::services::Services;
 use crate::sys::{nr, ThreadParams, FOREVER};
 use crate::Error;
 
@@ -28,6 +30,8 @@ pub trait Port {
     fn cycles(&self, ticks_since_boot: u64) -> u64;
     /// Frequency of the cycle clock in Hz.
     fn clock_hz(&self) -> u32;
+    /// Zeroes a fresh heap block before it is handed out.
+    fn zero(&mut self, block: Range);
 }
 
 /// Result of a dispatched system call, for the port to deliver.
@@ -61,21 +65,25 @@ fn outcome(o: Outcome) -> SysRet {
 }
 
 /// Runs system call `nr` with arguments `args` for the current thread, which acts as `owner`
-/// (its compartment, or the kernel) towards the sealing tables.
+/// (its compartment, or the kernel) towards the sealing tables and the heap.
 pub fn dispatch(
     k: &mut Kernel,
-    sealer: &mut Sealer,
+    services: &mut Services,
     owner: Owner,
     port: &mut impl Port,
     number: u8,
     args: [u32; 4],
 ) -> SysRet {
     let [a0, a1, a2, _] = args;
+    let sealer = &mut services.sealer;
     match number {
         nr::SEAL_KEY_CREATE => SysRet::Status(sealer.create_key(owner)),
         nr::SEAL => SysRet::Status(sealer.seal(owner, a0, a1)),
         nr::UNSEAL => SysRet::Status(sealer.unseal(owner, a0, a1)),
         nr::SEAL_DESTROY => SysRet::Status(sealer.destroy(owner, a0, a1)),
+        nr::HEAP_CAP | nr::HEAP_ALLOC | nr::HEAP_FREE | nr::HEAP_FREE_ALL | nr::HEAP_QUOTA => {
+            heap_call(services, owner, port, number, a0, a1)
+        }
         nr::YIELD => {
             k.yield_current();
             SysRet::Value(0)
@@ -128,6 +136,40 @@ pub fn dispatch(
     }
 }
 
+/// The heap calls. Only compartments have heaps: a kernel thread gets `NotPermitted`.
+fn heap_call(s: &mut Services, owner: Owner, port: &mut impl Port, number: u8, cap: u32, arg: u32) -> SysRet {
+    let Owner::Compartment(c) = owner else {
+        return match number {
+            nr::HEAP_QUOTA => quota_ret(Err(Error::NotPermitted)),
+            _ => SysRet::Status(Err(Error::NotPermitted)),
+        };
+    };
+    if number == nr::HEAP_CAP {
+        return SysRet::Status(s.allocation_cap(c));
+    }
+    let quota = match s.quota_of(cap) {
+        Ok(q) => q,
+        Err(e) if number == nr::HEAP_QUOTA => return quota_ret(Err(e)),
+        Err(e) => return SysRet::Status(Err(e)),
+    };
+    SysRet::Status(match number {
+        nr::HEAP_ALLOC => s.heap.alloc(c, quota, arg as usize).map(|block| {
+            port.zero(block);
+            block.start as u32
+        }),
+        nr::HEAP_FREE => s.heap.free(c, quota, arg as usize).map(|n| n as u32),
+        nr::HEAP_FREE_ALL => Ok(s.heap.free_all(quota) as u32),
+        _ => return quota_ret(s.heap.quota(quota).ok_or(Error::InvalidHandle)),
+    })
+}
+
+fn quota_ret(q: Result<crate::heap::Quota, Error>) -> SysRet {
+    SysRet::Wide(match q {
+        Ok(q) => (q.limit as u64) << 32 | q.used as u64,
+        Err(e) => (u32::MAX as u64) << 32 | e.code() as u32 as u64,
+    })
+}
+
 fn thread_create(k: &mut Kernel, port: &mut impl Port, addr: usize) -> Result<u32, Error> {
     let params = port.read_thread_params(addr)?;
     let priority = u8::try_from(params.priority).map_err(|_| Error::BadPriority)?;
@@ -150,6 +192,7 @@ mod tests {
         words: HashMap<usize, u32>,
         params: Option<ThreadParams>,
         console: Vec<(usize, usize)>,
+        zeroed: Vec<Range>,
     }
 
     impl Port for FakePort {
@@ -187,20 +230,23 @@ mod tests {
         fn clock_hz(&self) -> u32 {
             100_000
         }
+        fn zero(&mut self, block: Range) {
+            self.zeroed.push(block);
+        }
     }
 
     /// # Safety
     /// Never called: only its address is used as a thread entry in these tests.
     /// `dispatch` for a kernel thread, with a throw-away sealing table.
     fn d(k: &mut Kernel, p: &mut FakePort, number: u8, args: [u32; 4]) -> SysRet {
-        dispatch(k, &mut Sealer::new(), Owner::Kernel, p, number, args)
+        dispatch(k, &mut Services::new(), Owner::Kernel, p, number, args)
     }
 
     #[test]
     fn sealing_calls_act_for_the_callers_compartment() {
         let (mut k, mut p) = setup();
-        let mut s = Sealer::new();
-        s.seed(7);
+        let mut s = Services::new();
+        s.sealer.seed(7);
         let a = Owner::Compartment(0);
         let SysRet::Status(Ok(key)) = dispatch(&mut k, &mut s, a, &mut p, nr::SEAL_KEY_CREATE, [0; 4]) else {
             panic!()
@@ -225,6 +271,48 @@ mod tests {
     }
 
     unsafe extern "C" fn nop(_: usize, _: usize) {}
+
+    #[test]
+    fn heap_calls_allocate_on_the_quota_the_capability_names() {
+        let (mut k, mut p) = setup();
+        let mut s = Services::new();
+        s.sealer.seed(99);
+        for (c, base) in [(0u8, 0x3800_0000usize), (1, 0x3801_0000)] {
+            s.heap.add_arena(c, base, Box::leak(vec![0u8; 8].into_boxed_slice()), 128).unwrap();
+        }
+        s.issue_allocation_caps(2).unwrap();
+        let (a, b) = (Owner::Compartment(0), Owner::Compartment(1));
+        let mut call = |s: &mut Services, who, n, args| dispatch(&mut k, s, who, &mut p, n, args);
+        let SysRet::Status(Ok(cap_a)) = call(&mut s, a, nr::HEAP_CAP, [0; 4]) else { panic!() };
+        let SysRet::Status(Ok(cap_b)) = call(&mut s, b, nr::HEAP_CAP, [0; 4]) else { panic!() };
+        assert_ne!(cap_a, cap_b);
+        // b allocates in its own arena on a's behalf, with a's capability.
+        assert_eq!(call(&mut s, b, nr::HEAP_ALLOC, [cap_a, 40, 0, 0]), SysRet::Status(Ok(0x3801_0000)));
+        assert_eq!(call(&mut s, a, nr::HEAP_QUOTA, [cap_a, 0, 0, 0]), SysRet::Wide(128 << 32 | 64));
+        assert_eq!(call(&mut s, b, nr::HEAP_QUOTA, [cap_b, 0, 0, 0]), SysRet::Wide(128 << 32));
+        assert_eq!(call(&mut s, b, nr::HEAP_ALLOC, [cap_a, 65, 0, 0]), SysRet::Status(Err(Error::QuotaExceeded)));
+        assert_eq!(
+            call(&mut s, b, nr::HEAP_FREE, [cap_b, 0x3801_0000, 0, 0]),
+            SysRet::Status(Err(Error::InvalidArgument)),
+            "charged to a, not b"
+        );
+        assert_eq!(call(&mut s, b, nr::HEAP_FREE_ALL, [cap_a, 0, 0, 0]), SysRet::Status(Ok(64)));
+        // Forged, wrongly typed and kernel-thread uses.
+        assert_eq!(
+            call(&mut s, a, nr::HEAP_ALLOC, [cap_a ^ 0x1_0000, 32, 0, 0]),
+            SysRet::Status(Err(Error::InvalidHandle))
+        );
+        let SysRet::Status(Ok(key)) = call(&mut s, a, nr::SEAL_KEY_CREATE, [0; 4]) else { panic!() };
+        let SysRet::Status(Ok(other)) = call(&mut s, a, nr::SEAL, [key, 0, 0, 0]) else { panic!() };
+        assert_eq!(call(&mut s, a, nr::HEAP_ALLOC, [other, 32, 0, 0]), SysRet::Status(Err(Error::WrongType)));
+        assert_eq!(call(&mut s, a, nr::UNSEAL, [key, cap_a, 0, 0]), SysRet::Status(Err(Error::WrongType)));
+        assert_eq!(
+            call(&mut s, a, nr::HEAP_QUOTA, [7, 0, 0, 0]),
+            SysRet::Wide(0xFFFF_FFFF_0000_0000 | Error::InvalidHandle.code() as u32 as u64)
+        );
+        assert_eq!(call(&mut s, Owner::Kernel, nr::HEAP_CAP, [0; 4]), SysRet::Status(Err(Error::NotPermitted)));
+        assert_eq!(p.zeroed, vec![Range::new(0x3801_0000, 0x3801_0040)], "every block is zeroed");
+    }
 
     fn setup() -> (Kernel, FakePort) {
         let mut k = Kernel::new();

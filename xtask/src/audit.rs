@@ -18,7 +18,7 @@ use crate::firmware::Profile;
 use crate::manifest::{compartment_symbol, Image};
 
 /// Version of the JSON layout; bumped when a field changes meaning or disappears.
-pub const FORMAT: u32 = 1;
+pub const FORMAT: u32 = 2;
 
 /// `target/fw/audit`.
 pub fn audit_dir(ws: &Path) -> PathBuf {
@@ -100,16 +100,18 @@ pub struct CompartmentAudit {
     #[serde(rename = "crate")]
     pub krate: String,
     pub code: CodeRegion,
-    /// Globals: `.data` then `.bss`.
+    /// Globals and heap: `.data`, `.bss`, then the heap arena (one MPU region).
     pub data: Region,
+    /// The heap arena (the end of `data`; empty without a heap).
+    pub heap: Region,
     pub exports: Vec<ExportAudit>,
     pub imports: Vec<ImportAudit>,
     /// Names of the threads that start in this compartment.
     pub threads: Vec<String>,
     /// Memory-mapped I/O granted to the compartment: always empty (no MMIO grants exist yet).
     pub mmio: Vec<Region>,
-    /// Heap quota in bytes: always `null` (there is no allocator yet).
-    pub heap_quota: Option<u64>,
+    /// Bytes the compartment's own allocation capability may have allocated at once.
+    pub heap_quota: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -319,7 +321,8 @@ pub fn assemble(image: &Image, profile: Profile, elf: &ElfFacts) -> Result<Audit
             }
         };
         let (code_start, code_end, data_start, data_end) =
-            (bound("code_start"), bound("code_end"), bound("data_start"), bound("bss_end"));
+            (bound("code_start"), bound("code_end"), bound("data_start"), bound("heap_end"));
+        let heap = Region::new(bound("heap_start"), data_end);
         let sha256 = if code_start <= code_end {
             match elf.bytes(code_start, code_end) {
                 Ok(bytes) => sha256_hex(&bytes),
@@ -337,6 +340,7 @@ pub fn assemble(image: &Image, profile: Profile, elf: &ElfFacts) -> Result<Audit
             krate: c.krate.clone(),
             code: CodeRegion { start: code.start, end: code.end, size: code.size, sha256 },
             data: Region::new(data_start, data_end),
+            heap,
             exports: c
                 .exports
                 .iter()
@@ -358,7 +362,7 @@ pub fn assemble(image: &Image, profile: Profile, elf: &ElfFacts) -> Result<Audit
                 .map(|t| t.name.clone())
                 .collect(),
             mmio: Vec::new(),
-            heap_quota: None,
+            heap_quota: c.heap_quota as u64,
         });
     }
     if !errors.is_empty() {
@@ -508,7 +512,7 @@ pub fn render_text(a: &Audit) -> String {
                 "data".to_owned(),
                 format!("[{:#010x}, {:#010x})", c.data.start, c.data.end),
                 format!("{} B", c.data.size),
-                String::new(),
+                format!("heap {} B at its end", c.heap.size),
             ],
         ];
         for (i, m) in c.mmio.iter().enumerate() {
@@ -526,9 +530,9 @@ pub fn render_text(a: &Audit) -> String {
         out.push_str(&wrapped("    ", "imports", &imports));
         out.push_str(&wrapped("    ", "threads", &c.threads));
         out.push_str(&format!(
-            "    mmio: {}; heap quota: {}\n",
+            "    mmio: {}; heap quota: {} B\n",
             if c.mmio.is_empty() { "none".to_owned() } else { format!("{} region(s)", c.mmio.len()) },
-            c.heap_quota.map_or_else(|| "none".to_owned(), |q| format!("{q} B"))
+            c.heap_quota
         ));
     }
 
@@ -610,6 +614,7 @@ imports = ["beta.add", "beta.peek"]
 name = "beta"
 crate = "boundary-beta"
 exports = ["add", "peek"]
+heap = 64
 [[thread]]
 name = "prober"
 compartment = "alpha"
@@ -635,11 +640,15 @@ stack_size = 512
             ("__rtos_c_alpha_code_end", 0x1000_1040, false),
             ("__rtos_c_alpha_data_start", 0x3800_0100, false),
             ("__rtos_c_alpha_bss_end", 0x3800_0120, false),
+            ("__rtos_c_alpha_heap_start", 0x3800_0120, false),
+            ("__rtos_c_alpha_heap_end", 0x3800_0120, false),
             ("__rtos_c_alpha_alpha_main", 0x1000_1008, true),
             ("__rtos_c_beta_code_start", 0x1000_1040, false),
             ("__rtos_c_beta_code_end", 0x1000_1080, false),
             ("__rtos_c_beta_data_start", 0x3800_0120, false),
             ("__rtos_c_beta_bss_end", 0x3800_0120, false),
+            ("__rtos_c_beta_heap_start", 0x3800_0120, false),
+            ("__rtos_c_beta_heap_end", 0x3800_0160, false),
             ("__rtos_c_beta_add", 0x1000_1040, true),
             ("__rtos_c_beta_peek", 0x1000_1050, true),
         ] {
@@ -694,7 +703,9 @@ stack_size = 512
         assert_eq!(alpha.imports[1], ImportAudit { slot: 1, target: "beta.peek".into() });
         assert_eq!(alpha.threads, ["prober"]);
         let beta = &a.compartments[1];
-        assert_eq!(beta.data.size, 0);
+        assert_eq!(beta.data.size, 0x40, "globals and heap");
+        assert_eq!(beta.heap, Region::new(0x3800_0120, 0x3800_0160));
+        assert_eq!(beta.heap_quota, 64);
         assert_eq!(beta.exports[0], ExportAudit { name: "add".into(), address: Some(0x1000_1040) });
         assert_eq!(beta.exports[1], ExportAudit { name: "peek".into(), address: Some(0x1000_1050) });
         assert_eq!(a.threads[0].entry_address, Some(0x1000_1008));
@@ -731,6 +742,7 @@ stack_size = 512
             "\"crate\"",
             "\"code\"",
             "\"data\"",
+            "\"heap\"",
             "\"exports\"",
             "\"imports\"",
             "\"threads\"",
@@ -739,7 +751,7 @@ stack_size = 512
         ];
         let at: Vec<usize> = order.iter().map(|k| c + json[c..].find(k).unwrap()).collect();
         assert!(at.windows(2).all(|w| w[0] < w[1]), "{json}");
-        assert!(json.contains("\"heap_quota\": null") && json.contains("\"mmio\": []"));
+        assert!(json.contains("\"heap_quota\": 0") && json.contains("\"mmio\": []"));
         assert!(json.contains("\"profile\": \"release\""));
         assert!(json.contains("\"compartment\": null"));
     }
@@ -781,7 +793,7 @@ stack_size = 512
     fn text_view_shows_regions_threads_and_calls() {
         let img = image_from("watchers", MANIFEST);
         let t = render_text(&assemble(&img, Profile::Dev, &facts()).unwrap());
-        assert!(t.starts_with("audit of image watchers (board mps2-an505, dev profile, format 1)\n"), "{t}");
+        assert!(t.starts_with("audit of image watchers (board mps2-an505, dev profile, format 2)\n"), "{t}");
         assert!(t.contains("    code  [0x10001000, 0x10001040)  64 B  sha256 "), "{t}");
         assert!(t.contains("    exports: add @ 0x10001040, peek @ 0x10001050"), "{t}");
         assert!(t.contains("    imports: [0] beta.add, [1] beta.peek"), "{t}");

@@ -197,10 +197,16 @@ pub fn kernel_tables(config: &ImageConfig) -> Vec<String> {
         lines.push(format!(
             "        data: rtos::image::LinkRegion {{ start: &raw const {}, end: &raw const {} }},",
             sym("data_start"),
-            sym("bss_end")
+            sym("heap_end")
         ));
         lines.push(format!("        data_init_end: &raw const {},", sym("data_end")));
         lines.push(format!("        data_load: &raw const {},", sym("data_load")));
+        lines.push(format!(
+            "        heap: rtos::image::LinkRegion {{ start: &raw const {}, end: &raw const {} }},",
+            sym("heap_start"),
+            sym("heap_end")
+        ));
+        lines.push(format!("        heap_quota: {},", c.heap_quota));
         lines.push(format!("        imports: &[{}],", imports.join(", ")));
         lines.push(format!("        return_trampoline: {},", sym("__rtos_compartment_return")));
         lines.push(format!("        thread_exit: {},", sym("__rtos_thread_exit")));
@@ -254,11 +260,11 @@ impl CompartmentFiles {
 /// since this script comes first, its patterns win over link.x's `*(.text .text.*)` etc.
 /// Nothing is `KEEP`: the kernel tables reference the exports, entries and trampolines, which
 /// roots what is needed, and `--gc-sections` drops the rest.
-pub fn linker_fragment(manifest: &str, objects: &[(&str, &Path)]) -> String {
+pub fn linker_fragment(manifest: &str, objects: &[(&str, &Path, u32)]) -> String {
     let mut code = String::new();
     let mut data = String::new();
     let mut asserts = String::new();
-    for (name, path) in objects {
+    for (name, path, heap) in objects {
         let file = format!("\"{}\"", path.display());
         let s = |suffix: &str| compartment_symbol(name, suffix);
         code.push_str(&format!(
@@ -275,10 +281,13 @@ pub fn linker_fragment(manifest: &str, objects: &[(&str, &Path)]) -> String {
         // The explicit address keeps bss right after data even when data is empty: ld does not
         // advance a region's free pointer for an empty section, so an address-less bss could
         // start below data_start.
+        // The heap arena follows the zeroed data, so one MPU region covers globals and heap.
         data.push_str(&format!(
-            "  .rtos_c_{name}_bss {} (NOLOAD) :\n  {{\n    {file}(.bss .bss.* COMMON)\n    . = ALIGN(32);\n    {} = .;\n  }} > RAM\n",
+            "  .rtos_c_{name}_bss {} (NOLOAD) :\n  {{\n    {file}(.bss .bss.* COMMON)\n    . = ALIGN(32);\n    {} = .;\n    {} = .;\n    . += {heap};\n    {} = .;\n  }} > RAM\n",
             s("data_end"),
-            s("bss_end")
+            s("bss_end"),
+            s("heap_start"),
+            s("heap_end")
         ));
         asserts.push_str(&format!(
             "  ASSERT({cs} % 32 == 0 && {ce} % 32 == 0, \"compartment {name}: code region not 32-byte aligned\")\n",
@@ -288,7 +297,7 @@ pub fn linker_fragment(manifest: &str, objects: &[(&str, &Path)]) -> String {
         asserts.push_str(&format!(
             "  ASSERT({ds} % 32 == 0 && {be} % 32 == 0, \"compartment {name}: data region not 32-byte aligned\")\n",
             ds = s("data_start"),
-            be = s("bss_end")
+            be = s("heap_end")
         ));
         asserts.push_str(&format!(
             "  ASSERT({dl} % 4 == 0, \"compartment {name}: initial data not 4-byte aligned in flash\")\n",
@@ -477,7 +486,7 @@ pub fn verify_layout(image: &Image, nm: &str, sections: &[Section]) -> Vec<Strin
         if bounds.len() != REGION_SYMBOLS.len() {
             continue;
         }
-        for s in ["code_start", "code_end", "data_start", "bss_end"] {
+        for s in ["code_start", "code_end", "data_start", "bss_end", "heap_start", "heap_end"] {
             if bounds[s] % MPU_ALIGN != 0 {
                 errors.push(format!(
                     "{head} {} = {:#x} is not 32-byte aligned",
@@ -492,14 +501,16 @@ pub fn verify_layout(image: &Image, nm: &str, sections: &[Section]) -> Vec<Strin
         }
         if !(bounds["code_start"] <= bounds["code_end"]
             && bounds["data_start"] <= bounds["data_end"]
-            && bounds["data_end"] <= bounds["bss_end"])
+            && bounds["data_end"] <= bounds["bss_end"]
+            && bounds["bss_end"] == bounds["heap_start"]
+            && bounds["heap_end"] - bounds["heap_start"] == c.heap as u64)
         {
             errors.push(format!("{head} its region bounds are out of order: {bounds:x?}"));
         }
         let regions = [
             ("code", bounds["code_start"], bounds["code_end"]),
             ("data", bounds["data_start"], bounds["bss_end"]),
-            ("bss", bounds["data_start"], bounds["bss_end"]),
+            ("bss", bounds["data_start"], bounds["heap_end"]),
         ];
         for (kind, start, end) in regions {
             let name = format!(".rtos_c_{}_{kind}", c.name);
@@ -644,8 +655,13 @@ pub fn prepare(image: &Image, archive_dir: &Path, out_dir: &Path) -> Result<Link
             bad.display()
         )));
     }
-    let named: Vec<(&str, &Path)> =
-        image.config.compartments.iter().map(|c| c.name.as_str()).zip(objects.iter().map(PathBuf::as_path)).collect();
+    let named: Vec<(&str, &Path, u32)> = image
+        .config
+        .compartments
+        .iter()
+        .zip(objects.iter())
+        .map(|(c, o)| (c.name.as_str(), o.as_path(), c.heap))
+        .collect();
     let fragment = linker_fragment(&image.manifest, &named);
     let script = out_dir.join("compartments.x");
     write_file(&script, &fragment)?;
@@ -913,6 +929,9 @@ SECTIONS
     "/g/isolation/alpha.loc.o"(.bss .bss.* COMMON)
     . = ALIGN(32);
     __rtos_c_alpha_bss_end = .;
+    __rtos_c_alpha_heap_start = .;
+    . += 0;
+    __rtos_c_alpha_heap_end = .;
   } > RAM
   .rtos_c_beta_data : ALIGN(32)
   {
@@ -927,12 +946,15 @@ SECTIONS
     "/g/isolation/beta.loc.o"(.bss .bss.* COMMON)
     . = ALIGN(32);
     __rtos_c_beta_bss_end = .;
+    __rtos_c_beta_heap_start = .;
+    . += 64;
+    __rtos_c_beta_heap_end = .;
   } > RAM
   ASSERT(__rtos_c_alpha_code_start % 32 == 0 && __rtos_c_alpha_code_end % 32 == 0, "compartment alpha: code region not 32-byte aligned")
-  ASSERT(__rtos_c_alpha_data_start % 32 == 0 && __rtos_c_alpha_bss_end % 32 == 0, "compartment alpha: data region not 32-byte aligned")
+  ASSERT(__rtos_c_alpha_data_start % 32 == 0 && __rtos_c_alpha_heap_end % 32 == 0, "compartment alpha: data region not 32-byte aligned")
   ASSERT(__rtos_c_alpha_data_load % 4 == 0, "compartment alpha: initial data not 4-byte aligned in flash")
   ASSERT(__rtos_c_beta_code_start % 32 == 0 && __rtos_c_beta_code_end % 32 == 0, "compartment beta: code region not 32-byte aligned")
-  ASSERT(__rtos_c_beta_data_start % 32 == 0 && __rtos_c_beta_bss_end % 32 == 0, "compartment beta: data region not 32-byte aligned")
+  ASSERT(__rtos_c_beta_data_start % 32 == 0 && __rtos_c_beta_heap_end % 32 == 0, "compartment beta: data region not 32-byte aligned")
   ASSERT(__rtos_c_beta_data_load % 4 == 0, "compartment beta: initial data not 4-byte aligned in flash")
 }
 INSERT AFTER .uninit;
@@ -942,7 +964,7 @@ INSERT AFTER .uninit;
     fn generates_linker_fragment() {
         let a = PathBuf::from("/g/isolation/alpha.loc.o");
         let b = PathBuf::from("/g/isolation/beta.loc.o");
-        assert_eq!(linker_fragment(MANIFEST, &[("alpha", &a), ("beta", &b)]), FRAGMENT);
+        assert_eq!(linker_fragment(MANIFEST, &[("alpha", &a, 0), ("beta", &b, 64)]), FRAGMENT);
     }
 
     #[test]
@@ -1070,6 +1092,8 @@ Idx Name          Size      VMA       LMA       File off  Algn  Flags
 38000020 D __rtos_c_alpha_data_start
 38000024 D __rtos_c_alpha_data_end
 380000a0 B __rtos_c_alpha_bss_end
+380000a0 B __rtos_c_alpha_heap_start
+380000a0 B __rtos_c_alpha_heap_end
 ";
 
     #[test]
@@ -1099,6 +1123,11 @@ Idx Name          Size      VMA       LMA       File off  Algn  Flags
             .contains("__rtos_c_alpha_bss_end = 0x380000a4 is not 32-byte aligned"));
         let missing = ELF_NM.replace("100027c0 T __rtos_c_alpha_code_end\n", "");
         assert!(verify_layout(&img, &missing, &sections)[0].contains("symbol __rtos_c_alpha_code_end is missing"));
+        let bad_heap = ELF_NM.replace("380000a0 B __rtos_c_alpha_heap_end", "380000c0 B __rtos_c_alpha_heap_end");
+        assert!(
+            verify_layout(&img, &bad_heap, &sections)[0].contains("region bounds are out of order"),
+            "heap size differs"
+        );
         // An export the kernel does not reference may be dropped by --gc-sections.
         let dropped = ELF_NM.replace("10000bac T __rtos_c_alpha_add\n", "");
         assert!(verify_layout(&img, &dropped, &sections).is_empty());

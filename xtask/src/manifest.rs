@@ -140,6 +140,8 @@ struct RawCompartment {
     exports: Vec<String>,
     #[serde(default)]
     imports: Vec<String>,
+    heap: Option<i64>,
+    heap_quota: Option<i64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -218,6 +220,10 @@ pub struct CompartmentSpec {
     pub exports: Vec<String>,
     /// Import slot `i` is `imports[i]`.
     pub imports: Vec<Import>,
+    /// Bytes of its heap arena (a multiple of 32; 0 = none).
+    pub heap: u32,
+    /// Bytes its own allocation capability may have allocated at once (default: `heap`).
+    pub heap_quota: u32,
 }
 
 /// `[test]`.
@@ -527,6 +533,29 @@ fn validate_compartments(raw: &[RawCompartment], err: &mut impl FnMut(String)) -
                 err(format!("{label}: export \"{e}\" is listed twice (exports[{k}] and exports[{j}]); remove one"));
             }
         }
+        let heap = match c.heap {
+            None => 0,
+            Some(h) if !(0..=MAX_HEAP as i64).contains(&h) => {
+                err(format!("{label}: heap {h} is out of range; use 0 ..= {MAX_HEAP} bytes"));
+                0
+            }
+            Some(h) if h % 32 != 0 => {
+                let up = (h + 31) / 32 * 32;
+                err(format!(
+                    "{label}: heap {h} is not a multiple of 32 (the MPU granule and allocation unit); use {up}"
+                ));
+                0
+            }
+            Some(h) => h as u32,
+        };
+        let heap_quota = match c.heap_quota {
+            None => heap,
+            Some(q) if !(0..=MAX_HEAP as i64).contains(&q) => {
+                err(format!("{label}: heap_quota {q} is out of range; use 0 ..= {MAX_HEAP} bytes"));
+                0
+            }
+            Some(q) => q as u32,
+        };
         labels.push(label);
         compartments.push(CompartmentSpec {
             name: c.name.clone(),
@@ -534,6 +563,8 @@ fn validate_compartments(raw: &[RawCompartment], err: &mut impl FnMut(String)) -
             lib_name: c.krate.replace('-', "_"),
             exports: c.exports.clone(),
             imports: Vec::new(),
+            heap,
+            heap_quota,
         });
     }
     // Imports refer to compartments declared anywhere in the manifest.
@@ -594,7 +625,11 @@ pub fn compartment_symbol(compartment: &str, symbol: &str) -> String {
 }
 
 /// Linker-script symbols bounding a compartment's regions (suffixes after `__rtos_c_<name>_`).
-pub const REGION_SYMBOLS: [&str; 6] = ["code_start", "code_end", "data_start", "data_end", "bss_end", "data_load"];
+pub const REGION_SYMBOLS: [&str; 8] =
+    ["code_start", "code_end", "data_start", "data_end", "bss_end", "heap_start", "heap_end", "data_load"];
+
+/// Largest heap or quota a manifest may ask for (the board's RAM is checked separately).
+pub const MAX_HEAP: u32 = 16 << 20;
 
 /// Why a symbol must be defined by a compartment crate.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -26,7 +26,8 @@ use cortex_m_rt as _;
 use crate::compartment::{self, CompartmentInfo, ExportInfo, GrantKind, Range, SavedRegs, Switcher, View};
 use crate::image::{Board, CompartmentSpec, ImageSpec, StaticStack, ThreadEntry, MIN_STACK_SIZE};
 use crate::kernel::{Context, Kernel, NewThread, NAME_LEN};
-use crate::sealing::{Owner, Sealer};
+use crate::sealing::Owner;
+use crate::services::Services;
 use crate::sys::{nr, CallDesc, ThreadParams};
 use crate::syscall::{self, Port, SysRet};
 use crate::Error;
@@ -63,7 +64,8 @@ impl<T> KernelOwned<T> {
 
 static KERNEL: KernelOwned<Kernel> = KernelOwned(UnsafeCell::new(Kernel::new()));
 static SWITCHER: KernelOwned<Switcher> = KernelOwned(UnsafeCell::new(Switcher::new()));
-static SEALER: KernelOwned<Sealer> = KernelOwned(UnsafeCell::new(Sealer::new()));
+/// Sealing tables and the heap.
+static SERVICES: KernelOwned<Services> = KernelOwned(UnsafeCell::new(Services::new()));
 /// The image's compartment descriptors (names for reports).
 static COMPARTMENTS: KernelOwned<&'static [CompartmentSpec]> = KernelOwned(UnsafeCell::new(&[]));
 
@@ -140,7 +142,7 @@ macro_rules! kprintln {
 
 mod fault;
 mod switcher;
-use switcher::{cross_call, finish_return, read_call_desc, reboot};
+use switcher::{cross_call, finish_return, read_call_desc, reboot, zero_granules};
 
 /// Boots the kernel: board init, threads from the image, exception set-up, first context switch.
 pub fn start<B: Board>(image: &'static ImageSpec) -> ! {
@@ -178,7 +180,11 @@ pub fn start<B: Board>(image: &'static ImageSpec) -> ! {
     // timer's free-running value. (A board with a TRNG should seed from it.)
     let seed = image.name.bytes().fold(0x811C_9DC5u32, |h, b| (h ^ b as u32).wrapping_mul(0x0100_0193));
     // SAFETY: boot context as above; SYST_CVR is a read-only-effect register.
-    unsafe { SEALER.get().seed(seed ^ (0xE000_E018 as *const u32).read_volatile()) };
+    unsafe { SERVICES.get().sealer.seed(seed ^ (0xE000_E018 as *const u32).read_volatile()) };
+    // SAFETY: boot context as above.
+    if let Err(e) = unsafe { SERVICES.get() }.issue_allocation_caps(image.compartments.len()) {
+        boot_failure("<heap>", e);
+    }
     if let Err(e) = idle_ctx.and_then(|ctx| k.create_idle(ctx)) {
         boot_failure("idle", e);
     }
@@ -250,6 +256,29 @@ pub fn start<B: Board>(image: &'static ImageSpec) -> ! {
 fn load_compartments(sw: &mut Switcher, image: &'static ImageSpec) -> Result<(), Error> {
     // SAFETY: boot context.
     unsafe { *COMPARTMENTS.get() = image.compartments };
+    // SAFETY: boot context.
+    let heap = unsafe { &mut SERVICES.get().heap };
+    let mut map = image.heap_map;
+    for (i, c) in image.compartments.iter().enumerate() {
+        let arena = Range::new(c.heap.start as usize, c.heap.end as usize);
+        if !arena.is_empty() {
+            let granules = arena.len() / compartment::GRANULE;
+            if !arena.is_granular() || granules > map.len || arena.end != c.data.end as usize {
+                return Err(Error::InvalidArgument);
+            }
+            // SAFETY: `heap_map` is kernel memory reserved by the generated image file for exactly
+            // these maps (one byte per granule of every heap); each compartment takes a disjoint
+            // part, handed over once here.
+            let part = unsafe { core::slice::from_raw_parts_mut(map.base, granules) };
+            // SAFETY: as above; the rest of the region stays with the following compartments.
+            map = crate::image::HeapMapRegion { base: unsafe { map.base.add(granules) }, len: map.len - granules };
+            heap.add_arena(i as u8, arena.start, part, c.heap_quota as usize)?;
+        } else if c.heap_quota > 0 {
+            // A quota without an arena of its own: the compartment can only allocate through
+            // callees (in their heaps).
+            heap.add_arena(i as u8, 0, &mut [], c.heap_quota as usize)?;
+        }
+    }
     for c in image.compartments {
         let info = CompartmentInfo {
             code: Range::new(c.code.start as usize, c.code.end as usize),
@@ -512,8 +541,8 @@ extern "C" fn rtos_svc(regs: &mut SavedRegs) {
     } else {
         let owner = sw.current(me).map_or(Owner::Kernel, Owner::Compartment);
         // SAFETY: SVCall runs at the kernel priority (module invariant 1).
-        let sealer = unsafe { SEALER.get() };
-        syscall::dispatch(k, sealer, owner, &mut ArmPort { view }, number, args)
+        let services = unsafe { SERVICES.get() };
+        syscall::dispatch(k, services, owner, &mut ArmPort { view }, number, args)
     };
     match ret {
         SysRet::Value(v) => {
@@ -648,5 +677,9 @@ impl Port for ArmPort {
     fn clock_hz(&self) -> u32 {
         // SAFETY: written once at boot.
         unsafe { CLOCK.get().0 }
+    }
+
+    fn zero(&mut self, block: Range) {
+        zero_granules(block);
     }
 }

@@ -57,13 +57,15 @@ pub(super) fn cross_call(
 
 /// Zeroes a granule-aligned range, 16 bytes per store instruction (this bounds the cost of a
 /// cross-compartment return, which scrubs the callee's whole stack window).
-fn zero_granules(range: Range) {
+///
+/// Callers pass only memory no one else uses at that moment: a returning callee's stack window, or
+/// a heap block the allocator has just reserved.
+pub(super) fn zero_granules(range: Range) {
     if range.is_empty() || !range.is_granular() {
         return;
     }
-    // SAFETY: `range` is the callee's stack window inside this thread's own stack (see
-    // `finish_return`), non-empty and a whole number of 32-byte granules, so the loop writes
-    // exactly `[start, end)`.
+    // SAFETY: `range` is RAM reserved for the caller's purpose (see above), non-empty and a whole
+    // number of 32-byte granules, so the loop writes exactly `[start, end)`.
     unsafe {
         core::arch::asm!(
             "movs r1, #0",
@@ -171,9 +173,18 @@ pub(super) fn reboot(k: &mut Kernel, sw: &mut Switcher, me: usize, index: u32) -
         k.cancel_wait(i);
         kprintln!("rtos: thread '{}' unwound out of '{}' for its reboot", k.tcb(i).name(), spec.name);
     }
-    reset_globals(spec);
     // SAFETY: SVCall runs at the kernel priority (module invariant 1).
-    let revoked = unsafe { SEALER.get() }.revoke_all(Owner::Compartment(c));
-    kprintln!("rtos: compartment '{}' rebooted ({} sealed handle(s) revoked)", spec.name, revoked);
+    let services = unsafe { SERVICES.get() };
+    // Every block in its heap is freed (and returned to whichever quota paid for it); the memory
+    // itself is zeroed with the globals, whose region the heap ends.
+    let freed = services.heap.reset_arena(c);
+    reset_globals(spec);
+    let revoked = services.sealer.revoke_all(Owner::Compartment(c));
+    kprintln!(
+        "rtos: compartment '{}' rebooted ({} sealed handle(s) revoked, {} heap bytes freed)",
+        spec.name,
+        revoked,
+        freed
+    );
     Ok(revoked as u32)
 }

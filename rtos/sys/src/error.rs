@@ -45,11 +45,15 @@ pub enum Error {
     GrantOverlap = -18,
     /// The compartment is in use (a thread runs in it or lives there), so it cannot be rebooted now.
     Busy = -19,
+    /// Allocation: the allocation capability's quota has too little left.
+    QuotaExceeded = -20,
+    /// Allocation: the compartment's heap arena has no free block that large.
+    OutOfMemory = -21,
 }
 
 impl Error {
     /// All variants, in ABI order; used to decode return values.
-    pub const ALL: [Error; 19] = [
+    pub const ALL: [Error; 21] = [
         Error::TimedOut,
         Error::WouldBlock,
         Error::InvalidArgument,
@@ -69,6 +73,8 @@ impl Error {
         Error::GrantNotExact,
         Error::GrantOverlap,
         Error::Busy,
+        Error::QuotaExceeded,
+        Error::OutOfMemory,
     ];
 
     /// The (negative) ABI value of this error.
@@ -112,6 +118,8 @@ impl Error {
             Error::GrantNotExact => "grant bounds not MPU-exact",
             Error::GrantOverlap => "grant overlaps callee memory",
             Error::Busy => "compartment in use",
+            Error::QuotaExceeded => "heap quota exceeded",
+            Error::OutOfMemory => "heap arena full",
         }
     }
 }

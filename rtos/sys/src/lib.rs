@@ -108,6 +108,21 @@ pub mod nr {
     /// make every sealed handle it issued stale. Privileged (kernel) threads only; `Busy` while
     /// threads live in the compartment. `-> number of handles revoked`
     pub const COMPARTMENT_REBOOT: u8 = 25;
+    /// `-> r0 = the calling compartment's own allocation capability` (a sealed handle naming its
+    /// heap quota), `NotPermitted` for kernel threads.
+    pub const HEAP_CAP: u8 = 26;
+    /// Allocate `r1` bytes in the calling compartment's heap, charged to the quota of allocation
+    /// capability `r0`. `-> r0 = address` (32-byte aligned, zeroed, a whole number of 32-byte
+    /// granules), or `QuotaExceeded`, `OutOfMemory`, `InvalidHandle`, `WrongType`.
+    pub const HEAP_ALLOC: u8 = 27;
+    /// Free the allocation at `r1` (in the calling compartment's heap, charged to capability `r0`).
+    /// `-> r0 = bytes freed`, `InvalidArgument` if `r1` is not such an allocation.
+    pub const HEAP_FREE: u8 = 28;
+    /// Free every allocation charged to capability `r0`, in every compartment. `-> r0 = bytes freed`
+    pub const HEAP_FREE_ALL: u8 = 29;
+    /// `-> r0 = bytes in use, r1 = limit` of capability `r0`'s quota; on error `r0 = error code,
+    /// r1 = u32::MAX`.
+    pub const HEAP_QUOTA: u8 = 30;
 }
 
 /// One capability argument of [`nr::CALL_GRANTS`]: `kind` 1 read-only, 2 read-write, 3 store-only.
@@ -180,6 +195,21 @@ pub struct SealKey(pub u32);
 /// A sealed handle: opaque to everyone but the holder of the key it was sealed with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Sealed(pub u32);
+
+/// An allocation capability: a sealed handle naming a heap quota. Whoever holds it can allocate
+/// (in its own compartment's heap) and free memory charged to that quota; pass it to a callee to
+/// let it allocate on your behalf.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AllocCap(pub u32);
+
+/// A quota's state, from [`heap_quota`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct QuotaInfo {
+    /// Bytes allocated against the quota (in all compartments' heaps).
+    pub used: u32,
+    /// Bytes the quota allows.
+    pub limit: u32,
+}
 
 /// Timeout value meaning "wait forever" in [`nr::FUTEX_WAIT`].
 pub const FOREVER: u32 = u32::MAX;
@@ -474,6 +504,44 @@ mod user {
     /// Destroys the object behind `handle`; all copies of the handle become stale.
     pub fn seal_destroy(key: SealKey, handle: Sealed) -> Result<u32, Error> {
         svc_status!(nr::SEAL_DESTROY; key.0, handle.0)
+    }
+
+    /// The calling compartment's own allocation capability.
+    pub fn heap_cap() -> Result<AllocCap, Error> {
+        svc_status!(nr::HEAP_CAP; 0u32, 0u32).map(AllocCap)
+    }
+
+    /// Allocates `size` bytes (rounded up to 32-byte granules, zeroed) in the calling compartment's
+    /// heap, charged to `cap`'s quota. The block is 32-byte aligned, so it can be passed on exactly
+    /// as a capability argument.
+    pub fn heap_alloc(cap: AllocCap, size: usize) -> Result<*mut u8, Error> {
+        svc_status!(nr::HEAP_ALLOC; cap.0, size as u32).map(|a| a as usize as *mut u8)
+    }
+
+    /// Frees a block returned by [`heap_alloc`] with the same capability; returns its size.
+    pub fn heap_free(cap: AllocCap, ptr: *mut u8) -> Result<u32, Error> {
+        svc_status!(nr::HEAP_FREE; cap.0, ptr as usize as u32)
+    }
+
+    /// Frees everything charged to `cap`'s quota, in every compartment; returns the bytes freed.
+    pub fn heap_free_all(cap: AllocCap) -> Result<u32, Error> {
+        svc_status!(nr::HEAP_FREE_ALL; cap.0, 0u32)
+    }
+
+    /// Usage and limit of `cap`'s quota.
+    pub fn heap_quota(cap: AllocCap) -> Result<QuotaInfo, Error> {
+        let r0: u32;
+        let r1: u32;
+        // SAFETY: HEAP_QUOTA reads r0 and writes r0/r1 only; every other register is restored.
+        unsafe {
+            asm!("svc #{n}", n = const nr::HEAP_QUOTA, inlateout("r0") cap.0 => r0,
+                 inlateout("r1") 0u32 => r1, in("r2") 0u32, options(nostack));
+        }
+        // A failure comes back as (error code, u32::MAX): no quota has 4 GiB.
+        if r1 == u32::MAX {
+            return Err(Error::from_code(r0 as i32).unwrap_or(Error::InvalidArgument));
+        }
+        Ok(QuotaInfo { used: r0, limit: r1 })
     }
 
     /// Ends the whole system with `code` (the QEMU exit status under test).
