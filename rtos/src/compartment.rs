@@ -24,6 +24,8 @@ use crate::Error;
 pub const MAX_COMPARTMENTS: usize = 16;
 /// Most exports in one image.
 pub const MAX_EXPORTS: usize = 64;
+/// Most MMIO regions granted to one compartment (MPU regions 5–7 of its view).
+pub const MAX_MMIO: usize = 3;
 /// Deepest nesting of cross-compartment calls on one thread.
 pub const MAX_CALL_DEPTH: usize = 8;
 /// MPU granule: region bases and sizes are multiples of this.
@@ -120,8 +122,10 @@ impl Default for Imports {
 pub struct CompartmentInfo {
     /// Code and read-only data.
     pub code: Range,
-    /// Globals.
+    /// Globals (and heap).
     pub data: Range,
+    /// Device registers granted in the manifest (empty ranges: none).
+    pub mmio: [Range; MAX_MMIO],
     /// Import table.
     pub imports: Imports,
     /// Address of the compartment's call-return trampoline.
@@ -191,6 +195,9 @@ pub struct View {
     pub stack: Range,
     /// Buffers granted by the caller of the current call (empty ranges: none).
     pub grants: [Grant; MAX_GRANTS],
+    /// The current compartment's device registers: read and write, device memory. Never valid
+    /// as a system-call pointer argument or a capability argument (the `can_*` checks ignore them).
+    pub mmio: [Range; MAX_MMIO],
 }
 
 impl View {
@@ -315,6 +322,7 @@ impl Switcher {
             compartments: [CompartmentInfo {
                 code: Range::new(0, 0),
                 data: Range::new(0, 0),
+                mmio: [Range::new(0, 0); MAX_MMIO],
                 imports: Imports::NONE,
                 return_trampoline: 0,
                 thread_exit: 0,
@@ -328,7 +336,11 @@ impl Switcher {
 
     /// Registers a compartment; its regions must be granule-aligned.
     pub fn add_compartment(&mut self, info: CompartmentInfo) -> Result<u8, Error> {
-        if self.n_compartments == MAX_COMPARTMENTS || !info.code.is_granular() || !info.data.is_granular() {
+        if self.n_compartments == MAX_COMPARTMENTS
+            || !info.code.is_granular()
+            || !info.data.is_granular()
+            || !info.mmio.iter().all(Range::is_granular)
+        {
             return Err(Error::InvalidArgument);
         }
         self.compartments[self.n_compartments] = info;
@@ -394,7 +406,13 @@ impl Switcher {
         let t = &self.threads[thread];
         t.home?;
         let c = &self.compartments[t.current as usize];
-        Some(View { code: c.code, data: c.data, stack: Range::new(t.stack.start, t.window_top), grants: t.grants })
+        Some(View {
+            code: c.code,
+            data: c.data,
+            stack: Range::new(t.stack.start, t.window_top),
+            grants: t.grants,
+            mmio: c.mmio,
+        })
     }
 
     /// Starts a call from the thread's current compartment through its import `slot`. `caller_sp`
@@ -591,6 +609,7 @@ mod tests {
         let a = CompartmentInfo {
             code: Range::new(0x1001_0000, 0x1001_0400),
             data: Range::new(0x3810_0000, 0x3810_0100),
+            mmio: Default::default(),
             imports: Imports::new(imports_a),
             return_trampoline: 0x1001_0101,
             thread_exit: 0x1001_0111,
@@ -598,6 +617,7 @@ mod tests {
         let b = CompartmentInfo {
             code: Range::new(0x1002_0000, 0x1002_0400),
             data: Range::new(0x3811_0000, 0x3811_0100),
+            mmio: Default::default(),
             imports: Imports::new(imports_b),
             return_trampoline: 0x1002_0101,
             thread_exit: 0x1002_0111,
@@ -605,6 +625,7 @@ mod tests {
         let c = CompartmentInfo {
             code: Range::new(0x1003_0000, 0x1003_0400),
             data: Range::new(0x3812_0000, 0x3812_0100),
+            mmio: Default::default(),
             imports: Imports::NONE,
             return_trampoline: 0x1003_0101,
             thread_exit: 0x1003_0111,
@@ -686,6 +707,7 @@ mod tests {
         s2.add_compartment(CompartmentInfo {
             code: Range::new(0x1000_0000, 0x1000_0100),
             data: Range::new(0x3800_0000, 0x3800_0100),
+            mmio: Default::default(),
             imports: Imports::new(loop_imports),
             ..Default::default()
         })

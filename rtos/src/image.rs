@@ -25,6 +25,25 @@ pub trait Board {
     fn console_write(bytes: &[u8]);
     /// Ends the run with an exit code (the QEMU process exit status in tests).
     fn exit(code: i32) -> !;
+    /// Lets unprivileged code reach `device` at the bus level (e.g. a peripheral protection
+    /// controller's per-device unprivileged-access bit), for a device the manifest grants to a
+    /// compartment. The MPU still limits access to that compartment's view. Runs once per grant,
+    /// privileged, at boot.
+    fn allow_unprivileged(device: &MmioSpec);
+}
+
+/// A device register block granted to a compartment, from the board description.
+#[derive(Debug)]
+pub struct MmioSpec {
+    /// Device name in the board description.
+    pub name: &'static str,
+    /// First register (32-byte aligned).
+    pub base: usize,
+    /// Size in bytes (a multiple of 32).
+    pub size: usize,
+    /// Board-specific bus gate to open for unprivileged access: (register address, bit mask), or
+    /// `None` when the bus does not filter unprivileged accesses.
+    pub gate: Option<(usize, u32)>,
 }
 
 /// Where a manifest thread starts.
@@ -109,6 +128,8 @@ pub struct CompartmentSpec {
     /// Bytes the compartment's own allocation capability may have allocated at once (in its own
     /// heap and, through callees, in theirs).
     pub heap_quota: u32,
+    /// Device registers granted to it (at most [`MAX_MMIO`](crate::compartment::MAX_MMIO)).
+    pub mmio: &'static [MmioSpec],
     /// Global export index for each import slot.
     pub imports: &'static [u16],
     /// The compartment's call-return trampoline (`svc RETURN`), a callee's return address.

@@ -108,10 +108,22 @@ pub struct CompartmentAudit {
     pub imports: Vec<ImportAudit>,
     /// Names of the threads that start in this compartment.
     pub threads: Vec<String>,
-    /// Memory-mapped I/O granted to the compartment: always empty (no MMIO grants exist yet).
-    pub mmio: Vec<Region>,
+    /// Device registers granted to the compartment (board devices named in its `mmio`).
+    pub mmio: Vec<MmioAudit>,
     /// Bytes the compartment's own allocation capability may have allocated at once.
     pub heap_quota: u64,
+}
+
+/// One MMIO grant.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct MmioAudit {
+    /// Device name in the board description.
+    pub device: String,
+    pub start: u64,
+    pub end: u64,
+    pub size: u64,
+    /// External interrupt number of the device, if any.
+    pub irq: Option<u32>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -361,7 +373,17 @@ pub fn assemble(image: &Image, profile: Profile, elf: &ElfFacts) -> Result<Audit
                 .filter(|t| t.compartment.as_deref() == Some(c.name.as_str()))
                 .map(|t| t.name.clone())
                 .collect(),
-            mmio: Vec::new(),
+            mmio: c
+                .mmio_devices
+                .iter()
+                .map(|d| MmioAudit {
+                    device: d.name.clone(),
+                    start: d.base,
+                    end: d.base + d.size,
+                    size: d.size,
+                    irq: d.irq,
+                })
+                .collect(),
             heap_quota: c.heap_quota as u64,
         });
     }
@@ -515,12 +537,15 @@ pub fn render_text(a: &Audit) -> String {
                 format!("heap {} B at its end", c.heap.size),
             ],
         ];
-        for (i, m) in c.mmio.iter().enumerate() {
+        for m in &c.mmio {
             rows.push(vec![
-                format!("mmio[{i}]"),
+                "mmio".to_owned(),
                 format!("[{:#010x}, {:#010x})", m.start, m.end),
                 format!("{} B", m.size),
-                String::new(),
+                match m.irq {
+                    Some(irq) => format!("device {} (irq {irq})", m.device),
+                    None => format!("device {}", m.device),
+                },
             ]);
         }
         out.push_str(&table("    ", &rows));

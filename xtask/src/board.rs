@@ -11,6 +11,40 @@ use serde::Deserialize;
 struct BoardFile {
     board: BoardSection,
     qemu: QemuSection,
+    memory: Option<MemorySection>,
+    #[serde(default)]
+    device: Vec<DeviceSection>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MemorySection {
+    ram_start: u64,
+    ram_size: u64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DeviceSection {
+    name: String,
+    base: u64,
+    size: u64,
+    irq: Option<u32>,
+    /// `[register, bit]`: the bus gate to open for unprivileged access.
+    unprivileged_gate: Option<[u64; 2]>,
+}
+
+/// A memory-mapped device a manifest may grant to a compartment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Device {
+    pub name: String,
+    /// First register, as the CPU addresses it.
+    pub base: u64,
+    pub size: u64,
+    /// External interrupt number, if any.
+    pub irq: Option<u32>,
+    /// (register address, bit number) to set so unprivileged code passes the bus filter.
+    pub gate: Option<(u64, u32)>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -42,6 +76,10 @@ pub struct Board {
     pub qemu_args: Vec<String>,
     /// Extra arguments for tests and benches: deterministic guest time.
     pub icount_args: Vec<String>,
+    /// RAM the images may use: (start, size in bytes).
+    pub ram: Option<(u64, u64)>,
+    /// Devices that can be granted to compartments.
+    pub devices: Vec<Device>,
 }
 
 /// `boards/<name>/board.toml` under the workspace root.
@@ -90,12 +128,42 @@ pub fn parse(text: &str, dir_name: &str, rel: &str) -> Result<Board> {
     if file.qemu.binary.trim().is_empty() {
         bail!("{rel}: [qemu] binary is empty; set it to the emulator, e.g. \"qemu-system-arm\"");
     }
+    let mut devices: Vec<Device> = Vec::new();
+    for d in &file.device {
+        if d.name.is_empty() || !d.name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') {
+            bail!("{rel}: [[device]] name \"{}\" is invalid; use a-z 0-9 _", d.name);
+        }
+        if d.base % 32 != 0 || d.size == 0 || d.size % 32 != 0 || d.base.checked_add(d.size).is_none_or(|e| e > 1 << 32)
+        {
+            bail!(
+                "{rel}: device {}: base {:#x} / size {:#x} is not a 32-byte aligned, non-empty range below 4 GiB (the MPU cannot grant it exactly); fix the board file",
+                d.name, d.base, d.size
+            );
+        }
+        if let Some(other) = devices.iter().find(|o| o.name == d.name) {
+            bail!("{rel}: device {} is declared twice; remove one", other.name);
+        }
+        if let Some(other) = devices.iter().find(|o| o.base < d.base + d.size && d.base < o.base + o.size) {
+            bail!("{rel}: devices {} and {} overlap; fix their base/size", other.name, d.name);
+        }
+        let gate = match d.unprivileged_gate {
+            None => None,
+            Some([reg, bit]) if reg % 4 == 0 && bit < 32 => Some((reg, bit as u32)),
+            Some([reg, bit]) => bail!(
+                "{rel}: device {}: unprivileged_gate [{reg:#x}, {bit}] needs a word-aligned register and a bit 0..=31",
+                d.name
+            ),
+        };
+        devices.push(Device { name: d.name.clone(), base: d.base, size: d.size, irq: d.irq, gate });
+    }
     Ok(Board {
         name: file.board.name,
         target: file.board.target,
         qemu_binary: file.qemu.binary,
         qemu_args: file.qemu.args,
         icount_args: file.qemu.icount_args,
+        ram: file.memory.map(|m| (m.ram_start, m.ram_size)),
+        devices,
     })
 }
 
@@ -149,6 +217,22 @@ icount_args = ["-icount", "shift=0,sleep=off"]
         let b = load(ws, "mps2-an505").unwrap();
         assert_eq!(b.qemu_binary, "qemu-system-arm");
         assert!(b.qemu_args.iter().any(|a| a == "mps2-an505"));
+        assert_eq!(b.ram, Some((0x3800_0000, 0x20_0000)));
+        assert!(b.devices.iter().any(|d| d.name == "eth" && d.irq == Some(16)));
+    }
+
+    #[test]
+    fn devices_must_be_mpu_exact_unique_and_disjoint() {
+        let dev = |extra: &str| format!("{GOOD}{extra}");
+        let one =
+            "[[device]]\nname = \"uart1\"\nbase = 0x50201000\nsize = 0x1000\nunprivileged_gate = [0x500800C4, 6]\n";
+        let b = parse(&dev(one), "mps2-an505", "b.toml").unwrap();
+        assert_eq!(b.devices[0].gate, Some((0x5008_00C4, 6)));
+        let e = format!("{:#}", parse(&dev(&one.replace("0x1000", "0x1001")), "mps2-an505", "b.toml").unwrap_err());
+        assert!(e.contains("not a 32-byte aligned"), "{e}");
+        let twice = format!("{one}{}", one.replace("0x50201000", "0x50201800").replace("uart1", "uart9"));
+        let e = format!("{:#}", parse(&dev(&twice), "mps2-an505", "b.toml").unwrap_err());
+        assert!(e.contains("devices uart1 and uart9 overlap"), "{e}");
     }
 
     #[test]

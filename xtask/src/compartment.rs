@@ -207,6 +207,18 @@ pub fn kernel_tables(config: &ImageConfig) -> Vec<String> {
             sym("heap_end")
         ));
         lines.push(format!("        heap_quota: {},", c.heap_quota));
+        let mmio: Vec<String> = c
+            .mmio_devices
+            .iter()
+            .map(|d| {
+                let gate = d.gate.map_or("None".to_owned(), |(reg, bit)| format!("Some(({reg:#x}, 1 << {bit}))"));
+                format!(
+                    "rtos::image::MmioSpec {{ name: {:?}, base: {:#x}, size: {:#x}, gate: {gate} }}",
+                    d.name, d.base, d.size
+                )
+            })
+            .collect();
+        lines.push(format!("        mmio: &[{}],", mmio.join(", ")));
         lines.push(format!("        imports: &[{}],", imports.join(", ")));
         lines.push(format!("        return_trampoline: {},", sym("__rtos_compartment_return")));
         lines.push(format!("        thread_exit: {},", sym("__rtos_thread_exit")));

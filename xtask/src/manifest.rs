@@ -142,6 +142,8 @@ struct RawCompartment {
     imports: Vec<String>,
     heap: Option<i64>,
     heap_quota: Option<i64>,
+    #[serde(default)]
+    mmio: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -224,6 +226,11 @@ pub struct CompartmentSpec {
     pub heap: u32,
     /// Bytes its own allocation capability may have allocated at once (default: `heap`).
     pub heap_quota: u32,
+    /// Devices of the board granted to it, by name (manifest order).
+    pub mmio: Vec<String>,
+    /// The same devices as the board describes them; filled in when the workspace is loaded
+    /// (see [`check_against_boards`]).
+    pub mmio_devices: Vec<crate::board::Device>,
 }
 
 /// `[test]`.
@@ -565,6 +572,8 @@ fn validate_compartments(raw: &[RawCompartment], err: &mut impl FnMut(String)) -
             imports: Vec::new(),
             heap,
             heap_quota,
+            mmio: c.mmio.clone(),
+            mmio_devices: Vec::new(),
         });
     }
     // Imports refer to compartments declared anywhere in the manifest.
@@ -617,6 +626,70 @@ fn validate_compartments(raw: &[RawCompartment], err: &mut impl FnMut(String)) -
         compartments[i].imports = imports;
     }
     compartments
+}
+
+/// Most MMIO grants per compartment: MPU regions 5–7 of its view.
+pub const MAX_MMIO: usize = 3;
+
+/// Checks what only the board can tell — devices granted as MMIO exist, are granted once, fit the
+/// region budget; heap quotas and static memory fit the board's RAM — and resolves each MMIO
+/// grant to the board's device description. One message per problem.
+pub fn check_against_boards(images: &mut [Image], boards: &[crate::board::Board]) -> Vec<String> {
+    let mut errors = Vec::new();
+    for image in images.iter_mut() {
+        let Some(board) = boards.iter().find(|b| b.name == image.config.board) else { continue };
+        let rel = image.manifest.clone();
+        let known: Vec<&str> = board.devices.iter().map(|d| d.name.as_str()).collect();
+        let mut granted: BTreeMap<String, String> = BTreeMap::new();
+        for c in image.config.compartments.iter_mut() {
+            if c.mmio.len() > MAX_MMIO {
+                errors.push(format!(
+                    "{rel}: compartment \"{}\": {} MMIO grants; a compartment view has MPU regions for at most {MAX_MMIO}; split the driver or drop a device",
+                    c.name,
+                    c.mmio.len()
+                ));
+            }
+            c.mmio_devices.clear();
+            for name in &c.mmio {
+                let Some(d) = board.devices.iter().find(|d| &d.name == name) else {
+                    errors.push(format!(
+                        "{rel}: compartment \"{}\": mmio \"{name}\" is outside board {}: it declares no such device; use one of: {} (boards/{}/board.toml [[device]])",
+                        c.name,
+                        board.name,
+                        if known.is_empty() { "(none)".to_owned() } else { known.join(", ") },
+                        board.name
+                    ));
+                    continue;
+                };
+                if let Some(other) = granted.insert(name.clone(), c.name.clone()) {
+                    errors.push(format!(
+                        "{rel}: device \"{name}\" is granted to both compartment \"{other}\" and \"{}\" (overlapping memory); give each device to one driver compartment and let others call it",
+                        c.name
+                    ));
+                }
+                c.mmio_devices.push(d.clone());
+            }
+        }
+        if let Some((_, ram)) = board.ram {
+            for c in &image.config.compartments {
+                if c.heap_quota as u64 > ram || c.heap as u64 > ram {
+                    errors.push(format!(
+                        "{rel}: compartment \"{}\": heap {} / heap_quota {} bytes is larger than the RAM of board {} ({ram} bytes); lower it",
+                        c.name, c.heap, c.heap_quota, board.name
+                    ));
+                }
+            }
+            let heaps: u64 = image.config.compartments.iter().map(|c| c.heap as u64).sum();
+            let stacks: u64 = image.config.threads.iter().map(|t| t.stack_size as u64).sum();
+            if heaps + stacks > ram {
+                errors.push(format!(
+                    "{rel}: heaps ({heaps} bytes) and thread stacks ({stacks} bytes) need more than the RAM of board {} ({ram} bytes); shrink them",
+                    board.name
+                ));
+            }
+        }
+    }
+    errors
 }
 
 /// The generated global symbol of `symbol` in compartment `compartment`.
@@ -1029,6 +1102,15 @@ pub fn load_images(ws: &Path, crates: Vec<FirmwareCrate>, packages: &[Package]) 
     images.sort_by(|a, b| a.name.cmp(&b.name));
     errors.extend(resolve_compartment_crates(ws, &mut images, packages));
     errors.extend(check_shared_imports(&images));
+    let mut loaded = Vec::new();
+    for name in images.iter().map(|i| i.config.board.clone()).collect::<std::collections::BTreeSet<String>>() {
+        // A board file that does not load is reported when an image for it is built; here it
+        // only means its limits cannot be checked yet.
+        if let Ok(b) = crate::board::load(ws, &name) {
+            loaded.push(b);
+        }
+    }
+    errors.extend(check_against_boards(&mut images, &loaded));
     if !errors.is_empty() {
         bail!("{}", errors.join("\nerror: "));
     }
@@ -1112,6 +1194,38 @@ mod tests {
 
     fn boards() -> Vec<String> {
         vec!["mps2-an505".to_owned()]
+    }
+
+    fn board_limits_image(compartments: &str) -> Vec<String> {
+        let text = format!(
+            "[image]\nboard = \"mps2-an505\"\n{compartments}[[thread]]\nname = \"t\"\nentry = \"m\"\npriority = 1\nstack_size = 1024\n"
+        );
+        let config = parse_manifest(&text, "m.toml", &boards()).unwrap();
+        let mut images = vec![Image { name: "m".into(), package: "p".into(), manifest: "m.toml".into(), config }];
+        let ws = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+        let board = crate::board::load(ws, "mps2-an505").unwrap();
+        check_against_boards(&mut images, &[board])
+    }
+
+    #[test]
+    fn board_limits_mmio_and_ram() {
+        let ok = "[[compartment]]\nname = \"drv\"\ncrate = \"d\"\nmmio = [\"uart1\", \"eth\"]\n";
+        assert!(board_limits_image(ok).is_empty());
+        let e = board_limits_image(&ok.replace("\"eth\"", "\"sdcard\""));
+        assert_eq!(e.len(), 1);
+        assert!(
+            e[0].contains("mmio \"sdcard\" is outside board mps2-an505") && e[0].contains("use one of: uart1"),
+            "{e:?}"
+        );
+        let two = format!("{ok}[[compartment]]\nname = \"other\"\ncrate = \"o\"\nmmio = [\"uart1\"]\n");
+        let e = board_limits_image(&two);
+        assert!(e[0].contains("granted to both compartment \"drv\" and \"other\" (overlapping memory)"), "{e:?}");
+        let many = ok.replace("\"eth\"]", "\"eth\", \"uart2\", \"fpgaio\"]");
+        assert!(board_limits_image(&many)[0].contains("4 MMIO grants"));
+        let quota = "[[compartment]]\nname = \"big\"\ncrate = \"b\"\nheap_quota = 4194304\n";
+        assert!(board_limits_image(quota)[0].contains("larger than the RAM of board mps2-an505"));
+        let heap = "[[compartment]]\nname = \"big\"\ncrate = \"b\"\nheap = 2097152\nheap_quota = 0\n";
+        assert!(board_limits_image(heap)[0].contains("heaps (2097152 bytes) and thread stacks (1024 bytes)"));
     }
 
     const GOOD: &str = r#"

@@ -60,6 +60,8 @@ mod tests {
             qemu_binary: "qemu-system-arm".into(),
             qemu_args: vec!["-M".into(), "mps2-an505".into(), "-nographic".into()],
             icount_args: vec!["-icount".into(), "shift=0,sleep=off".into()],
+            ram: None,
+            devices: vec![],
         }
     }
 

@@ -55,6 +55,18 @@ impl rtos::Board for Mps2An505 {
         }
     }
 
+    fn allow_unprivileged(device: &rtos::image::MmioSpec) {
+        // The IoT Kit's peripheral protection controllers answer unprivileged accesses with
+        // read-as-zero/write-ignored unless the device's bit in the Secure privilege control
+        // block's AHB/APB "SPPPC" register is set (board.toml names register and bit per device).
+        if let Some((register, mask)) = device.gate {
+            // SAFETY: `register` is one of the Secure privilege control block's SPPPC registers
+            // (from board.toml); setting a device's bit only lets unprivileged code through the
+            // bus filter — the MPU still confines it to the compartment granted the device.
+            unsafe { write_volatile(register as *mut u32, read_volatile(register as *const u32) | mask) };
+        }
+    }
+
     fn exit(code: i32) -> ! {
         // ADP_Stopped_ApplicationExit with an exit status (semihosting SYS_EXIT_EXTENDED).
         const ADP_STOPPED_APPLICATION_EXIT: usize = 0x20026;

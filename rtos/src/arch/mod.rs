@@ -173,6 +173,9 @@ pub fn start<B: Board>(image: &'static ImageSpec) -> ! {
     );
     // SAFETY: boot context as above.
     let sw = unsafe { SWITCHER.get() };
+    for d in image.compartments.iter().flat_map(|c| c.mmio) {
+        B::allow_unprivileged(d);
+    }
     if let Err(e) = load_compartments(sw, image) {
         boot_failure("<compartments>", e);
     }
@@ -280,9 +283,17 @@ fn load_compartments(sw: &mut Switcher, image: &'static ImageSpec) -> Result<(),
         }
     }
     for c in image.compartments {
+        if c.mmio.len() > compartment::MAX_MMIO {
+            return Err(Error::InvalidArgument);
+        }
+        let mut mmio = [Range::default(); compartment::MAX_MMIO];
+        for (slot, d) in mmio.iter_mut().zip(c.mmio) {
+            *slot = Range::new(d.base, d.base + d.size);
+        }
         let info = CompartmentInfo {
             code: Range::new(c.code.start as usize, c.code.end as usize),
             data: Range::new(c.data.start as usize, c.data.end as usize),
+            mmio,
             imports: compartment::Imports::new(c.imports),
             return_trampoline: c.return_trampoline as usize,
             thread_exit: c.thread_exit as usize,

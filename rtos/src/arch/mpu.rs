@@ -8,8 +8,8 @@
 //! and stacks in separate RAM areas).
 //!
 //! Region budget per view (design target: 8 regions, the common Cortex-M33 configuration):
-//! 0 code, 1 globals, 2 stack window, 3–4 capability arguments of the current call; 5–7 are left
-//! for MMIO grants.
+//! 0 code, 1 globals and heap, 2 stack window, 3–4 capability arguments of the current call, 5–7
+//! the compartment's MMIO grants (device memory, read-write, execute-never).
 
 use core::cell::UnsafeCell;
 
@@ -35,9 +35,15 @@ const XN: u32 = 1;
 /// MAIR attribute index 0: normal memory, write-back, read/write-allocate.
 const ATTR_NORMAL: u32 = 0;
 const MAIR_NORMAL_WB: u32 = 0xFF;
+/// MAIR attribute index 1: device memory, nGnRE (no gathering or reordering, early write ack).
+const ATTR_DEVICE: u32 = 1;
+const MAIR_DEVICE_NGNRE: u32 = 0x04;
 
-/// Regions a view uses: code, globals, stack window, then one per capability argument.
-pub const VIEW_REGIONS: u32 = 3 + crate::compartment::MAX_GRANTS as u32;
+/// Regions a view uses: code, globals, stack window, one per capability argument, then the
+/// compartment's MMIO grants.
+pub const VIEW_REGIONS: u32 = 3 + (crate::compartment::MAX_GRANTS + crate::compartment::MAX_MMIO) as u32;
+/// First MMIO region.
+const MMIO_REGION: u32 = 3 + crate::compartment::MAX_GRANTS as u32;
 
 /// Enables the MPU with the default map for privileged code and no regions.
 pub fn init() {
@@ -45,7 +51,7 @@ pub fn init() {
     // default map, and no region is enabled yet, so no access changes meaning for the kernel.
     unsafe {
         MPU_CTRL.write_volatile(0);
-        MPU_MAIR0.write_volatile(MAIR_NORMAL_WB << (8 * ATTR_NORMAL));
+        MPU_MAIR0.write_volatile(MAIR_NORMAL_WB << (8 * ATTR_NORMAL) | MAIR_DEVICE_NGNRE << (8 * ATTR_DEVICE));
         for r in 0..VIEW_REGIONS {
             MPU_RNR.write_volatile(r);
             MPU_RLAR.write_volatile(0);
@@ -57,6 +63,10 @@ pub fn init() {
 }
 
 fn set(region: u32, range: Range, rbar_flags: u32) {
+    set_attr(region, range, rbar_flags, ATTR_NORMAL);
+}
+
+fn set_attr(region: u32, range: Range, rbar_flags: u32, attr: u32) {
     // SAFETY: programming a region only changes unprivileged access rights (the kernel uses the
     // default map); `range` is granule-aligned by construction of views.
     unsafe {
@@ -65,7 +75,7 @@ fn set(region: u32, range: Range, rbar_flags: u32) {
             MPU_RLAR.write_volatile(0);
         } else {
             MPU_RBAR.write_volatile((range.start as u32 & !31) | rbar_flags);
-            MPU_RLAR.write_volatile(((range.end as u32 - 32) & !31) | (ATTR_NORMAL << 1) | 1);
+            MPU_RLAR.write_volatile(((range.end as u32 - 32) & !31) | (attr << 1) | 1);
         }
     }
 }
@@ -87,6 +97,9 @@ pub fn apply(view: Option<&View>) {
             set(2, v.stack, AP_RW_ANY | XN);
             for (i, g) in v.grants.iter().enumerate() {
                 set(3 + i as u32, g.range, if g.writable { AP_RW_ANY | XN } else { AP_RO_ANY | XN });
+            }
+            for (i, m) in v.mmio.iter().enumerate() {
+                set_attr(MMIO_REGION + i as u32, *m, AP_RW_ANY | XN, ATTR_DEVICE);
             }
         }
         None => {
