@@ -89,6 +89,22 @@ pub struct ImageSpec {
     /// Kernel memory for the heap allocator's granule maps: one byte per 32-byte granule of every
     /// compartment's heap, in compartment order.
     pub heap_map: HeapMapRegion,
+    /// Static sealed objects declared in the manifest.
+    pub sealed_objects: &'static [SealedObjectSpec],
+}
+
+/// A static sealed object: sealed at boot under a static key of its owner compartment, delivered
+/// only to the compartments that import it.
+#[derive(Debug)]
+pub struct SealedObjectSpec {
+    /// Name in the manifest.
+    pub name: &'static str,
+    /// The compartment owning the key.
+    pub owner: u8,
+    /// Index of the key among the owner's `sealing_keys`.
+    pub key: u8,
+    /// What the owner reads when it opens the object (at most 64 bytes).
+    pub contents: &'static [u8],
 }
 
 /// Bounds of a linker-placed region `[start, end)`, from symbols of the generated linker script.
@@ -130,6 +146,10 @@ pub struct CompartmentSpec {
     pub heap_quota: u32,
     /// Device registers granted to it (at most [`MAX_MMIO`](crate::compartment::MAX_MMIO)).
     pub mmio: &'static [MmioSpec],
+    /// How many static sealing keys it owns (manifest `sealing_keys`).
+    pub sealing_keys: u8,
+    /// Index into [`ImageSpec::sealed_objects`] of each static sealed object it imports.
+    pub sealed_imports: &'static [u16],
     /// Global export index for each import slot.
     pub imports: &'static [u16],
     /// The compartment's call-return trampoline (`svc RETURN`), a callee's return address.

@@ -32,6 +32,8 @@ pub trait Port {
     fn clock_hz(&self) -> u32;
     /// Zeroes a fresh heap block before it is handed out.
     fn zero(&mut self, block: Range);
+    /// Copies `bytes` to `addr` on behalf of the calling thread (which must be able to write there).
+    fn write_bytes(&mut self, addr: usize, bytes: &[u8]) -> Result<(), Error>;
 }
 
 /// Result of a dispatched system call, for the port to deliver.
@@ -83,6 +85,18 @@ pub fn dispatch(
         nr::SEAL_DESTROY => SysRet::Status(sealer.destroy(owner, a0, a1)),
         nr::HEAP_CAP | nr::HEAP_ALLOC | nr::HEAP_FREE | nr::HEAP_FREE_ALL | nr::HEAP_QUOTA => {
             heap_call(services, owner, port, number, a0, a1)
+        }
+        nr::STATIC_KEY | nr::STATIC_SEALED | nr::SEALED_CONTENTS => {
+            let Owner::Compartment(c) = owner else { return SysRet::Status(Err(Error::NotPermitted)) };
+            SysRet::Status(match number {
+                nr::STATIC_KEY => services.static_key(c, a0),
+                nr::STATIC_SEALED => services.static_sealed(c, a0),
+                _ => services.sealed_contents(c, a0, a1).and_then(|bytes| {
+                    let mut buf = [0u8; crate::sys::SEALED_CONTENTS_MAX];
+                    buf[..bytes.len()].copy_from_slice(bytes);
+                    port.write_bytes(a2 as usize, &buf).map(|()| bytes.len() as u32)
+                }),
+            })
         }
         nr::YIELD => {
             k.yield_current();
@@ -193,6 +207,7 @@ mod tests {
         params: Option<ThreadParams>,
         console: Vec<(usize, usize)>,
         zeroed: Vec<Range>,
+        written: Vec<(usize, Vec<u8>)>,
     }
 
     impl Port for FakePort {
@@ -233,6 +248,13 @@ mod tests {
         fn zero(&mut self, block: Range) {
             self.zeroed.push(block);
         }
+        fn write_bytes(&mut self, addr: usize, bytes: &[u8]) -> Result<(), Error> {
+            if addr == 0 {
+                return Err(Error::InvalidArgument);
+            }
+            self.written.push((addr, bytes.to_vec()));
+            Ok(())
+        }
     }
 
     /// # Safety
@@ -271,6 +293,63 @@ mod tests {
     }
 
     unsafe extern "C" fn nop(_: usize, _: usize) {}
+
+    #[test]
+    fn static_sealed_objects_reach_importers_and_open_only_for_the_key_owner() {
+        static OBJECTS: [crate::image::SealedObjectSpec; 2] = [
+            crate::image::SealedObjectSpec { name: "broker", owner: 0, key: 1, contents: b"tcp:broker:8883" },
+            crate::image::SealedObjectSpec { name: "other", owner: 0, key: 0, contents: b"x" },
+        ];
+        static IMPORTS_B: [u16; 1] = [0];
+        let (mut k, mut p) = setup();
+        let mut s = Services::new();
+        s.sealer.seed(5);
+        s.configure_static(&OBJECTS, [(2u8, &[][..]), (0, &IMPORTS_B[..])].into_iter()).unwrap();
+        s.issue_static(0).unwrap();
+        s.issue_static(1).unwrap();
+        let (a, b) = (Owner::Compartment(0), Owner::Compartment(1));
+        let mut call = |s: &mut Services, who, n, args| dispatch(&mut k, s, who, &mut p, n, args);
+        let SysRet::Status(Ok(h)) = call(&mut s, b, nr::STATIC_SEALED, [0; 4]) else { panic!() };
+        assert_eq!(call(&mut s, b, nr::STATIC_SEALED, [1, 0, 0, 0]), SysRet::Status(Err(Error::InvalidArgument)));
+        assert_eq!(
+            call(&mut s, a, nr::STATIC_SEALED, [0; 4]),
+            SysRet::Status(Err(Error::InvalidArgument)),
+            "a imports nothing"
+        );
+        assert_eq!(
+            call(&mut s, b, nr::STATIC_KEY, [0; 4]),
+            SysRet::Status(Err(Error::InvalidArgument)),
+            "b owns no key"
+        );
+        let SysRet::Status(Ok(key1)) = call(&mut s, a, nr::STATIC_KEY, [1, 0, 0, 0]) else { panic!() };
+        let SysRet::Status(Ok(key0)) = call(&mut s, a, nr::STATIC_KEY, [0, 0, 0, 0]) else { panic!() };
+        assert_eq!(call(&mut s, a, nr::SEALED_CONTENTS, [key1, h, 0x100, 0]), SysRet::Status(Ok(15)));
+        assert_eq!(call(&mut s, a, nr::SEALED_CONTENTS, [key0, h, 0x100, 0]), SysRet::Status(Err(Error::WrongType)));
+        assert_eq!(call(&mut s, b, nr::SEALED_CONTENTS, [key1, h, 0x100, 0]), SysRet::Status(Err(Error::NotPermitted)));
+        // A run-time object the owner seals with a payload that looks like an object index.
+        let SysRet::Status(Ok(fake)) = call(&mut s, a, nr::SEAL, [key1, 0, 0, 0]) else { panic!() };
+        assert_eq!(
+            call(&mut s, a, nr::SEALED_CONTENTS, [key1, fake, 0x100, 0]),
+            SysRet::Status(Err(Error::InvalidArgument))
+        );
+        assert_eq!(&p.written[0].1[..15], b"tcp:broker:8883");
+        // The owner's reboot revokes and re-issues: old handle stale, a fresh one delivered.
+        s.sealer.revoke_all(a);
+        s.issue_static(0).unwrap();
+        let SysRet::Status(Ok(h2)) = dispatch(&mut k, &mut s, b, &mut p, nr::STATIC_SEALED, [0; 4]) else { panic!() };
+        assert_ne!(h, h2);
+        let SysRet::Status(Ok(key1)) = dispatch(&mut k, &mut s, a, &mut p, nr::STATIC_KEY, [1, 0, 0, 0]) else {
+            panic!()
+        };
+        assert_eq!(
+            dispatch(&mut k, &mut s, a, &mut p, nr::UNSEAL, [key1, h, 0, 0]),
+            SysRet::Status(Err(Error::InvalidHandle))
+        );
+        assert_eq!(
+            dispatch(&mut k, &mut s, a, &mut p, nr::SEALED_CONTENTS, [key1, h2, 0x100, 0]),
+            SysRet::Status(Ok(15))
+        );
+    }
 
     #[test]
     fn heap_calls_allocate_on_the_quota_the_capability_names() {

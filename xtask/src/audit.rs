@@ -55,6 +55,20 @@ pub struct Audit {
     pub threads: Vec<ThreadAudit>,
     /// Every permitted cross-compartment call, one per import.
     pub calls: Vec<CallEdge>,
+    /// Static sealed objects, in manifest order.
+    pub sealed_objects: Vec<SealedObjectAudit>,
+}
+
+/// A static sealed object: who can open it and who receives it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SealedObjectAudit {
+    pub name: String,
+    /// `"<compartment>.<sealing key>"`: only that compartment can open it.
+    pub key: String,
+    /// Compartments that import it (get its handle).
+    pub importers: Vec<String>,
+    /// Its contents, as declared.
+    pub contents: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -438,6 +452,21 @@ pub fn assemble(image: &Image, profile: Profile, elf: &ElfFacts) -> Result<Audit
         compartments,
         threads,
         calls,
+        sealed_objects: config
+            .sealed_objects
+            .iter()
+            .map(|o| SealedObjectAudit {
+                name: o.name.clone(),
+                key: format!("{}.{}", o.owner, o.key),
+                importers: config
+                    .compartments
+                    .iter()
+                    .filter(|c| c.sealed_imports.contains(&o.name))
+                    .map(|c| c.name.clone())
+                    .collect(),
+                contents: o.contents.clone(),
+            })
+            .collect(),
     })
 }
 
@@ -591,6 +620,21 @@ pub fn render_text(a: &Audit) -> String {
     for ((from, to), exports) in by_pair {
         let exports: Vec<String> = exports.iter().map(|e| (*e).to_owned()).collect();
         out.push_str(&wrapped("  ", &format!("{from} -> {to}"), &exports));
+    }
+    if !a.sealed_objects.is_empty() {
+        out.push_str(&format!(
+            "\nstatic sealed objects ({}): opened by key owner, delivered to importers\n",
+            a.sealed_objects.len()
+        ));
+        for o in &a.sealed_objects {
+            out.push_str(&format!(
+                "  {} (key {}) -> {}: {:?}\n",
+                o.name,
+                o.key,
+                if o.importers.is_empty() { "nobody".to_owned() } else { o.importers.join(", ") },
+                o.contents
+            ));
+        }
     }
     out
 }
@@ -753,8 +797,19 @@ stack_size = 512
             let v: serde_json::Value = serde_json::from_str(obj).unwrap();
             v.as_object().unwrap().keys().cloned().collect()
         };
-        let top: Vec<&str> =
-            ["format", "image", "board", "manifest", "profile", "kernel", "compartments", "threads", "calls"].to_vec();
+        let top: Vec<&str> = [
+            "format",
+            "image",
+            "board",
+            "manifest",
+            "profile",
+            "kernel",
+            "compartments",
+            "threads",
+            "calls",
+            "sealed_objects",
+        ]
+        .to_vec();
         // serde_json's map sorts keys, so compare the order as it appears in the text.
         let positions: Vec<usize> = top.iter().map(|k| json.find(&format!("\n  \"{k}\":")).unwrap()).collect();
         assert!(positions.windows(2).all(|w| w[0] < w[1]), "{json}");

@@ -83,6 +83,20 @@ pub fn generate(image: &Image) -> Generated {
     } else {
         lines.push("    heap_map: rtos::image::HeapMapRegion::NONE,".to_owned());
     }
+    if c.sealed_objects.is_empty() {
+        lines.push("    sealed_objects: &[],".to_owned());
+    } else {
+        lines.push("    sealed_objects: &[".to_owned());
+        for o in &c.sealed_objects {
+            let owner = c.compartments.iter().position(|k| k.name == o.owner).unwrap_or(0);
+            let key = c.compartments[owner].sealing_keys.iter().position(|k| *k == o.key).unwrap_or(0);
+            lines.push(format!(
+                "        rtos::image::SealedObjectSpec {{ name: {:?}, owner: {owner}, key: {key}, contents: {:?}.as_bytes() }},",
+                o.name, o.contents
+            ));
+        }
+        lines.push("    ],".to_owned());
+    }
     lines.push("};".to_owned());
     lines.extend(compartment::kernel_tables(c));
     let mut text = lines.join("\n");
@@ -145,6 +159,7 @@ mod tests {
                 description: None,
                 kernel: KernelConfig { tick_hz: 1000, time_slice_ticks: 1, initial_tick: 0 },
                 compartments: vec![],
+                sealed_objects: vec![],
                 threads: vec![thread("high", "high_main", 5, 1024), thread("low", "workers::low", 1, 512)],
                 test: None,
                 bench: None,
@@ -165,6 +180,7 @@ static __RTOS_IMAGE: rtos::image::ImageSpec = rtos::image::ImageSpec {
     compartments: &[],
     exports: &[],
     heap_map: rtos::image::HeapMapRegion::NONE,
+    sealed_objects: &[],
 };
 "#;
 
@@ -231,6 +247,7 @@ static __RTOS_IMAGE: rtos::image::ImageSpec = rtos::image::ImageSpec {
     compartments: &__RTOS_COMPARTMENTS,
     exports: &__RTOS_EXPORTS,
     heap_map: __RTOS_HEAP_MAP.region(),
+    sealed_objects: &[],
 };
 unsafe extern "C" {
     static __rtos_c_alpha_code_start: u8;
@@ -273,6 +290,8 @@ static __RTOS_COMPARTMENTS: [rtos::image::CompartmentSpec; 2] = [
         heap: rtos::image::LinkRegion { start: &raw const __rtos_c_alpha_heap_start, end: &raw const __rtos_c_alpha_heap_end },
         heap_quota: 0,
         mmio: &[],
+        sealing_keys: 0,
+        sealed_imports: &[],
         imports: &[2],
         return_trampoline: __rtos_c_alpha___rtos_compartment_return,
         thread_exit: __rtos_c_alpha___rtos_thread_exit,
@@ -286,6 +305,8 @@ static __RTOS_COMPARTMENTS: [rtos::image::CompartmentSpec; 2] = [
         heap: rtos::image::LinkRegion { start: &raw const __rtos_c_beta_heap_start, end: &raw const __rtos_c_beta_heap_end },
         heap_quota: 100,
         mmio: &[],
+        sealing_keys: 0,
+        sealed_imports: &[],
         imports: &[1],
         return_trampoline: __rtos_c_beta___rtos_compartment_return,
         thread_exit: __rtos_c_beta___rtos_thread_exit,

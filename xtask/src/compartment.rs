@@ -21,7 +21,8 @@ use std::process::Command;
 
 use crate::codegen::write_if_changed;
 use crate::manifest::{
-    compartment_symbol, is_rust_keyword, required_symbols, Image, ImageConfig, Import, Required, Role, REGION_SYMBOLS,
+    compartment_symbol, is_rust_keyword, required_symbols, CompartmentSpec, Image, ImageConfig, Import, Required, Role,
+    REGION_SYMBOLS,
 };
 
 /// PMSAv8 MPU regions start and end on 32-byte boundaries.
@@ -123,10 +124,10 @@ fn push_stub_fns(
 /// library name. Every use of a crate declares the same imports (checked when loading
 /// manifests), so the first one (images in name order) stands for all.
 pub fn stub_files(images: &[&Image]) -> Vec<(String, String)> {
-    let mut by_lib: BTreeMap<&str, (Vec<&str>, &str, &[Import])> = BTreeMap::new();
+    let mut by_lib: BTreeMap<&str, (Vec<&str>, &CompartmentSpec)> = BTreeMap::new();
     for image in images {
         for c in &image.config.compartments {
-            let entry = by_lib.entry(&c.lib_name).or_insert((Vec::new(), &c.krate, &c.imports));
+            let entry = by_lib.entry(&c.lib_name).or_insert((Vec::new(), c));
             if !entry.0.contains(&image.manifest.as_str()) {
                 entry.0.push(&image.manifest);
             }
@@ -134,8 +135,39 @@ pub fn stub_files(images: &[&Image]) -> Vec<(String, String)> {
     }
     by_lib
         .into_iter()
-        .map(|(lib, (manifests, krate, imports))| (lib.to_owned(), stub_text(&manifests, krate, imports)))
+        .map(|(lib, (manifests, c))| {
+            let mut text = stub_text(&manifests, &c.krate, &c.imports);
+            text.push_str(&static_stub_text(&c.sealing_keys, &c.sealed_imports));
+            (lib.to_owned(), text)
+        })
         .collect()
+}
+
+/// Accessors for a compartment's static sealing keys and the static sealed objects it imports
+/// (empty when it has neither).
+pub fn static_stub_text(keys: &[String], sealed: &[String]) -> String {
+    let mut out = String::new();
+    if !keys.is_empty() {
+        out.push_str("\n/// This compartment's static sealing keys (manifest `sealing_keys`).\n#[allow(dead_code)]\npub mod static_keys {\n");
+        for (i, k) in keys.iter().enumerate() {
+            out.push_str(&format!(
+                "    /// Key `{k}`.\n    pub fn {}() -> Result<rtos_sys::SealKey, rtos_sys::Error> {{\n        rtos_sys::static_key({i})\n    }}\n",
+                rust_ident(k)
+            ));
+        }
+        out.push_str("}\n");
+    }
+    if !sealed.is_empty() {
+        out.push_str("\n/// The static sealed objects this compartment imports (manifest `sealed_imports`).\n#[allow(dead_code)]\npub mod static_sealed {\n");
+        for (i, o) in sealed.iter().enumerate() {
+            out.push_str(&format!(
+                "    /// Object `{o}`.\n    pub fn {}() -> Result<rtos_sys::Sealed, rtos_sys::Error> {{\n        rtos_sys::static_sealed({i})\n    }}\n",
+                rust_ident(o)
+            ));
+        }
+        out.push_str("}\n");
+    }
+    out
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -219,6 +251,13 @@ pub fn kernel_tables(config: &ImageConfig) -> Vec<String> {
             })
             .collect();
         lines.push(format!("        mmio: &[{}],", mmio.join(", ")));
+        lines.push(format!("        sealing_keys: {},", c.sealing_keys.len()));
+        let sealed: Vec<String> = c
+            .sealed_imports
+            .iter()
+            .map(|n| config.sealed_objects.iter().position(|o| &o.name == n).unwrap_or(0).to_string())
+            .collect();
+        lines.push(format!("        sealed_imports: &[{}],", sealed.join(", ")));
         lines.push(format!("        imports: &[{}],", imports.join(", ")));
         lines.push(format!("        return_trampoline: {},", sym("__rtos_compartment_return")));
         lines.push(format!("        thread_exit: {},", sym("__rtos_thread_exit")));

@@ -99,6 +99,8 @@ struct RawManifest {
     compartment: Vec<RawCompartment>,
     #[serde(default)]
     thread: Vec<RawThread>,
+    #[serde(default)]
+    sealed_object: Vec<RawSealedObject>,
     test: Option<RawTest>,
     bench: Option<RawBench>,
 }
@@ -144,6 +146,18 @@ struct RawCompartment {
     heap_quota: Option<i64>,
     #[serde(default)]
     mmio: Vec<String>,
+    #[serde(default)]
+    sealing_keys: Vec<String>,
+    #[serde(default)]
+    sealed_imports: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSealedObject {
+    name: String,
+    key: String,
+    contents: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -231,7 +245,27 @@ pub struct CompartmentSpec {
     /// The same devices as the board describes them; filled in when the workspace is loaded
     /// (see [`check_against_boards`]).
     pub mmio_devices: Vec<crate::board::Device>,
+    /// Static sealing keys it owns (index = position).
+    pub sealing_keys: Vec<String>,
+    /// Static sealed objects it may obtain (slot = position).
+    pub sealed_imports: Vec<String>,
 }
+
+/// One `[[sealed_object]]`: sealed at boot under `owner`'s static key `key`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SealedObject {
+    pub name: String,
+    pub owner: String,
+    pub key: String,
+    pub contents: String,
+}
+
+/// Most static sealing keys per compartment (kernel `MAX_STATIC_KEYS`).
+pub const MAX_STATIC_KEYS: usize = 4;
+/// Most static sealed objects per image (kernel `MAX_STATIC_OBJECTS`).
+pub const MAX_STATIC_OBJECTS: usize = 32;
+/// Largest contents of a static sealed object (`rtos_sys::SEALED_CONTENTS_MAX`).
+pub const MAX_SEALED_CONTENTS: usize = 64;
 
 /// `[test]`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -258,6 +292,8 @@ pub struct ImageConfig {
     pub kernel: KernelConfig,
     /// Compartments in manifest order (index = compartment number in the generated tables).
     pub compartments: Vec<CompartmentSpec>,
+    /// Static sealed objects in manifest order.
+    pub sealed_objects: Vec<SealedObject>,
     pub threads: Vec<ThreadSpec>,
     pub test: Option<TestSpec>,
     pub bench: Option<BenchSpec>,
@@ -297,6 +333,7 @@ pub fn parse_manifest(text: &str, rel: &str, boards: &[String]) -> Result<ImageC
 
     // [[compartment]]
     let compartments = validate_compartments(&raw.compartment, &mut err);
+    let sealed_objects = validate_sealed_objects(&raw.sealed_object, &compartments, &mut err);
 
     // [[thread]]
     let threads = validate_threads(&raw.thread, &compartments, &mut err);
@@ -309,7 +346,16 @@ pub fn parse_manifest(text: &str, rel: &str, boards: &[String]) -> Result<ImageC
     let bench = raw.bench.as_ref().map(|b| validate_bench(b, &mut err));
 
     if errors.is_empty() {
-        Ok(ImageConfig { board, description: raw.image.description, kernel, compartments, threads, test, bench })
+        Ok(ImageConfig {
+            board,
+            description: raw.image.description,
+            kernel,
+            compartments,
+            sealed_objects,
+            threads,
+            test,
+            bench,
+        })
     } else {
         Err(errors)
     }
@@ -574,6 +620,8 @@ fn validate_compartments(raw: &[RawCompartment], err: &mut impl FnMut(String)) -
             heap_quota,
             mmio: c.mmio.clone(),
             mmio_devices: Vec::new(),
+            sealing_keys: c.sealing_keys.clone(),
+            sealed_imports: c.sealed_imports.clone(),
         });
     }
     // Imports refer to compartments declared anywhere in the manifest.
@@ -626,6 +674,96 @@ fn validate_compartments(raw: &[RawCompartment], err: &mut impl FnMut(String)) -
         compartments[i].imports = imports;
     }
     compartments
+}
+
+fn is_ident(s: &str) -> bool {
+    s.len() <= 31
+        && s.starts_with(|c: char| c.is_ascii_lowercase())
+        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && !is_rust_keyword(s)
+}
+
+/// `[[sealed_object]]` tables and the compartments' `sealing_keys` / `sealed_imports`.
+fn validate_sealed_objects(
+    raw: &[RawSealedObject],
+    compartments: &[CompartmentSpec],
+    err: &mut impl FnMut(String),
+) -> Vec<SealedObject> {
+    let id_hint = "use 1 to 31 characters of a-z 0-9 _, starting with a letter";
+    for c in compartments {
+        if c.sealing_keys.len() > MAX_STATIC_KEYS {
+            err(format!(
+                "compartment \"{}\": {} sealing_keys; at most {MAX_STATIC_KEYS}, drop some",
+                c.name,
+                c.sealing_keys.len()
+            ));
+        }
+        for (j, k) in c.sealing_keys.iter().enumerate() {
+            if !is_ident(k) {
+                err(format!("compartment \"{}\": sealing key \"{k}\" is not a valid name; {id_hint}", c.name));
+            } else if c.sealing_keys[..j].contains(k) {
+                err(format!("compartment \"{}\": sealing key \"{k}\" is listed twice; remove one", c.name));
+            }
+        }
+    }
+    if raw.len() > MAX_STATIC_OBJECTS {
+        err(format!("{} [[sealed_object]] tables; at most {MAX_STATIC_OBJECTS}", raw.len()));
+    }
+    let mut objects: Vec<SealedObject> = Vec::new();
+    for (i, o) in raw.iter().enumerate() {
+        let label = format!("sealed_object \"{}\"", o.name);
+        if !is_ident(&o.name) {
+            err(format!("sealed_object[{i}]: name \"{}\" is invalid; {id_hint}", o.name));
+            continue;
+        }
+        if objects.iter().any(|x| x.name == o.name) {
+            err(format!("{label} is declared twice; give every sealed object a unique name"));
+            continue;
+        }
+        if o.contents.len() > MAX_SEALED_CONTENTS {
+            err(format!(
+                "{label}: contents are {} bytes; at most {MAX_SEALED_CONTENTS} (store a short description, e.g. \"tcp:broker:8883\")",
+                o.contents.len()
+            ));
+        }
+        let Some((owner, key)) = o.key.split_once('.') else {
+            err(format!("{label}: key \"{}\" is not of the form \"<compartment>.<sealing key>\"", o.key));
+            continue;
+        };
+        match compartments.iter().find(|c| c.name == owner) {
+            None => err(format!("{label}: key \"{}\" names no compartment of this image", o.key)),
+            Some(c) if !c.sealing_keys.iter().any(|k| k == key) => err(format!(
+                "{label}: compartment \"{owner}\" has no sealing key \"{key}\"; add it to its sealing_keys (it has: {})",
+                if c.sealing_keys.is_empty() { "none".to_owned() } else { c.sealing_keys.join(", ") }
+            )),
+            Some(_) => {}
+        }
+        objects.push(SealedObject {
+            name: o.name.clone(),
+            owner: owner.to_owned(),
+            key: key.to_owned(),
+            contents: o.contents.clone(),
+        });
+    }
+    for c in compartments {
+        for (j, name) in c.sealed_imports.iter().enumerate() {
+            if !objects.iter().any(|o| &o.name == name) {
+                let known: Vec<&str> = objects.iter().map(|o| o.name.as_str()).collect();
+                err(format!(
+                    "compartment \"{}\": sealed import \"{name}\" names no [[sealed_object]] of this image ({})",
+                    c.name,
+                    if known.is_empty() {
+                        "it declares none".to_owned()
+                    } else {
+                        format!("it declares: {}", known.join(", "))
+                    }
+                ));
+            } else if c.sealed_imports[..j].contains(name) {
+                err(format!("compartment \"{}\": sealed import \"{name}\" is listed twice; remove one", c.name));
+            }
+        }
+    }
+    objects
 }
 
 /// Most MMIO grants per compartment: MPU regions 5–7 of its view.
@@ -750,6 +888,7 @@ fn check_symbol_clashes(compartments: &[CompartmentSpec], threads: &[ThreadSpec]
         description: None,
         kernel: KernelConfig { tick_hz: DEFAULT_TICK_HZ, time_slice_ticks: DEFAULT_TIME_SLICE, initial_tick: 0 },
         compartments: compartments.to_vec(),
+        sealed_objects: Vec::new(),
         threads: threads.to_vec(),
         test: None,
         bench: None,
@@ -1162,6 +1301,12 @@ fn check_shared_imports(images: &[Image]) -> Vec<String> {
                 first.insert(&c.krate, (image, c));
                 continue;
             };
+            if other.sealing_keys != c.sealing_keys || other.sealed_imports != c.sealed_imports {
+                errors.push(format!(
+                    "{}: compartment \"{}\": crate {} has sealing_keys {:?} / sealed_imports {:?} here but {:?} / {:?} in {} (compartment \"{}\"); the generated stubs are per crate, so list the same keys and sealed imports in every image",
+                    image.manifest, c.name, c.krate, c.sealing_keys, c.sealed_imports, other.sealing_keys, other.sealed_imports, other_image.manifest, other.name
+                ));
+            }
             if other.imports != c.imports {
                 let list = |c: &CompartmentSpec| {
                     let items: Vec<String> = c.imports.iter().map(|i| format!("\"{}\"", i.qualified())).collect();

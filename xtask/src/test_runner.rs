@@ -728,6 +728,7 @@ test result: ok. 1 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; fini
                 description: None,
                 kernel: KernelConfig { tick_hz: 1000, time_slice_ticks: 1, initial_tick: 0 },
                 compartments: vec![],
+                sealed_objects: vec![],
                 threads: vec![],
                 test: group.map(|g| TestSpec { group: g.into(), ..spec() }),
                 bench: None,

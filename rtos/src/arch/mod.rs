@@ -188,6 +188,14 @@ pub fn start<B: Board>(image: &'static ImageSpec) -> ! {
     if let Err(e) = unsafe { SERVICES.get() }.issue_allocation_caps(image.compartments.len()) {
         boot_failure("<heap>", e);
     }
+    // SAFETY: boot context as above.
+    let services = unsafe { SERVICES.get() };
+    let statics = services
+        .configure_static(image.sealed_objects, image.compartments.iter().map(|c| (c.sealing_keys, c.sealed_imports)))
+        .and_then(|()| (0..image.compartments.len()).try_for_each(|c| services.issue_static(c as u8)));
+    if let Err(e) = statics {
+        boot_failure("<static sealed objects>", e);
+    }
     if let Err(e) = idle_ctx.and_then(|ctx| k.create_idle(ctx)) {
         boot_failure("idle", e);
     }
@@ -692,5 +700,16 @@ impl Port for ArmPort {
 
     fn zero(&mut self, block: Range) {
         zero_granules(block);
+    }
+
+    fn write_bytes(&mut self, addr: usize, bytes: &[u8]) -> Result<(), Error> {
+        let writable = self.view.is_none_or(|v| v.can_write(addr, bytes.len()));
+        if addr == 0 || addr.checked_add(bytes.len()).is_none() || !writable {
+            return Err(Error::InvalidArgument);
+        }
+        // SAFETY: the caller may write `[addr, addr + len)` itself (checked against its view, or
+        // it is a privileged kernel thread); no Rust reference to that memory exists here.
+        unsafe { core::ptr::copy_nonoverlapping(bytes.as_ptr(), addr as *mut u8, bytes.len()) };
+        Ok(())
     }
 }

@@ -180,6 +180,8 @@ pub(super) fn reboot(k: &mut Kernel, sw: &mut Switcher, me: usize, index: u32) -
     let freed = services.heap.reset_arena(c);
     reset_globals(spec);
     let revoked = services.sealer.revoke_all(Owner::Compartment(c));
+    // Its static keys and sealed objects come back with new handles (the old ones stay stale).
+    services.issue_static(c)?;
     kprintln!(
         "rtos: compartment '{}' rebooted ({} sealed handle(s) revoked, {} heap bytes freed)",
         spec.name,

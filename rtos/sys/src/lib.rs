@@ -123,7 +123,21 @@ pub mod nr {
     /// `-> r0 = bytes in use, r1 = limit` of capability `r0`'s quota; on error `r0 = error code,
     /// r1 = u32::MAX`.
     pub const HEAP_QUOTA: u8 = 30;
+    /// `-> r0 = the calling compartment's static sealing key r0` (manifest `sealing_keys`, by
+    /// position), `InvalidArgument` for an index it does not have.
+    pub const STATIC_KEY: u8 = 31;
+    /// `-> r0 = handle of the static sealed object the calling compartment imports in slot r0`
+    /// (manifest `sealed_imports`, by position), `InvalidArgument` for a slot it does not have.
+    pub const STATIC_SEALED: u8 = 32;
+    /// Copy the contents of static sealed object `r1` (opened with key `r0`, which the caller must
+    /// own) into the caller's buffer at `r2` of [`SEALED_CONTENTS_MAX`](super::SEALED_CONTENTS_MAX)
+    /// bytes. `-> r0 = length`, or `InvalidHandle`, `WrongType`, `NotPermitted`,
+    /// `InvalidArgument` (not a static object, or an unwritable buffer).
+    pub const SEALED_CONTENTS: u8 = 33;
 }
+
+/// Largest contents of a static sealed object, in bytes.
+pub const SEALED_CONTENTS_MAX: usize = 64;
 
 /// One capability argument of [`nr::CALL_GRANTS`]: `kind` 1 read-only, 2 read-write, 3 store-only.
 #[repr(C)]
@@ -504,6 +518,30 @@ mod user {
     /// Destroys the object behind `handle`; all copies of the handle become stale.
     pub fn seal_destroy(key: SealKey, handle: Sealed) -> Result<u32, Error> {
         svc_status!(nr::SEAL_DESTROY; key.0, handle.0)
+    }
+
+    /// The calling compartment's static sealing key number `index` (manifest `sealing_keys`).
+    pub fn static_key(index: u32) -> Result<SealKey, Error> {
+        svc_status!(nr::STATIC_KEY; index, 0u32).map(SealKey)
+    }
+
+    /// The static sealed object in import slot `slot` (manifest `sealed_imports`).
+    pub fn static_sealed(slot: u32) -> Result<Sealed, Error> {
+        svc_status!(nr::STATIC_SEALED; slot, 0u32).map(Sealed)
+    }
+
+    /// Opens a static sealed object with its key and copies its contents into `buf`; returns the
+    /// contents' length.
+    pub fn sealed_contents(key: SealKey, handle: Sealed, buf: &mut [u8; SEALED_CONTENTS_MAX]) -> Result<usize, Error> {
+        let r0: u32;
+        let r1: u32;
+        // SAFETY: SEALED_CONTENTS writes at most SEALED_CONTENTS_MAX bytes into `buf` (the kernel
+        // checks it is writable by us) and r0/r1; every other register is restored.
+        unsafe {
+            asm!("svc #{n}", n = const nr::SEALED_CONTENTS, inlateout("r0") key.0 => r0,
+                 inlateout("r1") handle.0 => r1, in("r2") buf.as_mut_ptr(), options(nostack));
+        }
+        status(r0, r1).map(|n| n as usize)
     }
 
     /// The calling compartment's own allocation capability.

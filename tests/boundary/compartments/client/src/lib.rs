@@ -14,7 +14,7 @@ fn case(name: &str, expected: Result<u32, Error>, observed: Result<u32, Error>) 
         // SAFETY: only this compartment's single thread touches FAILURES.
         unsafe { FAILURES += 1 };
     }
-    println!("| {:<34} | {:<30} | {:<30} | {} |", name, show(expected), show(observed), if ok { "ok" } else { "FAIL" });
+    println!("| {:<38} | {:<30} | {:<30} | {} |", name, show(expected), show(observed), if ok { "ok" } else { "FAIL" });
 }
 
 fn show(r: Result<u32, Error>) -> &'static str {
@@ -62,6 +62,21 @@ pub extern "C" fn client_main(_arg: usize) {
     case("vault-handle-still-valid", Ok(77), decode(vault::read(h2, 0, 0, 0)));
     case("reboot-from-a-compartment", Err(Error::NotPermitted), rtos_sys::compartment_reboot(0));
 
+    // Static sealed objects from the manifest.
+    let gold = static_sealed::gold();
+    case("static-object-delivered-to-importer", Ok(1), gold.map(|h| (h.0 != 0) as u32));
+    let gold = gold.unwrap_or(Sealed(0));
+    case("static-object-opened-by-key-owner", Ok(7), decode(vault::read_static(gold.0, 0, 0, 0)));
+    case("static-object-not-imported", Err(Error::InvalidArgument), decode(vault::try_import(0, 0, 0, 0)));
+    case("static-object-slot-not-imported", Err(Error::InvalidArgument), rtos_sys::static_sealed(1).map(|h| h.0));
+    case("static-key-not-owned", Err(Error::InvalidArgument), rtos_sys::static_key(0).map(|k| k.0));
+    case("static-object-with-own-key", Err(Error::WrongType), rtos_sys::unseal(mine, gold));
+    case("static-object-contents-by-non-owner", Err(Error::NotPermitted), {
+        let mut buf = [0u8; rtos_sys::SEALED_CONTENTS_MAX];
+        rtos_sys::sealed_contents(stolen, gold, &mut buf).map(|n| n as u32)
+    });
+    case("runtime-handle-under-another-key", Err(Error::WrongType), decode(vault::read_static(h2, 0, 0, 0)));
+
     // Micro-reboot: the supervisor (a kernel thread) reboots `vault` while we sleep at tick ~20.
     let before = decode(vault::open(55, 0, 0, 0)).unwrap_or(0);
     case("handle-before-reboot", Ok(55), decode(vault::read(before, 0, 0, 0)));
@@ -69,6 +84,9 @@ pub extern "C" fn client_main(_arg: usize) {
     case("handle-stale-after-vault-reboot", Err(Error::InvalidHandle), decode(vault::read(before, 0, 0, 0)));
     let after = decode(vault::open(66, 0, 0, 0)).unwrap_or(0);
     case("vault-serves-after-reboot", Ok(66), decode(vault::read(after, 0, 0, 0)));
+    case("static-object-stale-after-reboot", Err(Error::InvalidHandle), decode(vault::read_static(gold.0, 0, 0, 0)));
+    let fresh = static_sealed::gold().unwrap_or(Sealed(0));
+    case("static-object-reissued-after-reboot", Ok(7), decode(vault::read_static(fresh.0, 0, 0, 0)));
 
     // SAFETY: only this thread touches FAILURES.
     let failures = unsafe { FAILURES };

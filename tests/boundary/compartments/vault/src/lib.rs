@@ -52,3 +52,30 @@ pub extern "C" fn hold() -> u32 {
 pub extern "C" fn leak_key() -> u32 {
     code(key().map(|k| k.0))
 }
+
+rtos_sys::imports!();
+
+/// Opens a static sealed object with the static key `ticket` (from the manifest), prints its
+/// contents and returns their length.
+#[no_mangle]
+pub extern "C" fn read_static(handle: u32) -> u32 {
+    let key = match static_keys::ticket() {
+        Ok(k) => k,
+        Err(e) => return e.code() as u32,
+    };
+    let mut buf = [0u8; rtos_sys::SEALED_CONTENTS_MAX];
+    match rtos_sys::sealed_contents(key, Sealed(handle), &mut buf) {
+        Ok(n) => {
+            let text = core::str::from_utf8(&buf[..n]).unwrap_or("?");
+            rtos_sys::println!("vault: static object contents \"{}\"", text);
+            n as u32
+        }
+        Err(e) => e.code() as u32,
+    }
+}
+
+/// Asks for a static sealed object `vault` does not import.
+#[no_mangle]
+pub extern "C" fn try_import() -> u32 {
+    code(rtos_sys::static_sealed(0).map(|h| h.0))
+}
