@@ -51,6 +51,8 @@ const REFERENCE_DIR: &str = "tests/freertos/reference";
 const RUN_TIMEOUT: Duration = Duration::from_secs(60);
 /// QEMU processes run at once (the machines have 2 cores).
 const PARALLEL_RUNS: usize = 2;
+/// Compiler output lines shown when a build fails.
+const COMPILER_LINES: usize = 30;
 /// Prefix of trace lines on the console.
 const TRACE_PREFIX: &str = "TRACE ";
 /// The last trace line of a complete run.
@@ -462,11 +464,12 @@ fn run_tool(mut cmd: Command) -> Result<()> {
     let out =
         cmd.output().with_context(|| format!("cannot run `{shown}`; install the Debian package gcc-arm-none-eabi"))?;
     if !out.status.success() {
-        bail!(
-            "`{shown}` failed:\n{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr).trim_end()
-        );
+        // The first errors matter; later ones are mostly consequences.
+        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        let head: Vec<&str> = text.lines().take(COMPILER_LINES).collect();
+        let more = text.lines().count().saturating_sub(COMPILER_LINES);
+        let tail = if more > 0 { format!("\n… {more} more line(s)") } else { String::new() };
+        bail!("`{shown}` failed:\n{}{tail}", head.join("\n"));
     }
     Ok(())
 }
