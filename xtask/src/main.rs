@@ -8,6 +8,7 @@ mod board;
 mod codegen;
 mod compartment;
 mod firmware;
+mod freertos;
 mod manifest;
 mod policy;
 mod process;
@@ -39,8 +40,13 @@ USAGE:
     cargo xtask debug <IMAGE>                  build, start QEMU halted with a gdb server on
                                                :1234, and attach gdb-multiarch
     cargo xtask test [FILTER]                  tools check, lints, host tests, firmware tests,
-                                               audit policy tests
-    cargo xtask bench [FILTER]                 run benchmark images, print results and sizes
+                                               audit policy tests, FreeRTOS trace tests
+    cargo xtask test freertos --bless          record the golden traces of the FreeRTOS trace
+                                               programs from the reference kernel (each run
+                                               twice; the traces must agree)
+    cargo xtask bench [FILTER]                 run benchmark images, print results and sizes;
+                                               FreeRTOS benches: queue, semaphore, mutex,
+                                               notify, yield (reference kernel figures)
     cargo xtask audit [IMAGE...]               build images (dev), print their audit reports
                                                and, for images with compartments, the verdicts
                                                of the policies in policies/*.rego
@@ -56,8 +62,13 @@ TEST FILTERS:
                `boundary` group
     audit      audit policy tests only: audit/<image>/<policy> for every image with
                compartments
-    other      firmware tests whose group equals it or whose image name contains it, and
-               the audit policy tests of those images
+    freertos   FreeRTOS differential tests: every program in tests/freertos/programs/
+               built against each platform (now: the reference FreeRTOS-Kernel V11.2.0),
+               run under QEMU, its trace compared with tests/freertos/expected/
+               (freertos/<platform>/<program>; part of a program name selects it too)
+    other      firmware tests whose group equals it or whose image name contains it, the
+               audit policy tests of those images, and FreeRTOS programs whose name
+               contains it
 
 Images are the `images/<bin>.toml` manifests of firmware crates (Cargo.toml:
 [package.metadata.rtos] firmware = true). ELF files land in
@@ -119,7 +130,7 @@ enum Cli {
     Build { images: Vec<String>, release: bool },
     Run { image: String, release: bool },
     Debug { image: String },
-    Test { filter: Option<String> },
+    Test { filter: Option<String>, bless: bool },
     Bench { filter: Option<String> },
     Audit { images: Vec<String> },
 }
@@ -129,10 +140,12 @@ fn parse_args(args: &[String]) -> Result<Cli> {
         return Ok(Cli::Help(None));
     };
     let mut release = false;
+    let mut bless = false;
     let mut positional = Vec::new();
     for a in rest {
         match a.as_str() {
             "--release" | "-r" => release = true,
+            "--bless" if cmd == "test" => bless = true,
             "-h" | "--help" => return Ok(Cli::Help(None)),
             flag if flag.starts_with('-') => {
                 bail!("unknown option `{flag}` for `cargo xtask {cmd}`; run `cargo xtask help` for usage")
@@ -171,7 +184,7 @@ fn parse_args(args: &[String]) -> Result<Cli> {
         }
         "test" => {
             no_release("test")?;
-            Cli::Test { filter: at_most_one("test", "filter")? }
+            Cli::Test { filter: at_most_one("test", "filter")?, bless }
         }
         "bench" => {
             no_release("bench")?;
@@ -205,7 +218,7 @@ fn dispatch(cli: Cli, ws: &Path) -> Result<i32> {
         Cli::Build { images, release } => build_cmd(ws, &images, profile(release)),
         Cli::Run { image, release } => run_cmd(ws, &image, profile(release)),
         Cli::Debug { image } => debug_cmd(ws, &image),
-        Cli::Test { filter } => test_runner::run(ws, filter.as_deref()),
+        Cli::Test { filter, bless } => test_runner::run(ws, filter.as_deref(), bless),
         Cli::Bench { filter } => bench_cmd(ws, filter.as_deref()),
         Cli::Audit { images } => audit_cmd(ws, &images),
     }
@@ -353,7 +366,18 @@ fn debug_cmd(ws: &Path, name: &str) -> Result<i32> {
 
 fn bench_cmd(ws: &Path, filter: Option<&str>) -> Result<i32> {
     let s = Session::open(ws, Needs { qemu: true, ..Needs::default() }, &[])?;
-    bench::run(&s.builder(), &s.inventory, filter)
+    let freertos = freertos::select_benches(filter);
+    // A filter naming only FreeRTOS benches (`queue`, `mutex`, ...) skips the Rust images.
+    let rust_selected = filter.is_none() || !bench::select(&s.inventory, filter).is_empty();
+    let mut code = 0;
+    if rust_selected || freertos.is_empty() {
+        code = bench::run(&s.builder(), &s.inventory, filter)?;
+    }
+    if !freertos.is_empty() {
+        let board = board::load(ws, freertos::BOARD)?;
+        code = code.max(freertos::run_benches(ws, &board, &freertos)?);
+    }
+    Ok(code)
 }
 
 /// `cargo xtask audit [IMAGE...]`: builds (dev), prints each report and the policy verdicts.
@@ -425,7 +449,14 @@ mod tests {
             Cli::Build { images: vec!["a".into(), "b".into()], release: true }
         );
         assert_eq!(parse_args(&args("run demo")).unwrap(), Cli::Run { image: "demo".into(), release: false });
-        assert_eq!(parse_args(&args("test kernel")).unwrap(), Cli::Test { filter: Some("kernel".into()) });
+        assert_eq!(
+            parse_args(&args("test kernel")).unwrap(),
+            Cli::Test { filter: Some("kernel".into()), bless: false }
+        );
+        assert_eq!(
+            parse_args(&args("test freertos --bless")).unwrap(),
+            Cli::Test { filter: Some("freertos".into()), bless: true }
+        );
         assert_eq!(parse_args(&args("bench")).unwrap(), Cli::Bench { filter: None });
         assert_eq!(parse_args(&args("audit")).unwrap(), Cli::Audit { images: vec![] });
         assert_eq!(
@@ -444,6 +475,7 @@ mod tests {
             ("test a b", "takes at most one filter"),
             ("debug demo --release", "has no --release option"),
             ("audit demo --release", "has no --release option"),
+            ("bench --bless", "unknown option `--bless`"),
         ] {
             let e = format!("{:#}", parse_args(&args(line)).unwrap_err());
             assert!(e.contains(needle), "{line}: {e}");

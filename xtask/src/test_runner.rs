@@ -14,6 +14,7 @@ use crate::audit;
 use crate::board::Board;
 use crate::codegen;
 use crate::firmware::{Builder, Profile};
+use crate::freertos;
 use crate::manifest::{Image, Inventory, TestSpec};
 use crate::policy;
 use crate::process::{self, Captured, Echo};
@@ -244,8 +245,13 @@ fn exit_reason(c: &Captured) -> String {
     }
 }
 
-/// `cargo xtask test [FILTER]`. Returns the process exit code.
-pub fn run(ws: &Path, filter: Option<&str>) -> Result<i32> {
+/// `cargo xtask test [FILTER] [--bless]`. Returns the process exit code. `bless` records the
+/// golden traces of the selected FreeRTOS programs instead of comparing them (and runs nothing
+/// else).
+pub fn run(ws: &Path, filter: Option<&str>, bless: bool) -> Result<i32> {
+    if bless {
+        return bless_freertos(ws, filter);
+    }
     let mut report = Report::default();
     let inventory = crate::manifest::discover(ws);
     let boards = inventory.as_ref().ok().map(|inv| crate::load_boards(ws, inv)).transpose();
@@ -260,11 +266,12 @@ pub fn run(ws: &Path, filter: Option<&str>) -> Result<i32> {
         Ok(inv) => inv.images.iter().filter(|i| audit_selects(inv, i, filter)).collect(),
         Err(_) => Vec::new(),
     };
+    let freertos_programs = freertos::selected_count(ws, filter);
 
     // 1. Tools. Failing to set them up aborts.
     let needs = Needs {
-        firmware: run_lint || !fw_images.is_empty() || !audit_images.is_empty(),
-        qemu: !fw_images.is_empty(),
+        firmware: run_lint || !fw_images.is_empty() || !audit_images.is_empty() || freertos_programs > 0,
+        qemu: !fw_images.is_empty() || freertos_programs > 0,
         clippy: run_lint,
         gdb: false,
     };
@@ -347,7 +354,15 @@ pub fn run(ws: &Path, filter: Option<&str>) -> Result<i32> {
         }
     }
 
-    if !run_lint && host.is_none() && fw_images.is_empty() && audit_images.is_empty() {
+    // 6. FreeRTOS differential tests (C programs against each platform, traces vs golden files).
+    if freertos_programs > 0 {
+        match crate::board::load(ws, freertos::BOARD) {
+            Ok(board) => freertos::tests(&mut report, ws, &board, filter, false),
+            Err(e) => report.fail(&format!("{}/board", freertos::GROUP), &format!("{e:#}"), ""),
+        }
+    }
+
+    if !run_lint && host.is_none() && fw_images.is_empty() && audit_images.is_empty() && freertos_programs == 0 {
         let (groups, images) = match &inventory {
             Ok(inv) => describe_choices(inv),
             Err(_) => (String::new(), String::new()),
@@ -355,12 +370,31 @@ pub fn run(ws: &Path, filter: Option<&str>) -> Result<i32> {
         report.fail(
             "selection",
             &format!(
-                "no tests match `{}`; use lint, host, tooling, kernel, audit, a test group ({groups}) or part of an image name ({images})",
+                "no tests match `{}`; use lint, host, tooling, kernel, audit, freertos, a test group ({groups}), part of an image name ({images}) or of a FreeRTOS program name",
                 filter.unwrap_or("")
             ),
             "",
         );
     }
+    println!("{}", report.summary());
+    Ok(if report.failed > 0 { 1 } else { 0 })
+}
+
+/// `cargo xtask test [FILTER] --bless`: tools, then the golden traces of the selected FreeRTOS
+/// programs.
+fn bless_freertos(ws: &Path, filter: Option<&str>) -> Result<i32> {
+    let mut report = Report::default();
+    if freertos::selected_count(ws, filter) == 0 {
+        anyhow::bail!(
+            "--bless records FreeRTOS golden traces, but no program in tests/freertos/programs matches `{}`; use `cargo xtask test freertos --bless`",
+            filter.unwrap_or("")
+        );
+    }
+    let board = crate::board::load(ws, freertos::BOARD)?;
+    let needs = Needs { firmware: true, qemu: true, clippy: false, gdb: false };
+    let env = toolchain::ensure(ws, needs, std::slice::from_ref(&board.target), &board.qemu_binary)?;
+    report.pass("setup/tools", &env.toolchain.as_ref().map_or("host only".to_owned(), Toolchain::describe));
+    freertos::tests(&mut report, ws, &board, filter, true);
     println!("{}", report.summary());
     Ok(if report.failed > 0 { 1 } else { 0 })
 }
