@@ -26,72 +26,80 @@ use rtos_sys::{nr, CallDesc, Error, GrantDesc, MAX_GRANTS};
 // ---------------------------------------------------------------------------------------------
 // Status codes
 
-/// Success.
-pub const RTOS_OK: i32 = 0;
-/// A blocking operation reached its timeout before it was woken.
-pub const RTOS_E_TIMED_OUT: i32 = -1;
-/// `rtos_futex_wait`: the word no longer held the expected value.
-pub const RTOS_E_WOULD_BLOCK: i32 = -2;
-/// A malformed argument (null pointer, bad length, memory the caller cannot reach, ...).
-pub const RTOS_E_INVALID_ARGUMENT: i32 = -3;
-/// The thread handle names no live thread.
-pub const RTOS_E_NO_SUCH_THREAD: i32 = -4;
-/// All thread slots are in use.
-pub const RTOS_E_NO_FREE_THREAD_SLOT: i32 = -5;
-/// The priority is out of range.
-pub const RTOS_E_BAD_PRIORITY: i32 = -6;
-/// The stack is too small or misaligned.
-pub const RTOS_E_BAD_STACK: i32 = -7;
-/// The system call is unknown to this kernel.
-pub const RTOS_E_UNKNOWN_SYSCALL: i32 = -8;
-/// The operation is not allowed to the caller.
-pub const RTOS_E_NOT_PERMITTED: i32 = -9;
-/// Cross-compartment call: the caller has no such import slot.
-pub const RTOS_E_NOT_IMPORTED: i32 = -10;
-/// Cross-compartment call: the callee faulted and was unwound.
-pub const RTOS_E_COMPARTMENT_FAULT: i32 = -11;
-/// Cross-compartment call: calls nested too deeply.
-pub const RTOS_E_CALL_TOO_DEEP: i32 = -12;
-/// Cross-compartment call: too little stack left for the callee.
-pub const RTOS_E_NO_STACK_FOR_CALL: i32 = -13;
-/// A sealed handle or key the kernel did not issue, or that was destroyed.
-pub const RTOS_E_INVALID_HANDLE: i32 = -14;
-/// A sealed handle opened with a key of another type.
-pub const RTOS_E_WRONG_TYPE: i32 = -15;
-/// The kernel's table of sealed objects or keys is full.
-pub const RTOS_E_OUT_OF_OBJECTS: i32 = -16;
-/// A capability's base or length is not a multiple of 32 bytes (MPU granule).
-pub const RTOS_E_GRANT_NOT_EXACT: i32 = -17;
-/// A capability partly overlaps memory the callee already has.
-pub const RTOS_E_GRANT_OVERLAP: i32 = -18;
-/// The compartment is busy.
-pub const RTOS_E_BUSY: i32 = -19;
+/// Status codes returned by the C API (`RTOS_OK` or a negative `RTOS_E_*`): the kernel's error
+/// codes. A C enum, so the names can be used in `switch` and in expressions without macro
+/// surprises; functions return them as `int32_t`.
+#[repr(i32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum rtos_status_t {
+    /// Success.
+    RTOS_OK = 0,
+    /// A blocking operation reached its timeout before it was woken.
+    RTOS_E_TIMED_OUT = -1,
+    /// `rtos_futex_wait`: the word no longer held the expected value.
+    RTOS_E_WOULD_BLOCK = -2,
+    /// A malformed argument (null pointer, bad length, memory the caller cannot reach, ...).
+    RTOS_E_INVALID_ARGUMENT = -3,
+    /// The thread handle names no live thread.
+    RTOS_E_NO_SUCH_THREAD = -4,
+    /// All thread slots are in use.
+    RTOS_E_NO_FREE_THREAD_SLOT = -5,
+    /// The priority is out of range.
+    RTOS_E_BAD_PRIORITY = -6,
+    /// The stack is too small or misaligned.
+    RTOS_E_BAD_STACK = -7,
+    /// The system call is unknown to this kernel.
+    RTOS_E_UNKNOWN_SYSCALL = -8,
+    /// The operation is not allowed to the caller.
+    RTOS_E_NOT_PERMITTED = -9,
+    /// Cross-compartment call: the caller has no such import slot.
+    RTOS_E_NOT_IMPORTED = -10,
+    /// Cross-compartment call: the callee faulted and was unwound.
+    RTOS_E_COMPARTMENT_FAULT = -11,
+    /// Cross-compartment call: calls nested too deeply.
+    RTOS_E_CALL_TOO_DEEP = -12,
+    /// Cross-compartment call: too little stack left for the callee.
+    RTOS_E_NO_STACK_FOR_CALL = -13,
+    /// A sealed handle or key the kernel did not issue, or that was destroyed.
+    RTOS_E_INVALID_HANDLE = -14,
+    /// A sealed handle opened with a key of another type.
+    RTOS_E_WRONG_TYPE = -15,
+    /// The kernel's table of sealed objects or keys is full.
+    RTOS_E_OUT_OF_OBJECTS = -16,
+    /// A capability's base or length is not a multiple of 32 bytes (MPU granule).
+    RTOS_E_GRANT_NOT_EXACT = -17,
+    /// A capability partly overlaps memory the callee already has.
+    RTOS_E_GRANT_OVERLAP = -18,
+    /// The compartment is busy.
+    RTOS_E_BUSY = -19,
+}
 
 /// Every status code above, in the order of `rtos_sys::Error::ALL`.
 const CODES: [i32; 19] = [
-    RTOS_E_TIMED_OUT,
-    RTOS_E_WOULD_BLOCK,
-    RTOS_E_INVALID_ARGUMENT,
-    RTOS_E_NO_SUCH_THREAD,
-    RTOS_E_NO_FREE_THREAD_SLOT,
-    RTOS_E_BAD_PRIORITY,
-    RTOS_E_BAD_STACK,
-    RTOS_E_UNKNOWN_SYSCALL,
-    RTOS_E_NOT_PERMITTED,
-    RTOS_E_NOT_IMPORTED,
-    RTOS_E_COMPARTMENT_FAULT,
-    RTOS_E_CALL_TOO_DEEP,
-    RTOS_E_NO_STACK_FOR_CALL,
-    RTOS_E_INVALID_HANDLE,
-    RTOS_E_WRONG_TYPE,
-    RTOS_E_OUT_OF_OBJECTS,
-    RTOS_E_GRANT_NOT_EXACT,
-    RTOS_E_GRANT_OVERLAP,
-    RTOS_E_BUSY,
+    rtos_status_t::RTOS_E_TIMED_OUT as i32,
+    rtos_status_t::RTOS_E_WOULD_BLOCK as i32,
+    rtos_status_t::RTOS_E_INVALID_ARGUMENT as i32,
+    rtos_status_t::RTOS_E_NO_SUCH_THREAD as i32,
+    rtos_status_t::RTOS_E_NO_FREE_THREAD_SLOT as i32,
+    rtos_status_t::RTOS_E_BAD_PRIORITY as i32,
+    rtos_status_t::RTOS_E_BAD_STACK as i32,
+    rtos_status_t::RTOS_E_UNKNOWN_SYSCALL as i32,
+    rtos_status_t::RTOS_E_NOT_PERMITTED as i32,
+    rtos_status_t::RTOS_E_NOT_IMPORTED as i32,
+    rtos_status_t::RTOS_E_COMPARTMENT_FAULT as i32,
+    rtos_status_t::RTOS_E_CALL_TOO_DEEP as i32,
+    rtos_status_t::RTOS_E_NO_STACK_FOR_CALL as i32,
+    rtos_status_t::RTOS_E_INVALID_HANDLE as i32,
+    rtos_status_t::RTOS_E_WRONG_TYPE as i32,
+    rtos_status_t::RTOS_E_OUT_OF_OBJECTS as i32,
+    rtos_status_t::RTOS_E_GRANT_NOT_EXACT as i32,
+    rtos_status_t::RTOS_E_GRANT_OVERLAP as i32,
+    rtos_status_t::RTOS_E_BUSY as i32,
 ];
 
 // The C status codes are the kernel's error codes: a new or renumbered `Error` fails the build.
 const _: () = {
+    assert!(rtos_status_t::RTOS_OK as i32 == 0);
     assert!(CODES.len() == Error::ALL.len());
     let mut i = 0;
     while i < CODES.len() {
@@ -114,7 +122,8 @@ pub const RTOS_CAP_READ_WRITE: u32 = 2;
 /// kernel zeroes it first).
 pub const RTOS_CAP_STORE_ONLY: u32 = 3;
 /// Most capabilities in one call.
-pub const RTOS_MAX_CAPS: u32 = MAX_GRANTS as u32;
+pub const RTOS_MAX_CAPS: u32 = 2;
+const _: () = assert!(RTOS_MAX_CAPS as usize == MAX_GRANTS);
 /// Capability buffers must start and end on multiples of this (the MPU granule); declare them
 /// with `RTOS_GRANULE_ALIGNED` and a size that is a multiple of it.
 pub const RTOS_GRANULE: u32 = 32;
@@ -151,6 +160,11 @@ macro_rules! svc3 {
         (r0, r1)
     }};
 }
+
+/// `RTOS_OK` as the functions return it.
+const RTOS_OK: i32 = rtos_status_t::RTOS_OK as i32;
+/// `RTOS_E_INVALID_ARGUMENT` as the functions return it.
+const RTOS_E_INVALID_ARGUMENT: i32 = rtos_status_t::RTOS_E_INVALID_ARGUMENT as i32;
 
 fn status_of<T>(r: Result<T, Error>) -> i32 {
     match r {
