@@ -312,11 +312,11 @@ pub fn compile(
             String::new(),
         )
     })?;
-    let files = c.c.as_ref().map(|cs| cs.files.clone()).unwrap_or_default();
+    let (files, shown) = c.c.as_ref().map(|cs| (cs.files.clone(), cs.files_rel.clone())).unwrap_or_default();
     let mut out = Compiled::default();
     let mut failed: Vec<String> = Vec::new();
     let mut failed_output = String::new();
-    for source in &files {
+    for (i, source) in files.iter().enumerate() {
         let of = object_files(&obj_dir, source);
         let mut args = compile_args(c, gen_comp_dir, gen_include, source);
         args.extend(["-MMD".to_owned(), "-MF".to_owned(), of.depfile.display().to_string()]);
@@ -337,7 +337,7 @@ pub fn compile(
                     ))
                 }
                 Ok(o) if !o.status.success() => {
-                    failed.push(source.display().to_string());
+                    failed.push(shown.get(i).cloned().unwrap_or_else(|| source.display().to_string()));
                     failed_output.push_str(&output);
                     continue;
                 }

@@ -1078,6 +1078,48 @@ INSERT AFTER .uninit;
     }
 
     #[test]
+    fn partial_link_problems_of_c_compartments_speak_c() {
+        let text = TEXT.replace("crate = \"boundary-alpha\"", "sources = [\"c/*.c\"]");
+        let img = image_from(&text);
+        let static_fn = NM.replace("T alpha_main", "t alpha_main");
+        let errors = check_partial(&img, 0, &parse_nm(&static_fn));
+        assert_eq!(
+            errors[0],
+            "tests/boundary/images/isolation.toml: compartment \"alpha\": export `peek` is not defined by the C sources of compartment \"alpha\"; define `uint32_t peek(uint32_t a0, ...)` (not static) in one of its sources or remove it from exports"
+        );
+        assert!(
+            errors[1].contains(
+                "`alpha_main` is a static function in the C sources of compartment \"alpha\"; remove `static`"
+            ),
+            "{errors:#?}"
+        );
+        assert!(
+            errors[2].contains("the C sources of compartment \"alpha\" refer to symbols that neither they, the runtime crate rtos-c nor libgcc define: kernel_function, weak_thing; a compartment is linked on its own and must be self-contained (no C library: use the C API in rtos.h"),
+            "{errors:#?}"
+        );
+        let missing = "00000000 T add\n00000000 T peek\n";
+        let errors = check_partial(&img, 0, &parse_nm(missing));
+        assert!(
+            errors[0].contains("thread \"prober\": entry `alpha_main` is not defined by the C sources of compartment \"alpha\"; define `void alpha_main(uintptr_t arg)`"),
+            "{errors:#?}"
+        );
+        assert!(
+            errors[1].contains(
+                "the runtime crate rtos-c does not define the compartment runtime symbol `__rtos_compartment_return`"
+            ),
+            "{errors:#?}"
+        );
+    }
+
+    #[test]
+    fn c_compartments_get_no_rust_stub_file() {
+        let text = TEXT.replace("crate = \"boundary-beta\"", "sources = [\"c/*.c\"]");
+        let img = image_from(&text);
+        let libs: Vec<String> = stub_files(&[&img]).into_iter().map(|(lib, _)| lib).collect();
+        assert_eq!(libs, ["boundary_alpha", "boundary_gamma"]);
+    }
+
+    #[test]
     fn finds_unplaced_sections() {
         let objdump = "
 alpha.o:     file format elf32-littlearm

@@ -78,6 +78,7 @@ imports = ["gamma.double"]    # as above; stubs in the generated imports.h (see 
 name = "high"                 # required; unique; 1 ..= 15 chars of A-Z a-z 0-9 _ -
 entry = "high_main"           # required; path from the crate root to `fn(usize)`, e.g. "workers::high";
                               #   with `compartment`: a C symbol, #[no_mangle] extern "C" fn(usize)
+                              #   or, in a C compartment, void f(uintptr_t arg)
 priority = 5                  # required; 0 (lowest) ..= 31 (highest)
 stack_size = 1024             # required; bytes; 256 ..= 65536, a multiple of 8
 arg = 0                       # optional u32 passed to entry; default 0
