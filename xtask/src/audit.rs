@@ -111,8 +111,13 @@ pub struct CodeRegion {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct CompartmentAudit {
     pub name: String,
+    /// The Rust crate linked in: the compartment crate, or a C compartment's runtime crate.
     #[serde(rename = "crate")]
     pub krate: String,
+    /// `"rust"` or `"c"`.
+    pub language: String,
+    /// A C compartment's source files (workspace-relative); empty for Rust.
+    pub sources: Vec<String>,
     pub code: CodeRegion,
     /// Globals and heap: `.data`, `.bss`, then the heap arena (one MPU region).
     pub data: Region,
@@ -364,6 +369,8 @@ pub fn assemble(image: &Image, profile: Profile, elf: &ElfFacts) -> Result<Audit
         compartments.push(CompartmentAudit {
             name: c.name.clone(),
             krate: c.krate.clone(),
+            language: c.language().to_owned(),
+            sources: c.c.as_ref().map(|cs| cs.files_rel.clone()).unwrap_or_default(),
             code: CodeRegion { start: code.start, end: code.end, size: code.size, sha256 },
             data: Region::new(data_start, data_end),
             heap,
@@ -551,7 +558,11 @@ pub fn render_text(a: &Audit) -> String {
         out.push_str("  (none: every thread is a privileged kernel thread)\n");
     }
     for c in &a.compartments {
-        out.push_str(&format!("  {} (crate {})\n", c.name, c.krate));
+        if c.language == "c" {
+            out.push_str(&format!("  {} (C, runtime crate {})\n", c.name, c.krate));
+        } else {
+            out.push_str(&format!("  {} (crate {})\n", c.name, c.krate));
+        }
         let mut rows = vec![
             vec![
                 "code".to_owned(),
@@ -578,6 +589,9 @@ pub fn render_text(a: &Audit) -> String {
             ]);
         }
         out.push_str(&table("    ", &rows));
+        if !c.sources.is_empty() {
+            out.push_str(&wrapped("    ", "sources", &c.sources));
+        }
         let exports: Vec<String> = c.exports.iter().map(|e| format!("{} @ {}", e.name, opt_addr(e.address))).collect();
         out.push_str(&wrapped("    ", "exports", &exports));
         let imports: Vec<String> = c.imports.iter().map(|i| format!("[{}] {}", i.slot, i.target)).collect();
@@ -820,6 +834,8 @@ stack_size = 512
         let order = [
             "\"name\"",
             "\"crate\"",
+            "\"language\"",
+            "\"sources\"",
             "\"code\"",
             "\"data\"",
             "\"heap\"",

@@ -1,12 +1,15 @@
 //! Generates `target/rtos-gen/<image>.rs`: the static thread stacks and the `ImageSpec` that the
 //! image crate includes through `rtos::firmware!(Board)`, followed, for images with compartments,
 //! by the compartment and export tables (see [`crate::compartment`]). Also writes the import
-//! stubs of every compartment crate, `target/rtos-gen/compartments/<crate>.rs`.
+//! stubs of every compartment crate, `target/rtos-gen/compartments/<crate>.rs`, and for C
+//! compartments the C API header `include/rtos.h` and their `<image>/<compartment>/imports.h`
+//! (see [`crate::c_compartment`]).
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
+use crate::c_compartment;
 use crate::compartment;
 use crate::manifest::Image;
 
@@ -133,7 +136,27 @@ pub fn write_all<'a>(ws: &Path, images: impl IntoIterator<Item = &'a Image>) -> 
     for (lib_name, text) in compartment::stub_files(&images) {
         write_if_changed(&compartment::stub_file_path(&dir, &lib_name), &text)?;
     }
+    write_c_headers(ws, &dir, &images)?;
     Ok(dir)
+}
+
+/// For images with C compartments: the C API header `include/rtos.h` (cbindgen, from the
+/// runtime's source) and each C compartment's `<image>/<compartment>/imports.h`.
+fn write_c_headers(ws: &Path, dir: &Path, images: &[&Image]) -> Result<()> {
+    let c_compartments: Vec<(&Image, &crate::manifest::CompartmentSpec)> = images
+        .iter()
+        .flat_map(|i| i.config.compartments.iter().filter(|c| c.c.is_some()).map(move |c| (*i, c)))
+        .collect();
+    if c_compartments.is_empty() {
+        return Ok(());
+    }
+    let header = c_compartment::header_text(&ws.join(c_compartment::C_API_SOURCE))?;
+    write_if_changed(&c_compartment::include_dir(dir).join("rtos.h"), &header)?;
+    for (image, c) in c_compartments {
+        let path = c_compartment::compartment_dir(dir, &image.name, &c.name).join("imports.h");
+        write_if_changed(&path, &c_compartment::imports_h(image, c))?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

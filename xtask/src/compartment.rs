@@ -126,7 +126,8 @@ fn push_stub_fns(
 pub fn stub_files(images: &[&Image]) -> Vec<(String, String)> {
     let mut by_lib: BTreeMap<&str, (Vec<&str>, &CompartmentSpec)> = BTreeMap::new();
     for image in images {
-        for c in &image.config.compartments {
+        // C compartments get C stubs (imports.h, per image), not a Rust stub file.
+        for c in image.config.compartments.iter().filter(|c| c.c.is_none()) {
             let entry = by_lib.entry(&c.lib_name).or_insert((Vec::new(), c));
             if !entry.0.contains(&image.manifest.as_str()) {
                 entry.0.push(&image.manifest);
@@ -415,29 +416,44 @@ pub fn check_partial(image: &Image, index: usize, symbols: &Symbols) -> Vec<Stri
     let head = format!("{}: compartment \"{}\"", image.manifest, c.name);
     let required = required_symbols(&image.config, index);
     let mut errors = Vec::new();
+    let is_c = c.c.is_some();
+    let origin = c.origin();
     for r in &required {
         let s = &r.symbol;
         match symbols.defined.get(s) {
             Some((_, kind)) if is_global_function(*kind) => {}
-            Some((_, kind)) if kind.is_ascii_lowercase() && matches!(kind, 't' | 'w') => errors.push(format!(
-                "{head}: `{s}` is a local function of crate {}; make it #[no_mangle] pub extern \"C\" so it can be linked",
-                c.krate
-            )),
-            Some((_, kind)) => errors.push(format!(
-                "{head}: `{s}` is defined by crate {} but is not a function (nm type {kind}); it must be a #[no_mangle] pub extern \"C\" fn",
-                c.krate
-            )),
-            None => errors.push(match &r.role {
-                Role::Export => format!(
-                    "{head}: export `{s}` is not defined by crate {}; add #[no_mangle] pub extern \"C\" fn {s}(...) or remove it from exports",
-                    c.krate
+            Some((_, kind)) if kind.is_ascii_lowercase() && matches!(kind, 't' | 'w') => errors.push(if is_c {
+                format!("{head}: `{s}` is a static function in {origin}; remove `static` so it can be linked")
+            } else {
+                format!(
+                    "{head}: `{s}` is a local function of {origin}; make it #[no_mangle] pub extern \"C\" so it can be linked"
+                )
+            }),
+            Some((_, kind)) => errors.push(if is_c {
+                format!("{head}: `{s}` is defined by {origin} but is not a function (nm type {kind}); exports and thread entries must be C functions")
+            } else {
+                format!("{head}: `{s}` is defined by {origin} but is not a function (nm type {kind}); it must be a #[no_mangle] pub extern \"C\" fn")
+            }),
+            None => errors.push(match (&r.role, is_c) {
+                (Role::Export, false) => format!(
+                    "{head}: export `{s}` is not defined by {origin}; add #[no_mangle] pub extern \"C\" fn {s}(...) or remove it from exports"
                 ),
-                Role::ThreadEntry(thread) => format!(
-                    "{}: thread \"{thread}\": entry `{s}` is not defined by crate {} (compartment \"{}\"); add #[no_mangle] pub extern \"C\" fn {s}(arg: usize) to the crate or fix the name",
-                    image.manifest, c.krate, c.name
+                (Role::Export, true) => format!(
+                    "{head}: export `{s}` is not defined by {origin}; define `uint32_t {s}(uint32_t a0, ...)` (not static) in one of its sources or remove it from exports"
                 ),
-                Role::Runtime => format!(
-                    "{head}: crate {} does not define the compartment runtime symbol `{s}`; make it depend on `rtos-sys` with feature `compartment` and link that crate (`use rtos_sys as _;` if nothing else of it is used)",
+                (Role::ThreadEntry(thread), false) => format!(
+                    "{}: thread \"{thread}\": entry `{s}` is not defined by {origin} (compartment \"{}\"); add #[no_mangle] pub extern \"C\" fn {s}(arg: usize) to the crate or fix the name",
+                    image.manifest, c.name
+                ),
+                (Role::ThreadEntry(thread), true) => format!(
+                    "{}: thread \"{thread}\": entry `{s}` is not defined by {origin}; define `void {s}(uintptr_t arg)` (not static) in one of its sources or fix the name",
+                    image.manifest
+                ),
+                (Role::Runtime, false) => format!(
+                    "{head}: {origin} does not define the compartment runtime symbol `{s}`; make it depend on `rtos-sys` with feature `compartment` and link that crate (`use rtos_sys as _;` if nothing else of it is used)"
+                ),
+                (Role::Runtime, true) => format!(
+                    "{head}: the runtime crate {} does not define the compartment runtime symbol `{s}`; a C runtime must depend on `rtos-sys` with feature `compartment` (as rtos-c does)",
                     c.krate
                 ),
             }),
@@ -446,11 +462,18 @@ pub fn check_partial(image: &Image, index: usize, symbols: &Symbols) -> Vec<Stri
     let missing: Vec<&str> =
         symbols.undefined.iter().map(String::as_str).filter(|u| !required.iter().any(|r| r.symbol == *u)).collect();
     if !missing.is_empty() {
-        errors.push(format!(
-            "{head}: crate {} refers to symbols it does not define: {}; a compartment is linked on its own and must be self-contained (it cannot use kernel or image symbols; call other compartments through imports)",
-            c.krate,
-            missing.join(", ")
-        ));
+        errors.push(if is_c {
+            format!(
+                "{head}: {origin} refer to symbols that neither they, the runtime crate {} nor libgcc define: {}; a compartment is linked on its own and must be self-contained (no C library: use the C API in rtos.h; call other compartments through imports.h)",
+                c.krate,
+                missing.join(", ")
+            )
+        } else {
+            format!(
+                "{head}: {origin} refers to symbols it does not define: {}; a compartment is linked on its own and must be self-contained (it cannot use kernel or image symbols; call other compartments through imports)",
+                missing.join(", ")
+            )
+        });
     }
     errors
 }
@@ -612,6 +635,8 @@ pub struct LinkInputs {
     /// The localised objects, in compartment order.
     pub objects: Vec<PathBuf>,
     pub digest: u32,
+    /// What the C compiler said about C compartments' sources that compiled (warnings).
+    pub compiler_output: String,
 }
 
 impl LinkInputs {
@@ -675,21 +700,40 @@ pub fn prepare(image: &Image, archive_dir: &Path, out_dir: &Path) -> Result<Link
     })?;
     let mut failure = Failure::default();
     let mut objects: Vec<PathBuf> = Vec::new();
+    let mut compiler_output = String::new();
     for (i, c) in image.config.compartments.iter().enumerate() {
         let files = CompartmentFiles::new(out_dir, &c.name);
         let archive = archive_dir.join(format!("lib{}.a", c.lib_name));
         if !archive.is_file() {
             failure.messages.push(format!(
-                "{}: compartment \"{}\": building crate {} produced no {}; check that its Cargo.toml has `[lib] crate-type = [\"staticlib\"]`",
+                "{}: compartment \"{}\": building {} {} produced no {}; check that its Cargo.toml has `[lib] crate-type = [\"staticlib\"]`",
                 image.manifest,
                 c.name,
+                if c.c.is_some() { "runtime crate" } else { "crate" },
                 c.krate,
                 archive.display()
             ));
             continue;
         }
+        // A C compartment: compile its sources first (cached); the objects join the partial link.
+        let c_objects = if c.c.is_some() {
+            let include = out_dir.parent().map(crate::c_compartment::include_dir).unwrap_or_default();
+            match crate::c_compartment::compile(image, c, &out_dir.join(&c.name), &include) {
+                Ok(compiled) => {
+                    compiler_output.push_str(&compiled.output);
+                    compiled.objects
+                }
+                Err((message, output)) => {
+                    failure.messages.push(message);
+                    failure.output.push_str(&output);
+                    continue;
+                }
+            }
+        } else {
+            Vec::new()
+        };
         let required = required_symbols(&image.config, i);
-        match prepare_one(image, i, &required, &archive, &files) {
+        match prepare_one(image, i, &required, &c_objects, &archive, &files) {
             Ok(()) => objects.push(files.object),
             Err(mut f) => {
                 failure.messages.append(&mut f.messages);
@@ -719,13 +763,14 @@ pub fn prepare(image: &Image, archive_dir: &Path, out_dir: &Path) -> Result<Link
     let object_refs: Vec<&Path> = objects.iter().map(PathBuf::as_path).collect();
     let digest = digest(&fragment, &object_refs)
         .map_err(|e| Failure::message(format!("cannot read the compartment objects in {} ({e})", out_dir.display())))?;
-    Ok(LinkInputs { script, objects, digest })
+    Ok(LinkInputs { script, objects, digest, compiler_output })
 }
 
 fn prepare_one(
     image: &Image,
     index: usize,
     required: &[Required],
+    c_objects: &[PathBuf],
     archive: &Path,
     files: &CompartmentFiles,
 ) -> Result<(), Failure> {
@@ -750,7 +795,17 @@ fn prepare_one(
         args.push("-u".into());
         args.push(r.symbol.clone().into());
     }
-    args.extend(["--start-group".into(), files.archive.clone().into(), "--end-group".into()]);
+    // A C compartment: all its objects, then the runtime archive and, as a last resort for
+    // helper routines the runtime lacks, libgcc (Rust's compiler_builtins in the runtime already
+    // provides memcpy/memset and the EABI helpers, as weak symbols).
+    args.extend(c_objects.iter().map(|o| o.clone().into_os_string()));
+    args.extend(["--start-group".into(), files.archive.clone().into()]);
+    if c.c.is_some() {
+        if let Some(libgcc) = crate::c_compartment::libgcc() {
+            args.push(libgcc.into_os_string());
+        }
+    }
+    args.push("--end-group".into());
     let refs: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_os_str()).collect();
     tool("arm-none-eabi-ld", &refs)?;
     // The bitcode-free copy was only needed for the partial link.
@@ -765,10 +820,10 @@ fn prepare_one(
     let unplaced: Vec<&String> = sections.iter().filter(|s| !is_placed_section(s)).collect();
     if !unplaced.is_empty() {
         return Err(Failure::message(format!(
-            "{}: compartment \"{}\": crate {} has sections the compartment linker script does not place: {}; only .text*, .rodata*, .data* and .bss* are supported",
+            "{}: compartment \"{}\": {} has sections the compartment linker script does not place: {}; only .text*, .rodata*, .data* and .bss* are supported",
             image.manifest,
             c.name,
-            c.krate,
+            c.origin(),
             unplaced.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
         )));
     }
@@ -1024,6 +1079,7 @@ INSERT AFTER .uninit;
             script: "/g/i/compartments.x".into(),
             objects: vec!["/g/i/alpha.loc.o".into(), "/g/i/beta.loc.o".into()],
             digest: 0xab,
+            compiler_output: String::new(),
         };
         assert_eq!(
             inputs.rustc_args(),
@@ -1092,6 +1148,48 @@ INSERT AFTER .uninit;
         // Undefined required symbols are reported once, as missing.
         let undefined = "00000000 T add\n00000000 T peek\n00000000 T __rtos_compartment_return\n00000000 T __rtos_thread_exit\n         U alpha_main\n";
         assert_eq!(check_partial(&img, 0, &parse_nm(undefined)).len(), 1);
+    }
+
+    #[test]
+    fn partial_link_problems_of_c_compartments_speak_c() {
+        let text = TEXT.replace("crate = \"boundary-alpha\"", "sources = [\"c/*.c\"]");
+        let img = image_from(&text);
+        let static_fn = NM.replace("T alpha_main", "t alpha_main");
+        let errors = check_partial(&img, 0, &parse_nm(&static_fn));
+        assert_eq!(
+            errors[0],
+            "tests/boundary/images/isolation.toml: compartment \"alpha\": export `peek` is not defined by the C sources of compartment \"alpha\"; define `uint32_t peek(uint32_t a0, ...)` (not static) in one of its sources or remove it from exports"
+        );
+        assert!(
+            errors[1].contains(
+                "`alpha_main` is a static function in the C sources of compartment \"alpha\"; remove `static`"
+            ),
+            "{errors:#?}"
+        );
+        assert!(
+            errors[2].contains("the C sources of compartment \"alpha\" refer to symbols that neither they, the runtime crate rtos-c nor libgcc define: kernel_function, weak_thing; a compartment is linked on its own and must be self-contained (no C library: use the C API in rtos.h"),
+            "{errors:#?}"
+        );
+        let missing = "00000000 T add\n00000000 T peek\n";
+        let errors = check_partial(&img, 0, &parse_nm(missing));
+        assert!(
+            errors[0].contains("thread \"prober\": entry `alpha_main` is not defined by the C sources of compartment \"alpha\"; define `void alpha_main(uintptr_t arg)`"),
+            "{errors:#?}"
+        );
+        assert!(
+            errors[1].contains(
+                "the runtime crate rtos-c does not define the compartment runtime symbol `__rtos_compartment_return`"
+            ),
+            "{errors:#?}"
+        );
+    }
+
+    #[test]
+    fn c_compartments_get_no_rust_stub_file() {
+        let text = TEXT.replace("crate = \"boundary-beta\"", "sources = [\"c/*.c\"]");
+        let img = image_from(&text);
+        let libs: Vec<String> = stub_files(&[&img]).into_iter().map(|(lib, _)| lib).collect();
+        assert_eq!(libs, ["boundary_alpha", "boundary_gamma"]);
     }
 
     #[test]

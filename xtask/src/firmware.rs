@@ -273,7 +273,9 @@ impl Builder<'_> {
         cmd.args(inputs.rustc_args());
         cmd.env("RTOS_GEN_DIR", self.gen_dir);
         eprintln!("building: {}", process::display_command(&cmd));
-        let captured = process::run_captured(cmd, None, Echo::CargoStatus)?;
+        let mut captured = process::run_captured(cmd, None, Echo::CargoStatus)?;
+        // C compiler warnings come first, like the compartment crates' cargo output.
+        captured.output = inputs.compiler_output.clone() + &captured.output;
         if !captured.success() {
             let diagnosis = diagnose(&process::strip_ansi(&captured.output), &[image]);
             return Ok(CrateBuild { package: image.package.clone(), images: vec![image], captured, diagnosis });

@@ -5,6 +5,7 @@
 mod audit;
 mod bench;
 mod board;
+mod c_compartment;
 mod codegen;
 mod compartment;
 mod firmware;

@@ -51,18 +51,34 @@ initial_tick = 0              # default 0; start the tick counter here (e.g. nea
 
 [[compartment]]               # 0 ..= 16 of these: separately linked code+data run unprivileged
 name = "alpha"                # required; unique; [a-z][a-z0-9_]{0,15}, not a Rust keyword
-crate = "boundary-alpha"      # required; workspace package with [package.metadata.rtos]
+crate = "boundary-alpha"      # Rust: workspace package with [package.metadata.rtos]
                               #   compartment = true and [lib] crate-type = ["staticlib"]
-exports = ["add", "peek"]     # default []; C symbols (#[no_mangle] extern "C" fn) other
-                              #   compartments may call; unique
+exports = ["add", "peek"]     # default []; C symbols (#[no_mangle] extern "C" fn, or C
+                              #   functions) other compartments may call; unique
 imports = ["beta.add"]        # default []; "<compartment>.<export>" of another compartment of
-                              #   this image; slot = position; every image using the crate
+                              #   this image; slot = position; every image using a Rust crate
                               #   must list the same imports in the same order
+
+[[compartment]]               # a C compartment: `sources` instead of `crate` (exactly one)
+name = "hostile"
+sources = ["compartments/hostile_c/*.c"]  # required; globs of .c files relative to the firmware
+                              #   crate directory (the one holding images/); `*` `?` within a
+                              #   path segment, `**` any depth; each must match a file
+include = ["compartments/hostile_c/include"]  # default []; include directories, same base;
+                              #   each must exist (the generated ones come first)
+defines = ["NDEBUG", "N=4"]   # default []; -D NAME or NAME=value
+cflags = ["-Wno-unused"]      # default []; extra gcc flags (not -c -o -I -D -M* -mcpu ...)
+runtime = "rtos-c"            # default "rtos-c"; the one Rust staticlib linked in (C API,
+                              #   panic handler, trampolines, memcpy): a workspace package with
+                              #   [package.metadata.rtos] c-runtime = true
+exports = ["add"]             # C functions (not static, not rtos_*), uint32_t f(uint32_t, ...)
+imports = ["gamma.double"]    # as above; stubs in the generated imports.h (see below)
 
 [[thread]]                    # 1 ..= 31 of these
 name = "high"                 # required; unique; 1 ..= 15 chars of A-Z a-z 0-9 _ -
 entry = "high_main"           # required; path from the crate root to `fn(usize)`, e.g. "workers::high";
                               #   with `compartment`: a C symbol, #[no_mangle] extern "C" fn(usize)
+                              #   or, in a C compartment, void f(uintptr_t arg)
 priority = 5                  # required; 0 (lowest) ..= 31 (highest)
 stack_size = 1024             # required; bytes; 256 ..= 65536, a multiple of 8
 arg = 0                       # optional u32 passed to entry; default 0
@@ -85,7 +101,15 @@ private except for those symbols, which become __rtos_c_<compartment>_<symbol>, 
 own 32-byte aligned code and data regions. Its crate includes the generated import stubs with
 `rtos_sys::imports!()`: one module per imported compartment with one
 `fn(a0: u32, a1: u32, a2: u32, a3: u32) -> Result<u32, rtos_sys::CallError>` per import.
-See docs/manifest.md, section "Compartments".
+A C compartment's sources are compiled with arm-none-eabi-gcc (-mcpu=cortex-m33 -mthumb
+-mfloat-abi=soft -Os -g -ffunction-sections -fdata-sections -fno-common -ffreestanding -Wall
+-Wextra), include path target/rtos-gen/<image>/<compartment>/ (imports.h), then
+target/rtos-gen/include/ (rtos.h, the C API), then `include`; the objects, the runtime archive
+and libgcc go through the same partial link. imports.h has per import
+`static inline int32_t <compartment>_<export>(uint32_t a0, .., uint32_t a3, uint32_t *ret)` and
+`<compartment>_<export>_caps(const rtos_cap_t *caps, size_t ncaps, const uint32_t *args,
+size_t nargs, uint32_t *ret)`, returning 0 or an RTOS_E_* status.
+See docs/manifest.md, section "Compartments", and docs/c-compartments.md.
 "#;
 
 const SCHEMA_HINT: &str = "hint: fix the manifest; `cargo xtask help manifest` shows every allowed table and field";
@@ -136,8 +160,9 @@ struct RawThread {
 #[serde(deny_unknown_fields)]
 struct RawCompartment {
     name: String,
+    /// A Rust compartment crate; exactly one of `crate` and `sources`.
     #[serde(rename = "crate")]
-    krate: String,
+    krate: Option<String>,
     #[serde(default)]
     exports: Vec<String>,
     #[serde(default)]
@@ -150,6 +175,12 @@ struct RawCompartment {
     sealing_keys: Vec<String>,
     #[serde(default)]
     sealed_imports: Vec<String>,
+    /// A C compartment: source globs (see [`CSources`]).
+    sources: Option<Vec<String>>,
+    include: Option<Vec<String>>,
+    defines: Option<Vec<String>>,
+    cflags: Option<Vec<String>>,
+    runtime: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -222,11 +253,42 @@ impl Import {
     }
 }
 
+/// The C part of a C compartment (`sources = [...]` instead of `crate`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CSources {
+    /// Source globs as written, relative to the firmware crate's directory (the directory
+    /// holding `images/`): `*` and `?` match within one path segment, `**` any number of
+    /// directories.
+    pub patterns: Vec<String>,
+    /// Include directories as written, relative to the same directory.
+    pub include: Vec<String>,
+    /// `NAME` or `NAME=value`, passed as `-D`.
+    pub defines: Vec<String>,
+    /// Extra compiler flags, after the build tool's own.
+    pub cflags: Vec<String>,
+    /// Absolute paths of the files the patterns match (sorted, each once); set when the
+    /// workspace is loaded ([`load_images`]), empty until then.
+    pub files: Vec<PathBuf>,
+    /// `files` relative to the workspace root (`/` separators), for reports.
+    pub files_rel: Vec<String>,
+    /// Absolute include directories, in manifest order; set with `files`.
+    pub include_dirs: Vec<PathBuf>,
+}
+
+/// Rust runtime crate of C compartments when the manifest names none.
+pub const DEFAULT_C_RUNTIME: &str = "rtos-c";
+
+/// Prefix of the C API's names (`rtos.h`); C compartments' symbols and C import stubs must not
+/// use it.
+pub const C_API_PREFIX: &str = "rtos_";
+
 /// One `[[compartment]]`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CompartmentSpec {
     pub name: String,
-    /// Cargo package name of the compartment crate.
+    /// Cargo package name of the Rust crate whose static library is linked into the
+    /// compartment: the compartment crate, or for a C compartment its runtime (`runtime`,
+    /// default `rtos-c`).
     pub krate: String,
     /// Rust crate name of its library (`CARGO_CRATE_NAME`; the archive is `lib<lib_name>.a`).
     /// Set from `cargo metadata` when the workspace is loaded; until then the package name
@@ -249,6 +311,28 @@ pub struct CompartmentSpec {
     pub sealing_keys: Vec<String>,
     /// Static sealed objects it may obtain (slot = position).
     pub sealed_imports: Vec<String>,
+    /// `Some` for a C compartment.
+    pub c: Option<CSources>,
+}
+
+impl CompartmentSpec {
+    /// `"rust"` or `"c"`.
+    pub fn language(&self) -> &'static str {
+        if self.c.is_some() {
+            "c"
+        } else {
+            "rust"
+        }
+    }
+
+    /// What defines the compartment's symbols, for messages: "crate boundary-alpha" or "the C
+    /// sources of compartment \"x\"".
+    pub fn origin(&self) -> String {
+        match &self.c {
+            None => format!("crate {}", self.krate),
+            Some(_) => format!("the C sources of compartment \"{}\"", self.name),
+        }
+    }
 }
 
 /// One `[[sealed_object]]`: sealed at boot under `owner`'s static key `key`.
@@ -571,19 +655,21 @@ fn validate_compartments(raw: &[RawCompartment], err: &mut impl FnMut(String)) -
         } else {
             format!("compartment[{i}]")
         };
-        if c.krate.trim().is_empty() {
-            err(format!(
-                "{label}: crate is empty; name the workspace package that implements the compartment, e.g. crate = \"boundary-alpha\""
-            ));
-        }
+        let (krate, csources) = validate_language(c, &label, err);
         for (j, e) in c.exports.iter().enumerate() {
             if let Err(why) = check_c_symbol(e) {
-                err(format!(
-                    "{label}: exports[{j}] \"{e}\" {why}; list the names of #[no_mangle] extern \"C\" functions of crate {}",
-                    c.krate
-                ));
+                let what = if csources.is_some() {
+                    "C functions (not static) of the compartment's sources".to_owned()
+                } else {
+                    format!("#[no_mangle] extern \"C\" functions of crate {krate}")
+                };
+                err(format!("{label}: exports[{j}] \"{e}\" {why}; list the names of {what}"));
             } else if let Some(k) = c.exports[..j].iter().position(|x| x == e) {
                 err(format!("{label}: export \"{e}\" is listed twice (exports[{k}] and exports[{j}]); remove one"));
+            } else if csources.is_some() && e.starts_with(C_API_PREFIX) {
+                err(format!(
+                    "{label}: exports[{j}] \"{e}\" starts with `{C_API_PREFIX}`, which is reserved for the C API (rtos.h) of the runtime; rename the function"
+                ));
             }
         }
         let heap = match c.heap {
@@ -612,8 +698,8 @@ fn validate_compartments(raw: &[RawCompartment], err: &mut impl FnMut(String)) -
         labels.push(label);
         compartments.push(CompartmentSpec {
             name: c.name.clone(),
-            krate: c.krate.clone(),
-            lib_name: c.krate.replace('-', "_"),
+            lib_name: krate.replace('-', "_"),
+            krate,
             exports: c.exports.clone(),
             imports: Vec::new(),
             heap,
@@ -622,6 +708,7 @@ fn validate_compartments(raw: &[RawCompartment], err: &mut impl FnMut(String)) -
             mmio_devices: Vec::new(),
             sealing_keys: c.sealing_keys.clone(),
             sealed_imports: c.sealed_imports.clone(),
+            c: csources,
         });
     }
     // Imports refer to compartments declared anywhere in the manifest.
@@ -670,6 +757,9 @@ fn validate_compartments(raw: &[RawCompartment], err: &mut impl FnMut(String)) -
                 continue;
             }
             imports.push(Import { compartment: target.to_owned(), export: export.to_owned() });
+        }
+        if c.sources.is_some() {
+            check_c_stub_names(label, &imports, err);
         }
         compartments[i].imports = imports;
     }
@@ -828,6 +918,173 @@ pub fn check_against_boards(images: &mut [Image], boards: &[crate::board::Board]
         }
     }
     errors
+}
+
+/// Compiler flags the build tool sets itself (or that would break the build), with what to do
+/// instead.
+const RESERVED_CFLAGS: &[(&str, &str)] = &[
+    ("-c", "the build tool compiles each source on its own"),
+    ("-o", "the build tool names the objects"),
+    ("-E", "the build tool compiles to objects"),
+    ("-S", "the build tool compiles to objects"),
+    ("-M", "the build tool tracks header dependencies itself"),
+    ("-I", "use `include = [...]`"),
+    ("-D", "use `defines = [...]`"),
+    ("-mcpu", "the build tool targets the board's CPU (-mcpu=cortex-m33)"),
+    ("-march", "the build tool targets the board's CPU (-mcpu=cortex-m33)"),
+    ("-marm", "compartments are Thumb code"),
+    ("-mfloat-abi", "the runtime archive uses -mfloat-abi=soft; objects must match"),
+    ("-fpic", "compartments are linked at fixed addresses"),
+    ("-fPIC", "compartments are linked at fixed addresses"),
+    ("-flto", "compartments are partially linked with binutils, which cannot read LTO objects"),
+];
+
+/// Checks `crate` versus `sources` (exactly one) and the C-only fields. Returns the Rust crate
+/// linked into the compartment (the compartment crate, or the C runtime) and the C part.
+fn validate_language(c: &RawCompartment, label: &str, err: &mut impl FnMut(String)) -> (String, Option<CSources>) {
+    const HOW: &str = "a compartment is either Rust (crate = \"<workspace package>\") or C (sources = [\"<glob relative to the firmware crate directory>\", ...]); see `cargo xtask help manifest`";
+    let c_only: Vec<&str> = [
+        ("include", c.include.is_some()),
+        ("defines", c.defines.is_some()),
+        ("cflags", c.cflags.is_some()),
+        ("runtime", c.runtime.is_some()),
+    ]
+    .iter()
+    .filter(|(_, set)| *set)
+    .map(|(k, _)| *k)
+    .collect();
+    match (&c.krate, &c.sources) {
+        (Some(_), Some(_)) => {
+            err(format!("{label}: has both `crate` and `sources`; keep exactly one: {HOW}"));
+            (c.krate.clone().unwrap_or_default(), None)
+        }
+        (None, None) => {
+            err(format!("{label}: has neither `crate` nor `sources`; add one: {HOW}"));
+            (String::new(), None)
+        }
+        (Some(krate), None) => {
+            if krate.trim().is_empty() {
+                err(format!(
+                    "{label}: crate is empty; name the workspace package that implements the compartment, e.g. crate = \"boundary-alpha\""
+                ));
+            }
+            if !c_only.is_empty() {
+                err(format!(
+                    "{label}: {} only apply to C compartments (with `sources`); remove them from this Rust compartment (crate {krate})",
+                    c_only.join(", ")
+                ));
+            }
+            (krate.clone(), None)
+        }
+        (None, Some(sources)) => {
+            let runtime = c.runtime.clone().unwrap_or_else(|| DEFAULT_C_RUNTIME.to_owned());
+            if runtime.trim().is_empty() {
+                err(format!(
+                    "{label}: runtime is empty; name the Rust runtime crate linked into the C compartment, or remove it for the default \"{DEFAULT_C_RUNTIME}\""
+                ));
+            }
+            if sources.is_empty() {
+                err(format!(
+                    "{label}: sources is empty; list the C files, e.g. sources = [\"compartments/{}/*.c\"] (relative to the firmware crate directory)",
+                    c.name
+                ));
+            }
+            for (j, s) in sources.iter().enumerate() {
+                if let Err(why) = check_relative_path(s) {
+                    err(format!("{label}: sources[{j}] \"{s}\" {why}"));
+                } else if !s.ends_with(".c") {
+                    err(format!(
+                        "{label}: sources[{j}] \"{s}\" does not end in `.c`; list C files (e.g. \"src/*.c\"); headers are found through `include`"
+                    ));
+                }
+            }
+            let include = c.include.clone().unwrap_or_default();
+            for (j, d) in include.iter().enumerate() {
+                if let Err(why) = check_relative_path(d) {
+                    err(format!("{label}: include[{j}] \"{d}\" {why}"));
+                } else if d.contains(['*', '?', '[']) {
+                    err(format!("{label}: include[{j}] \"{d}\" contains a glob character; list each directory"));
+                }
+            }
+            let defines = c.defines.clone().unwrap_or_default();
+            for (j, d) in defines.iter().enumerate() {
+                let name = d.split_once('=').map_or(d.as_str(), |(n, _)| n);
+                let mut chars = name.chars();
+                let ok = chars.next().is_some_and(|ch| ch.is_ascii_alphabetic() || ch == '_')
+                    && chars.all(|ch| ch.is_ascii_alphanumeric() || ch == '_');
+                if !ok || d.contains(['\n', '\r']) {
+                    err(format!(
+                        "{label}: defines[{j}] \"{d}\" is not NAME or NAME=value with a C identifier as NAME; write e.g. \"LWIP_DEBUG\" or \"MEM_SIZE=1600\""
+                    ));
+                }
+            }
+            let cflags = c.cflags.clone().unwrap_or_default();
+            for (j, f) in cflags.iter().enumerate() {
+                if !f.starts_with('-') {
+                    err(format!(
+                        "{label}: cflags[{j}] \"{f}\" is not a compiler option (it does not start with `-`); list flags such as \"-Wno-unused-parameter\"; sources go in `sources`"
+                    ));
+                } else if let Some((flag, instead)) = RESERVED_CFLAGS
+                    .iter()
+                    .find(|(r, _)| f == r || (f.starts_with(r) && (r.len() <= 2 || f[r.len()..].starts_with('='))))
+                {
+                    err(format!("{label}: cflags[{j}] \"{f}\" is not allowed ({flag}): {instead}"));
+                }
+            }
+            let csources = CSources {
+                patterns: sources.clone(),
+                include,
+                defines,
+                cflags,
+                files: Vec::new(),
+                files_rel: Vec::new(),
+                include_dirs: Vec::new(),
+            };
+            (runtime, Some(csources))
+        }
+    }
+}
+
+/// Checks a path of the manifest that is relative to the firmware crate directory; the error
+/// completes "\"<path>\" <why>".
+fn check_relative_path(path: &str) -> Result<(), String> {
+    if path.trim().is_empty() {
+        return Err("is empty; give a path relative to the firmware crate directory".to_owned());
+    }
+    if path.starts_with('/') || path.contains('\\') {
+        return Err("must be relative to the firmware crate directory (the one holding images/), with `/` separators"
+            .to_owned());
+    }
+    Ok(())
+}
+
+/// The C stub names of a C compartment's imports (`<compartment>_<export>` and
+/// `<compartment>_<export>_caps`) must be distinct and must not enter the C API's namespace.
+fn check_c_stub_names(label: &str, imports: &[Import], err: &mut impl FnMut(String)) {
+    let mut seen: BTreeMap<String, String> = BTreeMap::new();
+    for i in imports {
+        for name in [c_stub_name(i), format!("{}_caps", c_stub_name(i))] {
+            if name.starts_with(C_API_PREFIX) {
+                err(format!(
+                    "{label}: import \"{}\" would get the C stub {name}, which is in the C API's namespace (`{C_API_PREFIX}*`); rename compartment \"{}\"",
+                    i.qualified(),
+                    i.compartment
+                ));
+            } else if let Some(other) = seen.get(&name) {
+                err(format!(
+                    "{label}: imports \"{other}\" and \"{}\" both get the C stub {name}; rename one of the exports",
+                    i.qualified()
+                ));
+            } else {
+                seen.insert(name, i.qualified());
+            }
+        }
+    }
+}
+
+/// Name of the C import stub of `import`: `<compartment>_<export>`.
+pub fn c_stub_name(import: &Import) -> String {
+    format!("{}_{}", import.compartment, import.export)
 }
 
 /// The generated global symbol of `symbol` in compartment `compartment`.
@@ -1067,6 +1324,8 @@ pub struct Package {
     pub dir: PathBuf,
     /// `[package.metadata.rtos] compartment = true`.
     pub compartment: bool,
+    /// `[package.metadata.rtos] c-runtime = true`: a runtime crate of C compartments.
+    pub c_runtime: bool,
     /// Name of its library target if that is built as a `staticlib`.
     pub staticlib: Option<String>,
 }
@@ -1101,6 +1360,7 @@ pub fn workspace_from_metadata(json: &str) -> Result<Workspace> {
     for p in meta.packages {
         let firmware = rtos_flag(&p, "firmware", "firmware = true")?;
         let compartment = rtos_flag(&p, "compartment", "compartment = true")?;
+        let c_runtime = rtos_flag(&p, "c-runtime", "c-runtime = true")?;
         let dir = p.manifest_path.parent().map(Path::to_path_buf).unwrap_or_default();
         let staticlib = p
             .targets
@@ -1111,7 +1371,7 @@ pub fn workspace_from_metadata(json: &str) -> Result<Workspace> {
             let bins = p.targets.iter().filter(|t| t.kind.iter().any(|k| k == "bin")).map(|t| t.name.clone()).collect();
             ws.firmware.push(FirmwareCrate { name: p.name.clone(), dir: dir.clone(), bins });
         }
-        ws.packages.push(Package { name: p.name, dir, compartment, staticlib });
+        ws.packages.push(Package { name: p.name, dir, compartment, c_runtime, staticlib });
     }
     ws.firmware.sort_by(|a, b| a.name.cmp(&b.name));
     ws.packages.sort_by(|a, b| a.name.cmp(&b.name));
@@ -1214,7 +1474,8 @@ pub fn load_images(ws: &Path, crates: Vec<FirmwareCrate>, packages: &[Package]) 
                 ));
             }
             match parse_manifest(&text, &rel, &boards) {
-                Ok(config) => {
+                Ok(mut config) => {
+                    errors.extend(resolve_c_sources(ws, &rel, &c.dir, &mut config));
                     if let Some(other) = images.iter().find(|i| i.name == stem) {
                         errors.push(format!(
                             "{rel}: image name \"{stem}\" is already used by {}; rename one of the files (image names are file stems and must be unique in the workspace)",
@@ -1256,12 +1517,56 @@ pub fn load_images(ws: &Path, crates: Vec<FirmwareCrate>, packages: &[Package]) 
     Ok(Inventory { crates, images })
 }
 
-/// Checks that every compartment's crate is a compartment crate of the workspace and records
-/// its library name.
+/// Expands the source globs and include directories of the C compartments of one manifest
+/// (`rel`), relative to the firmware crate directory `dir`. Returns one message per problem.
+fn resolve_c_sources(ws: &Path, rel: &str, dir: &Path, config: &mut ImageConfig) -> Vec<String> {
+    let mut errors = Vec::new();
+    let base = crate::rel_path(ws, dir);
+    for c in &mut config.compartments {
+        let Some(cs) = c.c.as_mut() else { continue };
+        let head = format!("{rel}: compartment \"{}\"", c.name);
+        let mut files: Vec<PathBuf> = Vec::new();
+        for (j, pattern) in cs.patterns.iter().enumerate() {
+            let found = crate::c_compartment::glob(dir, pattern);
+            if found.is_empty() {
+                errors.push(format!(
+                    "{head}: sources[{j}] \"{pattern}\" matches no file under {base}/; fix the pattern (it is relative to the firmware crate directory {base}/) or add the file"
+                ));
+            }
+            for f in found {
+                if !files.contains(&f) {
+                    files.push(f);
+                }
+            }
+        }
+        files.sort();
+        cs.files_rel = files.iter().map(|f| crate::rel_path(ws, f)).collect();
+        cs.files = files;
+        cs.include_dirs = Vec::new();
+        for (j, inc) in cs.include.iter().enumerate() {
+            let path = dir.join(inc);
+            if path.is_dir() {
+                cs.include_dirs.push(path);
+            } else {
+                errors.push(format!(
+                    "{head}: include[{j}] \"{inc}\" is not a directory ({base}/{inc} does not exist); create it or fix the path (relative to the firmware crate directory {base}/)"
+                ));
+            }
+        }
+    }
+    errors
+}
+
+/// Checks that every compartment's crate is a compartment crate of the workspace (for a C
+/// compartment: a C runtime crate) and records its library name.
 fn resolve_compartment_crates(ws: &Path, images: &mut [Image], packages: &[Package]) -> Vec<String> {
     let mut errors = Vec::new();
     for image in images.iter_mut() {
         for c in &mut image.config.compartments {
+            if c.c.is_some() {
+                errors.extend(resolve_c_runtime(ws, &image.manifest, c, packages));
+                continue;
+            }
             let head = format!("{}: compartment \"{}\": crate \"{}\"", image.manifest, c.name, c.krate);
             let Some(p) = packages.iter().find(|p| p.name == c.krate) else {
                 let known: Vec<&str> = packages.iter().filter(|p| p.compartment).map(|p| p.name.as_str()).collect();
@@ -1290,13 +1595,39 @@ fn resolve_compartment_crates(ws: &Path, images: &mut [Image], packages: &[Packa
     errors
 }
 
-/// The generated import stubs are per crate: every use of a compartment crate must declare the
-/// same imports in the same order.
+/// Checks the runtime crate of C compartment `c` and records its library name.
+fn resolve_c_runtime(ws: &Path, manifest: &str, c: &mut CompartmentSpec, packages: &[Package]) -> Vec<String> {
+    let head = format!("{manifest}: compartment \"{}\": runtime \"{}\"", c.name, c.krate);
+    let Some(p) = packages.iter().find(|p| p.name == c.krate) else {
+        let known: Vec<&str> = packages.iter().filter(|p| p.c_runtime).map(|p| p.name.as_str()).collect();
+        return vec![format!(
+            "{head} is not a package of this workspace; use one of the C runtime crates ({}) or add the runtime's directory to [workspace] members in Cargo.toml",
+            if known.is_empty() { "there are none".to_owned() } else { known.join(", ") }
+        )];
+    };
+    let cargo_toml = crate::rel_path(ws, &p.dir.join("Cargo.toml"));
+    match (&p.staticlib, p.c_runtime) {
+        (Some(lib), true) => {
+            c.lib_name = lib.clone();
+            Vec::new()
+        }
+        (None, true) => vec![format!(
+            "{head} has no staticlib library; add `[lib] crate-type = [\"staticlib\", \"rlib\"]` to {cargo_toml}"
+        )],
+        (_, false) => vec![format!(
+            "{head} is not a C runtime crate; name a crate with `[package.metadata.rtos] c-runtime = true` (the default is \"{DEFAULT_C_RUNTIME}\"), or mark {cargo_toml} so if it provides the C API and depends on rtos-sys with feature `compartment`"
+        )],
+    }
+}
+
+/// The generated import stubs of Rust compartments are per crate: every use of a compartment
+/// crate must declare the same imports in the same order. (A C compartment's stubs are per
+/// image and compartment, so they are free.)
 fn check_shared_imports(images: &[Image]) -> Vec<String> {
     let mut first: BTreeMap<&str, (&Image, &CompartmentSpec)> = BTreeMap::new();
     let mut errors = Vec::new();
     for image in images {
-        for c in &image.config.compartments {
+        for c in image.config.compartments.iter().filter(|c| c.c.is_none()) {
             let Some((other_image, other)) = first.get(c.krate.as_str()) else {
                 first.insert(&c.krate, (image, c));
                 continue;
@@ -1776,7 +2107,7 @@ stack_size = 1024
         let e = single_error(&comp_with("crate = \"boundary-beta\"", "crate = \"boundary-beta\"\nexport = [\"x\"]"));
         assert!(e.contains("unknown field `export`"), "{e}");
         let e = single_error(&comp_with("crate = \"boundary-beta\"\n", ""));
-        assert!(e.contains("missing field `crate`"), "{e}");
+        assert!(e.contains("compartment \"beta\": has neither `crate` nor `sources`; add one"), "{e}");
         let e = single_error(&comp_with("crate = \"boundary-beta\"", "crate = \" \""));
         assert!(e.contains("compartment \"beta\": crate is empty"), "{e}");
     }
@@ -1876,11 +2207,179 @@ stack_size = 1024
         );
     }
 
+    // ---- C compartments ----
+
+    fn c_manifest(fields: &str) -> String {
+        comp_with("crate = \"boundary-beta\"", fields)
+    }
+
+    #[test]
+    fn parses_c_compartments() {
+        let text = c_manifest(
+            "sources = [\"c/beta/*.c\", \"c/common.c\"]\ninclude = [\"c/include\"]\ndefines = [\"NDEBUG\", \"N=4\"]\ncflags = [\"-Wno-unused-parameter\"]",
+        );
+        let c = parse_manifest(&text, REL, &boards()).unwrap();
+        let beta = &c.compartments[1];
+        assert_eq!(beta.language(), "c");
+        assert_eq!((beta.krate.as_str(), beta.lib_name.as_str()), (DEFAULT_C_RUNTIME, "rtos_c"));
+        let cs = beta.c.as_ref().unwrap();
+        assert_eq!(cs.patterns, ["c/beta/*.c", "c/common.c"]);
+        assert_eq!(cs.include, ["c/include"]);
+        assert_eq!(cs.defines, ["NDEBUG", "N=4"]);
+        assert_eq!(cs.cflags, ["-Wno-unused-parameter"]);
+        assert!(cs.files.is_empty(), "globs are expanded when the workspace is loaded");
+        assert_eq!(beta.origin(), "the C sources of compartment \"beta\"");
+        assert_eq!(c.compartments[0].language(), "rust");
+        assert_eq!(c.compartments[0].origin(), "crate boundary-alpha");
+        // Another runtime.
+        let c = parse_manifest(&c_manifest("sources = [\"a.c\"]\nruntime = \"freertos-c\""), REL, &boards()).unwrap();
+        assert_eq!(
+            (c.compartments[1].krate.as_str(), c.compartments[1].lib_name.as_str()),
+            ("freertos-c", "freertos_c")
+        );
+    }
+
+    #[test]
+    fn c_compartments_need_exactly_one_of_crate_and_sources() {
+        let e = single_error(&c_manifest("crate = \"boundary-beta\"\nsources = [\"a.c\"]"));
+        assert_eq!(
+            e,
+            format!("{REL}: compartment \"beta\": has both `crate` and `sources`; keep exactly one: a compartment is either Rust (crate = \"<workspace package>\") or C (sources = [\"<glob relative to the firmware crate directory>\", ...]); see `cargo xtask help manifest`")
+        );
+        let e = single_error(&c_manifest("include = [\"inc\"]"));
+        assert!(e.contains("compartment \"beta\": has neither `crate` nor `sources`"), "{e}");
+        let e = single_error(&c_manifest("crate = \"boundary-beta\"\ncflags = [\"-O2\"]\nruntime = \"rtos-c\""));
+        assert!(
+            e.contains("compartment \"beta\": cflags, runtime only apply to C compartments (with `sources`); remove them from this Rust compartment (crate boundary-beta)"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn c_compartment_fields_are_checked() {
+        let errs = errors_of(&c_manifest(
+            "sources = [\"/abs/a.c\", \"b.h\", \"\"]\ninclude = [\"inc/*\"]\ndefines = [\"9X\", \"A B=1\"]\ncflags = [\"-c\", \"-o\", \"x.c\", \"-Iinc\", \"-DX\", \"-mcpu=cortex-m4\", \"-MMD\", \"-Wall\", \"-O2\"]\nruntime = \"\"",
+        ));
+        let want = [
+            "compartment \"beta\": runtime is empty; name the Rust runtime crate linked into the C compartment, or remove it for the default \"rtos-c\"",
+            "sources[0] \"/abs/a.c\" must be relative to the firmware crate directory",
+            "sources[1] \"b.h\" does not end in `.c`",
+            "sources[2] \"\" is empty",
+            "include[0] \"inc/*\" contains a glob character",
+            "defines[0] \"9X\" is not NAME or NAME=value",
+            "defines[1] \"A B=1\" is not NAME or NAME=value",
+            "cflags[0] \"-c\" is not allowed (-c): the build tool compiles each source on its own",
+            "cflags[1] \"-o\" is not allowed (-o)",
+            "cflags[2] \"x.c\" is not a compiler option",
+            "cflags[3] \"-Iinc\" is not allowed (-I): use `include = [...]`",
+            "cflags[4] \"-DX\" is not allowed (-D): use `defines = [...]`",
+            "cflags[5] \"-mcpu=cortex-m4\" is not allowed (-mcpu)",
+            "cflags[6] \"-MMD\" is not allowed (-M)",
+        ];
+        for w in want {
+            assert!(errs.iter().any(|e| e.contains(w)), "missing `{w}` in {errs:#?}");
+        }
+        assert_eq!(errs.len(), want.len(), "{errs:#?}");
+        let e = single_error(&c_manifest("sources = []"));
+        assert!(
+            e.contains(
+                "compartment \"beta\": sources is empty; list the C files, e.g. sources = [\"compartments/beta/*.c\"]"
+            ),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn c_names_stay_out_of_the_c_api() {
+        let e = single_error(
+            &c_manifest("sources = [\"a.c\"]").replace("exports = [\"x\"]", "exports = [\"x\", \"rtos_x\"]"),
+        );
+        assert!(
+            e.contains(
+                "compartment \"beta\": exports[1] \"rtos_x\" starts with `rtos_`, which is reserved for the C API"
+            ),
+            "{e}"
+        );
+        // A Rust compartment may export rtos_x (it has no C API in scope).
+        assert!(parse_manifest(
+            &COMPARTMENTS.replace("exports = [\"x\"]", "exports = [\"x\", \"rtos_x\"]"),
+            REL,
+            &boards()
+        )
+        .is_ok());
+        // A C compartment importing `a.b_caps` and `a.b` would get the stub a_b_caps twice.
+        let text = c_manifest("sources = [\"a.c\"]\nimports = [\"alpha.add\", \"alpha.add_caps\"]")
+            .replace("exports = [\"add\", \"peek\"]", "exports = [\"add\", \"add_caps\"]");
+        let e = single_error(&text);
+        assert!(
+            e.contains("compartment \"beta\": imports \"alpha.add\" and \"alpha.add_caps\" both get the C stub alpha_add_caps; rename one of the exports"),
+            "{e}"
+        );
+        assert_eq!(c_stub_name(&Import { compartment: "gamma".into(), export: "double".into() }), "gamma_double");
+    }
+
+    #[test]
+    fn c_sources_and_runtime_resolve_against_the_workspace() {
+        let s = Scratch::new("csrc");
+        let text = c_manifest("sources = [\"c/beta/*.c\", \"c/none/*.c\"]\ninclude = [\"c/include\", \"c/missing\"]");
+        s.write("tests/boundary/images/iso.toml", &text);
+        s.write("tests/boundary/c/beta/b.c", "");
+        s.write("tests/boundary/c/beta/a.c", "");
+        s.write("tests/boundary/c/include/x.h", "");
+        let krate = vec![s.krate("boundary-tests", "tests/boundary", &["iso"])];
+        let mut runtime = package("rtos-c", false, true);
+        runtime.c_runtime = true;
+        let mut packages = vec![package("boundary-alpha", true, true), runtime];
+        let e = format!("{:#}", load_images(&s.0, krate.clone(), &packages).unwrap_err());
+        assert!(
+            e.contains("tests/boundary/images/iso.toml: compartment \"beta\": sources[1] \"c/none/*.c\" matches no file under tests/boundary/; fix the pattern (it is relative to the firmware crate directory tests/boundary/) or add the file"),
+            "{e}"
+        );
+        assert!(
+            e.contains("compartment \"beta\": include[1] \"c/missing\" is not a directory (tests/boundary/c/missing does not exist); create it or fix the path"),
+            "{e}"
+        );
+        s.write("tests/boundary/images/iso.toml", &text.replace(", \"c/none/*.c\"", "").replace(", \"c/missing\"", ""));
+        let inv = load_images(&s.0, krate.clone(), &packages).unwrap();
+        let cs = inv.images[0].config.compartments[1].c.clone().unwrap();
+        assert_eq!(cs.files_rel, ["tests/boundary/c/beta/a.c", "tests/boundary/c/beta/b.c"]);
+        assert!(cs.files.iter().all(|f| f.is_absolute() && f.is_file()));
+        assert_eq!(cs.include_dirs, [s.0.join("tests/boundary/c/include")]);
+        assert_eq!(inv.images[0].config.compartments[1].lib_name, "rtos_c");
+
+        // The runtime must be a C runtime crate of the workspace.
+        packages[1].c_runtime = false;
+        let e = format!("{:#}", load_images(&s.0, krate.clone(), &packages).unwrap_err());
+        assert!(e.contains("compartment \"beta\": runtime \"rtos-c\" is not a C runtime crate; name a crate with `[package.metadata.rtos] c-runtime = true`"), "{e}");
+        packages.pop();
+        let e = format!("{:#}", load_images(&s.0, krate, &packages).unwrap_err());
+        assert!(e.contains("compartment \"beta\": runtime \"rtos-c\" is not a package of this workspace; use one of the C runtime crates (there are none)"), "{e}");
+    }
+
+    #[test]
+    fn c_compartments_may_import_differently_per_image() {
+        let s = Scratch::new("cshared");
+        let base = c_manifest("sources = [\"a.c\"]\nimports = [\"alpha.add\"]");
+        s.write("tests/boundary/images/iso.toml", &base);
+        s.write(
+            "tests/boundary/images/jso.toml",
+            &base.replace("imports = [\"alpha.add\"]", "imports = [\"alpha.peek\"]"),
+        );
+        s.write("tests/boundary/a.c", "");
+        let krate = vec![s.krate("boundary-tests", "tests/boundary", &["iso", "jso"])];
+        let mut runtime = package("rtos-c", false, true);
+        runtime.c_runtime = true;
+        let packages = vec![package("boundary-alpha", true, true), runtime];
+        let inv = load_images(&s.0, krate, &packages).unwrap();
+        assert_eq!(inv.images.len(), 2);
+    }
+
     fn package(name: &str, compartment: bool, staticlib: bool) -> Package {
         Package {
             name: name.into(),
             dir: PathBuf::from(format!("/nonexistent/{name}")),
             compartment,
+            c_runtime: false,
             staticlib: staticlib.then(|| name.replace('-', "_")),
         }
     }
@@ -1901,6 +2400,7 @@ stack_size = 1024
                 name: "boundary-alpha".into(),
                 dir: PathBuf::from("/ws/tests/boundary/compartments/alpha"),
                 compartment: true,
+                c_runtime: false,
                 staticlib: Some("boundary_alpha".into()),
             }
         );
