@@ -72,10 +72,14 @@ pub enum rtos_status_t {
     RTOS_E_GRANT_OVERLAP = -18,
     /// The compartment is busy.
     RTOS_E_BUSY = -19,
+    /// Allocation: the allocation capability's quota has too little left.
+    RTOS_E_QUOTA_EXCEEDED = -20,
+    /// Allocation: the compartment's heap has no free block that large.
+    RTOS_E_OUT_OF_MEMORY = -21,
 }
 
 /// Every status code above, in the order of `rtos_sys::Error::ALL`.
-const CODES: [i32; 19] = [
+const CODES: [i32; 21] = [
     rtos_status_t::RTOS_E_TIMED_OUT as i32,
     rtos_status_t::RTOS_E_WOULD_BLOCK as i32,
     rtos_status_t::RTOS_E_INVALID_ARGUMENT as i32,
@@ -95,6 +99,8 @@ const CODES: [i32; 19] = [
     rtos_status_t::RTOS_E_GRANT_NOT_EXACT as i32,
     rtos_status_t::RTOS_E_GRANT_OVERLAP as i32,
     rtos_status_t::RTOS_E_BUSY as i32,
+    rtos_status_t::RTOS_E_QUOTA_EXCEEDED as i32,
+    rtos_status_t::RTOS_E_OUT_OF_MEMORY as i32,
 ];
 
 // The C status codes are the kernel's error codes: a new or renumbered `Error` fails the build.
@@ -471,6 +477,131 @@ pub unsafe extern "C" fn rtos_seal_destroy(key: u32, handle: u32, payload: *mut 
     if let Ok(p) = r {
         // SAFETY: forwarded from the caller.
         unsafe { store(payload, p) };
+    }
+    status_of(r)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Static sealing keys and sealed objects (manifest `sealing_keys`, `sealed_imports`)
+
+/// Stores the compartment's static sealing key number `index` at `key`.
+/// `RTOS_E_INVALID_ARGUMENT` for a key it does not own.
+///
+/// # Safety
+/// `key` is null or writable.
+#[no_mangle]
+pub unsafe extern "C" fn rtos_static_key(index: u32, key: *mut u32) -> i32 {
+    let r = rtos_sys::static_key(index);
+    if let Ok(k) = r {
+        // SAFETY: forwarded from the caller.
+        unsafe { store(key, k.0) };
+    }
+    status_of(r)
+}
+
+/// Stores the handle of the static sealed object imported in `slot` at `handle`.
+/// `RTOS_E_INVALID_ARGUMENT` for an object the compartment does not import.
+///
+/// # Safety
+/// `handle` is null or writable.
+#[no_mangle]
+pub unsafe extern "C" fn rtos_static_sealed(slot: u32, handle: *mut u32) -> i32 {
+    let r = rtos_sys::static_sealed(slot);
+    if let Ok(h) = r {
+        // SAFETY: forwarded from the caller.
+        unsafe { store(handle, h.0) };
+    }
+    status_of(r)
+}
+
+/// Opens static sealed object `handle` with `key` and copies its contents (at most
+/// `RTOS_SEALED_CONTENTS_MAX` = 64 bytes) to `buf`; stores their length at `len`.
+///
+/// # Safety
+/// `buf` is valid for 64 writable bytes; `len` is null or writable.
+#[no_mangle]
+pub unsafe extern "C" fn rtos_sealed_contents(key: u32, handle: u32, buf: *mut u8, len: *mut u32) -> i32 {
+    if buf.is_null() {
+        return Error::InvalidArgument.code();
+    }
+    // SAFETY: the caller promises 64 writable bytes at `buf`.
+    let out = unsafe { &mut *(buf as *mut [u8; rtos_sys::SEALED_CONTENTS_MAX]) };
+    let r = rtos_sys::sealed_contents(rtos_sys::SealKey(key), rtos_sys::Sealed(handle), out);
+    if let Ok(n) = r {
+        // SAFETY: forwarded from the caller.
+        unsafe { store(len, n as u32) };
+    }
+    status_of(r)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The heap (allocation capabilities name quotas)
+
+/// Stores the compartment's own allocation capability at `cap`.
+///
+/// # Safety
+/// `cap` is null or writable.
+#[no_mangle]
+pub unsafe extern "C" fn rtos_heap_cap(cap: *mut u32) -> i32 {
+    let r = rtos_sys::heap_cap();
+    if let Ok(c) = r {
+        // SAFETY: forwarded from the caller.
+        unsafe { store(cap, c.0) };
+    }
+    status_of(r)
+}
+
+/// Allocates `size` bytes (zeroed, 32-byte aligned) in the compartment's heap, charged to
+/// capability `cap`; returns null on failure (`RTOS_E_QUOTA_EXCEEDED`, `RTOS_E_OUT_OF_MEMORY`,
+/// a bad capability), with the status at `status` if it is not null.
+///
+/// # Safety
+/// `status` is null or writable.
+#[no_mangle]
+pub unsafe extern "C" fn rtos_heap_alloc(cap: u32, size: usize, status: *mut i32) -> *mut u8 {
+    let r = rtos_sys::heap_alloc(rtos_sys::AllocCap(cap), size);
+    if !status.is_null() {
+        // SAFETY: forwarded from the caller.
+        unsafe { status.write(status_of(r)) };
+    }
+    r.unwrap_or_default()
+}
+
+/// Frees a block allocated with capability `cap`. `RTOS_E_INVALID_ARGUMENT` if `ptr` is not the
+/// start of such a block in this compartment's heap.
+#[no_mangle]
+pub extern "C" fn rtos_heap_free(cap: u32, ptr: *mut u8) -> i32 {
+    status_of(rtos_sys::heap_free(rtos_sys::AllocCap(cap), ptr))
+}
+
+/// Frees everything charged to capability `cap`, in every compartment; stores the bytes freed at
+/// `freed`.
+///
+/// # Safety
+/// `freed` is null or writable.
+#[no_mangle]
+pub unsafe extern "C" fn rtos_heap_free_all(cap: u32, freed: *mut u32) -> i32 {
+    let r = rtos_sys::heap_free_all(rtos_sys::AllocCap(cap));
+    if let Ok(n) = r {
+        // SAFETY: forwarded from the caller.
+        unsafe { store(freed, n) };
+    }
+    status_of(r)
+}
+
+/// Stores the bytes in use and the limit of capability `cap`'s quota.
+///
+/// # Safety
+/// `used` and `limit` are null or writable.
+#[no_mangle]
+pub unsafe extern "C" fn rtos_heap_quota(cap: u32, used: *mut u32, limit: *mut u32) -> i32 {
+    let r = rtos_sys::heap_quota(rtos_sys::AllocCap(cap));
+    if let Ok(q) = r {
+        // SAFETY: forwarded from the caller.
+        unsafe {
+            store(used, q.used);
+            store(limit, q.limit);
+        }
     }
     status_of(r)
 }
