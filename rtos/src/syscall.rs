@@ -77,27 +77,19 @@ pub fn dispatch(
     args: [u32; 4],
 ) -> SysRet {
     let [a0, a1, a2, _] = args;
-    let sealer = &mut services.sealer;
     match number {
-        nr::SEAL_KEY_CREATE => SysRet::Status(sealer.create_key(owner)),
-        nr::SEAL => SysRet::Status(sealer.seal(owner, a0, a1)),
-        nr::UNSEAL => SysRet::Status(sealer.unseal(owner, a0, a1)),
-        nr::SEAL_DESTROY => SysRet::Status(sealer.destroy(owner, a0, a1)),
-        nr::HEAP_CAP | nr::HEAP_ALLOC | nr::HEAP_FREE | nr::HEAP_FREE_ALL | nr::HEAP_QUOTA => {
-            heap_call(services, owner, port, number, a0, a1)
-        }
-        nr::STATIC_KEY | nr::STATIC_SEALED | nr::SEALED_CONTENTS => {
-            let Owner::Compartment(c) = owner else { return SysRet::Status(Err(Error::NotPermitted)) };
-            SysRet::Status(match number {
-                nr::STATIC_KEY => services.static_key(c, a0),
-                nr::STATIC_SEALED => services.static_sealed(c, a0),
-                _ => services.sealed_contents(c, a0, a1).and_then(|bytes| {
-                    let mut buf = [0u8; crate::sys::SEALED_CONTENTS_MAX];
-                    buf[..bytes.len()].copy_from_slice(bytes);
-                    port.write_bytes(a2 as usize, &buf).map(|()| bytes.len() as u32)
-                }),
-            })
-        }
+        nr::SEAL_KEY_CREATE
+        | nr::SEAL
+        | nr::UNSEAL
+        | nr::SEAL_DESTROY
+        | nr::HEAP_CAP
+        | nr::HEAP_ALLOC
+        | nr::HEAP_FREE
+        | nr::HEAP_FREE_ALL
+        | nr::HEAP_QUOTA
+        | nr::STATIC_KEY
+        | nr::STATIC_SEALED
+        | nr::SEALED_CONTENTS => object_call(services, owner, port, number, args),
         nr::YIELD => {
             k.yield_current();
             SysRet::Value(0)
@@ -147,6 +139,33 @@ pub fn dispatch(
         nr::CONSOLE_WRITE => done(port.console_write(a0 as usize, a1 as usize).map(|()| 0)),
         nr::SHUTDOWN => port.shutdown(a0 as i32),
         _ => SysRet::Value(Error::UnknownSyscall.code()),
+    }
+}
+
+/// Sealing, heap and static-object calls. Out of line, so that the scheduling and time calls —
+/// the ones on every context-switch path — keep a small, spill-free dispatch.
+#[inline(never)]
+fn object_call(services: &mut Services, owner: Owner, port: &mut impl Port, number: u8, args: [u32; 4]) -> SysRet {
+    let [a0, a1, a2, _] = args;
+    let sealer = &mut services.sealer;
+    match number {
+        nr::SEAL_KEY_CREATE => SysRet::Status(sealer.create_key(owner)),
+        nr::SEAL => SysRet::Status(sealer.seal(owner, a0, a1)),
+        nr::UNSEAL => SysRet::Status(sealer.unseal(owner, a0, a1)),
+        nr::SEAL_DESTROY => SysRet::Status(sealer.destroy(owner, a0, a1)),
+        nr::STATIC_KEY | nr::STATIC_SEALED | nr::SEALED_CONTENTS => {
+            let Owner::Compartment(c) = owner else { return SysRet::Status(Err(Error::NotPermitted)) };
+            SysRet::Status(match number {
+                nr::STATIC_KEY => services.static_key(c, a0),
+                nr::STATIC_SEALED => services.static_sealed(c, a0),
+                _ => services.sealed_contents(c, a0, a1).and_then(|bytes| {
+                    let mut buf = [0u8; crate::sys::SEALED_CONTENTS_MAX];
+                    buf[..bytes.len()].copy_from_slice(bytes);
+                    port.write_bytes(a2 as usize, &buf).map(|()| bytes.len() as u32)
+                }),
+            })
+        }
+        _ => heap_call(services, owner, port, number, a0, a1),
     }
 }
 

@@ -18,6 +18,9 @@ use crate::compartment::{Range, View};
 
 /// Whether any region is enabled, to skip reprogramming between privileged kernel threads.
 static HAS_REGIONS: KernelOwned<bool> = KernelOwned(UnsafeCell::new(false));
+/// Whether any MMIO region is enabled, to skip the three MMIO regions between views without
+/// MMIO grants (most calls and switches).
+static HAS_MMIO: KernelOwned<bool> = KernelOwned(UnsafeCell::new(false));
 
 const MPU_CTRL: *mut u32 = 0xE000_ED94 as *mut u32;
 const MPU_RNR: *mut u32 = 0xE000_ED98 as *mut u32;
@@ -98,14 +101,22 @@ pub fn apply(view: Option<&View>) {
             for (i, g) in v.grants.iter().enumerate() {
                 set(3 + i as u32, g.range, if g.writable { AP_RW_ANY | XN } else { AP_RO_ANY | XN });
             }
-            for (i, m) in v.mmio.iter().enumerate() {
-                set_attr(MMIO_REGION + i as u32, *m, AP_RW_ANY | XN, ATTR_DEVICE);
+            // SAFETY: as for HAS_REGIONS.
+            let has_mmio = unsafe { HAS_MMIO.get() };
+            let wants_mmio = v.mmio.iter().any(|m| !m.is_empty());
+            if wants_mmio || *has_mmio {
+                for (i, m) in v.mmio.iter().enumerate() {
+                    set_attr(MMIO_REGION + i as u32, *m, AP_RW_ANY | XN, ATTR_DEVICE);
+                }
+                *has_mmio = wants_mmio;
             }
         }
         None => {
             for r in 0..VIEW_REGIONS {
                 set(r, Range::default(), 0);
             }
+            // SAFETY: as for HAS_REGIONS.
+            unsafe { *HAS_MMIO.get() = false };
         }
     }
     cortex_m::asm::dsb();
