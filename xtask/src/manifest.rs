@@ -520,9 +520,22 @@ fn validate_threads(
                         one_of_compartments(compartments)
                     ));
                 }
+                let in_c = compartments.iter().any(|k| &k.name == c && k.c.is_some());
                 if let Err(why) = check_c_symbol(&t.entry) {
+                    if in_c {
+                        err(format!(
+                            "{label}: entry \"{}\" {why}; a C compartment thread's entry is a C function void f(uintptr_t arg) of its sources, e.g. \"worker_main\"",
+                            t.entry
+                        ));
+                    } else {
+                        err(format!(
+                            "{label}: entry \"{}\" {why}; a compartment thread's entry is the C symbol of a #[no_mangle] extern \"C\" fn(usize) in the compartment's crate, e.g. \"worker_main\"",
+                            t.entry
+                        ));
+                    }
+                } else if in_c && t.entry.starts_with(C_API_PREFIX) {
                     err(format!(
-                        "{label}: entry \"{}\" {why}; a compartment thread's entry is the C symbol of a #[no_mangle] extern \"C\" fn(usize) in the compartment's crate, e.g. \"worker_main\"",
+                        "{label}: entry \"{}\" starts with `{C_API_PREFIX}`, which is reserved for the C API (rtos.h) of the runtime; rename the function",
                         t.entry
                     ));
                 }
@@ -2307,6 +2320,18 @@ stack_size = 1024
             &boards()
         )
         .is_ok());
+        // Thread entries of C compartments too.
+        let text = c_manifest("sources = [\"a.c\"]").replace("compartment = \"alpha\"", "compartment = \"beta\"");
+        let e = single_error(&text.replace("entry = \"alpha_main\"", "entry = \"rtos_main\""));
+        assert!(
+            e.contains("thread \"prober\": entry \"rtos_main\" starts with `rtos_`, which is reserved for the C API"),
+            "{e}"
+        );
+        let e = single_error(&text.replace("entry = \"alpha_main\"", "entry = \"a::b\""));
+        assert!(
+            e.contains("a C compartment thread's entry is a C function void f(uintptr_t arg) of its sources"),
+            "{e}"
+        );
         // A C compartment importing `a.b_caps` and `a.b` would get the stub a_b_caps twice.
         let text = c_manifest("sources = [\"a.c\"]\nimports = [\"alpha.add\", \"alpha.add_caps\"]")
             .replace("exports = [\"add\", \"peek\"]", "exports = [\"add\", \"add_caps\"]");
