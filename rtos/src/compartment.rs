@@ -134,6 +134,27 @@ pub struct CompartmentInfo {
     pub thread_exit: usize,
 }
 
+impl CompartmentInfo {
+    /// Checks a thread that a thread running in this compartment asks to create in it: `entry` must be in
+    /// the compartment's code, and the whole stack `[base, base + size)` in its globals/heap
+    /// region (never its caller's stack window or a grant: memory the new thread would keep
+    /// after the creating call returns), both ends a multiple of [`GRANULE`] so the stack is
+    /// exactly one MPU region.
+    pub fn check_new_thread(&self, entry: usize, base: usize, size: usize) -> Result<(), Error> {
+        if !self.code.contains(entry & !1, 2) {
+            return Err(Error::InvalidArgument);
+        }
+        if !base.is_multiple_of(GRANULE)
+            || !size.is_multiple_of(GRANULE)
+            || size == 0
+            || !self.data.contains(base, size)
+        {
+            return Err(Error::BadStack);
+        }
+        Ok(())
+    }
+}
+
 /// An export: which compartment, and where to enter it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ExportInfo {
@@ -406,10 +427,13 @@ impl Switcher {
         let t = &self.threads[thread];
         t.home?;
         let c = &self.compartments[t.current as usize];
+        let window = Range::new(t.stack.start, t.window_top);
         Some(View {
             code: c.code,
             data: c.data,
-            stack: Range::new(t.stack.start, t.window_top),
+            // A stack inside the compartment's own globals (a thread it created) needs no region
+            // of its own, and must not get one: overlapping MPU regions fault.
+            stack: if c.data.contains(window.start, window.len()) { Range::default() } else { window },
             grants: t.grants,
             mmio: c.mmio,
         })
@@ -450,8 +474,14 @@ impl Switcher {
             window_top: t.window_top,
             grants: t.grants,
         };
-        if t.home.is_none() {
+        let Some(home) = t.home else {
             return Err(Error::NotImported);
+        };
+        if self.compartments[home as usize].data.contains(t.stack.start, t.stack.len()) {
+            // A thread a compartment created on its own memory: a callee's frames would sit where
+            // the home compartment's other threads can read and write them. Such threads cannot
+            // call out until they get a stack per (thread, compartment).
+            return Err(Error::NotPermitted);
         }
         let caller = &self.compartments[t.current as usize];
         let export_index = caller.imports.get(slot as usize).ok_or(Error::NotImported)? as usize;
@@ -639,6 +669,41 @@ mod tests {
         s.add_export(ExportInfo { compartment: 2, entry: 0x1003_0201 }).unwrap();
         s.bind_thread(3, Some(0), STACK, STACK_SIZE).unwrap();
         s
+    }
+
+    #[test]
+    fn new_threads_need_own_code_and_a_granular_stack_in_own_globals() {
+        let s = setup();
+        let a = *s.compartment(0).unwrap();
+        assert_eq!(a.check_new_thread(0x1001_0201, 0x3810_0040, 0x80), Ok(()));
+        // The whole data region is fine; one byte past it is not.
+        assert_eq!(a.check_new_thread(0x1001_0201, 0x3810_0000, 0x100), Ok(()));
+        assert_eq!(a.check_new_thread(0x1001_0201, 0x3810_0020, 0x100), Err(Error::BadStack));
+        // Another compartment's memory, the caller's stack, kernel memory: refused.
+        assert_eq!(a.check_new_thread(0x1001_0201, 0x3811_0000, 0x80), Err(Error::BadStack));
+        assert_eq!(a.check_new_thread(0x1001_0201, STACK, 0x100), Err(Error::BadStack));
+        assert_eq!(a.check_new_thread(0x1001_0201, 0x3800_0000, 0x100), Err(Error::BadStack));
+        // Not granule-aligned, empty, wrapping.
+        assert_eq!(a.check_new_thread(0x1001_0201, 0x3810_0044, 0x80), Err(Error::BadStack));
+        assert_eq!(a.check_new_thread(0x1001_0201, 0x3810_0040, 0x70), Err(Error::BadStack));
+        assert_eq!(a.check_new_thread(0x1001_0201, 0x3810_0040, 0), Err(Error::BadStack));
+        assert_eq!(a.check_new_thread(0x1001_0201, usize::MAX & !31, 0x40), Err(Error::BadStack));
+        // Entry outside the compartment's code (another compartment's, or its data).
+        assert_eq!(a.check_new_thread(0x1002_0201, 0x3810_0040, 0x80), Err(Error::InvalidArgument));
+        assert_eq!(a.check_new_thread(0x3810_0001, 0x3810_0040, 0x80), Err(Error::InvalidArgument));
+        assert_eq!(a.check_new_thread(0x1001_0401, 0x3810_0040, 0x80), Err(Error::InvalidArgument));
+    }
+
+    #[test]
+    fn threads_on_own_memory_have_no_stack_region_and_cannot_call_out() {
+        let mut s = setup();
+        s.bind_thread(4, Some(0), 0x3810_0000, 0x100).unwrap();
+        let v = s.view(4).unwrap();
+        assert!(v.stack.is_empty(), "{v:?}");
+        assert!(v.can_write(0x3810_0000, 0x100));
+        assert_eq!(s.call(4, 0, 0x3810_0080, [0; 8]).unwrap_err(), Error::NotPermitted);
+        // A manifest thread still calls out.
+        assert!(s.call(3, 0, STACK + STACK_SIZE - 64, [0; 8]).is_ok());
     }
 
     #[test]

@@ -313,11 +313,67 @@ pub trait Platform: Sync {
     /// Builds `program` (compiled with `extra_includes` on the include path) and returns the ELF.
     /// Errors carry the compiler's messages.
     fn build(&self, program: &Program, extra_includes: &[PathBuf]) -> Result<PathBuf>;
+    /// Whether the platform runs `program` at all (a test exists only for programs it supports).
+    fn supports(&self, _program: &Program) -> bool {
+        true
+    }
 }
 
-/// Every platform the trace programs are tested on. Add our FreeRTOS layer's recipe here.
-pub fn platforms(ws: &Path, kernel_dir: &Path) -> Vec<Box<dyn Platform>> {
-    vec![Box::new(Reference::new(ws, kernel_dir))]
+/// What the `ours` platform needs to build firmware images.
+pub struct FirmwareContext<'a> {
+    pub builder: crate::firmware::Builder<'a>,
+    pub inventory: &'a crate::manifest::Inventory,
+}
+
+/// Every platform the trace programs are tested on: the reference kernel, and our layer when
+/// firmware images can be built.
+pub fn platforms<'a>(ws: &Path, kernel_dir: &Path, fw: Option<&'a FirmwareContext<'a>>) -> Vec<Box<dyn Platform + 'a>> {
+    let mut v: Vec<Box<dyn Platform + 'a>> = vec![Box::new(Reference::new(ws, kernel_dir))];
+    if let Some(fw) = fw {
+        v.push(Box::new(Ours { fw, build_lock: Mutex::new(()) }));
+    }
+    v
+}
+
+/// Prefix of the image names of our platform: `tests/freertos/ours/images/freertos_<program>.toml`.
+pub const OURS_IMAGE_PREFIX: &str = "freertos_";
+
+/// Our FreeRTOS layer: each supported program is an image of the firmware crate
+/// `tests/freertos/ours/` (`images/freertos_<program>.toml`): one C compartment built from the
+/// program and `tests/freertos/ours/platform.c` (trace.h over the rtos-c C API) with the headers
+/// of `compat-freertos/include/`, the reference's `FreeRTOSConfig.h`, and the runtime
+/// `compat-freertos`. Programs without an image are not supported yet (no test).
+pub struct Ours<'a> {
+    fw: &'a FirmwareContext<'a>,
+    build_lock: Mutex<()>,
+}
+
+impl Ours<'_> {
+    fn image(&self, program: &Program) -> Option<&crate::manifest::Image> {
+        self.fw.inventory.image(&format!("{OURS_IMAGE_PREFIX}{}", program.name))
+    }
+}
+
+impl Platform for Ours<'_> {
+    fn name(&self) -> &'static str {
+        "ours"
+    }
+
+    fn supports(&self, program: &Program) -> bool {
+        self.image(program).is_some()
+    }
+
+    fn build(&self, program: &Program, _extra_includes: &[PathBuf]) -> Result<PathBuf> {
+        let Some(image) = self.image(program) else {
+            bail!("no image {OURS_IMAGE_PREFIX}{} in tests/freertos/ours/images", program.name)
+        };
+        let _guard = self.build_lock.lock().unwrap_or_else(|p| p.into_inner());
+        let built = self.fw.builder.build(&[image], crate::firmware::Profile::Dev)?;
+        if let Some(failed) = built.iter().find(|b| !b.success()) {
+            bail!("{}", failed.failure_report(false));
+        }
+        self.fw.builder.elf(image, crate::firmware::Profile::Dev)
+    }
 }
 
 /// FreeRTOS-Kernel V11.2.0 with `tests/freertos/reference/` (config, start-up, libc, trace
@@ -479,7 +535,14 @@ fn run_tool(mut cmd: Command) -> Result<()> {
 
 /// Runs the selected trace tests on every platform, or with `bless` records the golden traces
 /// from the reference kernel (each program run twice; the two traces must agree).
-pub fn tests(report: &mut Report, ws: &Path, board: &Board, filter: Option<&str>, bless: bool) {
+pub fn tests(
+    report: &mut Report,
+    ws: &Path,
+    board: &Board,
+    filter: Option<&str>,
+    bless: bool,
+    fw: Option<&FirmwareContext<'_>>,
+) {
     let programs = match programs_in(&ws.join(PROGRAM_DIR)) {
         Ok(p) => p,
         Err(e) => {
@@ -494,13 +557,18 @@ pub fn tests(report: &mut Report, ws: &Path, board: &Board, filter: Option<&str>
             return;
         }
     };
-    let platforms = platforms(ws, &kernel_dir);
+    let platforms = platforms(ws, &kernel_dir, fw);
     let mut jobs: Vec<(&dyn Platform, &Program)> = Vec::new();
     for p in &platforms {
         if bless && p.name() != "reference" {
             continue;
         }
-        jobs.extend(programs.iter().filter(|prog| selects(filter, p.name(), &prog.name)).map(|prog| (&**p, prog)));
+        jobs.extend(
+            programs
+                .iter()
+                .filter(|prog| selects(filter, p.name(), &prog.name) && p.supports(prog))
+                .map(|prog| (&**p, prog)),
+        );
     }
     let next = AtomicUsize::new(0);
     let shared = Mutex::new(report);
@@ -528,7 +596,7 @@ pub fn tests(report: &mut Report, ws: &Path, board: &Board, filter: Option<&str>
 /// Number of trace programs `filter` selects on any platform (without building anything).
 pub fn selected_count(ws: &Path, filter: Option<&str>) -> usize {
     programs_in(&ws.join(PROGRAM_DIR))
-        .map(|ps| ps.iter().filter(|p| selects(filter, "reference", &p.name)).count())
+        .map(|ps| ps.iter().filter(|p| ["reference", "ours"].iter().any(|pl| selects(filter, pl, &p.name))).count())
         .unwrap_or(0)
 }
 

@@ -357,7 +357,16 @@ pub fn run(ws: &Path, filter: Option<&str>, bless: bool) -> Result<i32> {
     // 6. FreeRTOS differential tests (C programs against each platform, traces vs golden files).
     if freertos_programs > 0 {
         match crate::board::load(ws, freertos::BOARD) {
-            Ok(board) => freertos::tests(&mut report, ws, &board, filter, false),
+            Ok(board) => {
+                let fw = match (tc, ready, &gen_dir) {
+                    (Some(tc), Some((inventory, boards)), Some(gen_dir)) => Some(freertos::FirmwareContext {
+                        builder: Builder { ws, toolchain: tc, boards, gen_dir },
+                        inventory,
+                    }),
+                    _ => None,
+                };
+                freertos::tests(&mut report, ws, &board, filter, false, fw.as_ref())
+            }
             Err(e) => report.fail(&format!("{}/board", freertos::GROUP), &format!("{e:#}"), ""),
         }
     }
@@ -394,7 +403,7 @@ fn bless_freertos(ws: &Path, filter: Option<&str>) -> Result<i32> {
     let needs = Needs { firmware: true, qemu: true, clippy: false, gdb: false };
     let env = toolchain::ensure(ws, needs, std::slice::from_ref(&board.target), &board.qemu_binary)?;
     report.pass("setup/tools", &env.toolchain.as_ref().map_or("host only".to_owned(), Toolchain::describe));
-    freertos::tests(&mut report, ws, &board, filter, true);
+    freertos::tests(&mut report, ws, &board, filter, true, None);
     println!("{}", report.summary());
     Ok(if report.failed > 0 { 1 } else { 0 })
 }

@@ -545,9 +545,9 @@ extern "C" fn rtos_svc(regs: &mut SavedRegs) {
             }
             return;
         }
-        // Compartment threads cannot create threads yet: a new thread would need a home
-        // compartment and a stack inside the caller's rights (FreeRTOS layer work).
-        nr::THREAD_CREATE => view.is_some(),
+        // A compartment thread creates threads in its current compartment only (checked in
+        // `ArmPort::init_thread` against `spawner`, bound to it below).
+        nr::THREAD_CREATE => false,
         // A compartment may only manage its own threads.
         nr::THREAD_KILL | nr::SET_PRIORITY => match (sw.home(me), k.lookup(crate::ThreadId::from_raw(args[0]))) {
             (Some(mine), Ok(target)) => sw.home(target) != Some(mine),
@@ -561,14 +561,40 @@ extern "C" fn rtos_svc(regs: &mut SavedRegs) {
         let owner = sw.current(me).map_or(Owner::Kernel, Owner::Compartment);
         // SAFETY: SVCall runs at the kernel priority (module invariant 1).
         let services = unsafe { SERVICES.get() };
-        syscall::dispatch(k, services, owner, &mut ArmPort { view: view.as_ref() }, number, args)
+        // Only THREAD_CREATE needs to know where a compartment's new thread would live; the other
+        // calls must not pay for copying the compartment's description.
+        let spawner = if number == nr::THREAD_CREATE {
+            sw.current(me).and_then(|c| sw.compartment(c).map(|info| (c, *info)))
+        } else {
+            None
+        };
+        let mut port = ArmPort { view: view.as_ref(), spawner: spawner.map(|(_, info)| info), stack: Range::default() };
+        let ret = syscall::dispatch(k, services, owner, &mut port, number, args);
+        if let (SysRet::Value(v), nr::THREAD_CREATE) = (ret, number) {
+            if v >= 0 {
+                // A new thread: a kernel thread's slot loses whatever compartment state it had;
+                // a compartment's new thread gets its home and its whole stack as first window.
+                let index = crate::ThreadId::from_raw(v as u32).index();
+                let bound = match spawner {
+                    None => sw.bind_thread(index, None, 0, 0),
+                    Some((c, _)) => sw.bind_thread(index, Some(c), port.stack.start, port.stack.len()),
+                };
+                if let Err(e) = bound {
+                    // Cannot happen after `check_new_thread`; never let the thread run unbound.
+                    let _ = k.kill(crate::ThreadId::from_raw(v as u32));
+                    // SAFETY: writing the stacked r0 of the caller's frame sets the return value.
+                    unsafe { frame.write(e.code() as u32) };
+                    if k.need_switch() {
+                        SCB::set_pendsv();
+                    }
+                    return;
+                }
+            }
+        }
+        ret
     };
     match ret {
         SysRet::Value(v) => {
-            if number == nr::THREAD_CREATE && v >= 0 {
-                // A new kernel thread: clear whatever compartment state its slot had.
-                let _ = sw.bind_thread(crate::ThreadId::from_raw(v as u32).index(), None, 0, 0);
-            }
             // SAFETY: writing the stacked r0 of the caller's frame sets the return value.
             unsafe { frame.write(v as u32) }
         }
@@ -613,6 +639,11 @@ pub unsafe extern "C" fn SysTick() {
 /// path (copying a whole view there cost ~35 instructions per call).
 struct ArmPort<'a> {
     view: Option<&'a View>,
+    /// The compartment a compartment thread is running in: where threads it creates live (only
+    /// looked up for THREAD_CREATE).
+    spawner: Option<CompartmentInfo>,
+    /// The stack of the thread `init_thread` prepared.
+    stack: Range,
 }
 
 impl ArmPort<'_> {
@@ -665,14 +696,17 @@ impl Port for ArmPort<'_> {
     }
 
     fn init_thread(&mut self, p: &ThreadParams) -> Result<Context, Error> {
-        init_frame(
-            p.stack_base as usize,
-            p.stack_size,
-            p.entry as *const () as usize,
-            p.arg0,
-            p.arg1,
-            thread_return as *const () as usize,
-        )
+        let (base, size, entry) = (p.stack_base as usize, p.stack_size, p.entry as *const () as usize);
+        match &self.spawner {
+            None => init_frame(base, size, entry, p.arg0, p.arg1, thread_return as *const () as usize),
+            // Unprivileged, in the caller's compartment, returning into its thread-exit
+            // trampoline, exactly like the manifest's compartment threads at boot.
+            Some(info) => {
+                info.check_new_thread(entry, base, size)?;
+                self.stack = Range::new(base, base + size);
+                init_frame(base, size, entry, p.arg0, p.arg1, info.thread_exit)
+            }
+        }
     }
 
     fn shutdown(&mut self, code: i32) -> ! {

@@ -1,0 +1,166 @@
+//! Compartment `spawner`: creates threads of its own at run time (the kernel side of FreeRTOS
+//! `xTaskCreate`) on a stack in its globals and on one in its heap, and tries what it must not:
+//! stacks outside its memory, unaligned stacks, entries outside its code, and calls out of a
+//! thread whose stack is its own memory. Prints `case | expected | observed | ok` rows.
+#![no_std]
+
+use core::sync::atomic::{AtomicU32, Ordering};
+use rtos_sys::{println, Error, ThreadId, ThreadParams};
+
+rtos_sys::imports!();
+
+static mut FAILURES: u32 = 0;
+/// Bumped by each worker; waited on by the main thread.
+static DONE: AtomicU32 = AtomicU32::new(0);
+/// What the worker observed (its argument, its call result).
+static SEEN: AtomicU32 = AtomicU32::new(0);
+static CALL: AtomicU32 = AtomicU32::new(0);
+
+#[repr(C, align(32))]
+struct Stack([u8; 1024]);
+static mut STACK: Stack = Stack([0; 1024]);
+
+fn case(name: &str, expected: Result<u32, Error>, observed: Result<u32, Error>) {
+    let ok = match (expected, observed) {
+        (Ok(u32::MAX), Ok(_)) => true,
+        (e, o) => e == o,
+    };
+    if !ok {
+        // SAFETY: only the main thread touches FAILURES.
+        unsafe { FAILURES += 1 };
+    }
+    println!("| {:<36} | {:<14} | {:<14} | {} |", name, show(expected), show(observed), if ok { "ok" } else { "FAIL" });
+}
+
+fn show(r: Result<u32, Error>) -> &'static str {
+    match r {
+        Ok(_) => "ok",
+        Err(e) => e.as_str(),
+    }
+}
+
+/// Runs unprivileged in `spawner`: records its argument, tries a cross-compartment call, returns
+/// (through the compartment's thread-exit trampoline).
+unsafe extern "C" fn worker(arg: usize, _: usize) {
+    SEEN.store(arg as u32, Ordering::Release);
+    let r = gamma::double(21, 0, 0, 0);
+    CALL.store(
+        match r {
+            Ok(v) => v,
+            Err(e) => e.code() as u32,
+        },
+        Ordering::Release,
+    );
+    DONE.fetch_add(1, Ordering::Release);
+    rtos_sys::futex_wake(&DONE, 1);
+}
+
+unsafe extern "C" fn blocker(_: usize, _: usize) {
+    // Waits forever; killed by the main thread.
+    let never = AtomicU32::new(0);
+    let _ = rtos_sys::futex_wait(&never, 0, None);
+}
+
+fn create(
+    entry: unsafe extern "C" fn(usize, usize),
+    arg: usize,
+    priority: u32,
+    base: *mut u8,
+    size: usize,
+) -> Result<ThreadId, Error> {
+    let name = "worker";
+    let params = ThreadParams {
+        entry,
+        arg0: arg,
+        arg1: 0,
+        priority,
+        stack_base: base,
+        stack_size: size,
+        name: name.as_ptr(),
+        name_len: name.len(),
+    };
+    // SAFETY: the entries are sound on their own threads; each stack is used by one thread at a
+    // time (the main thread waits for a worker's end before reusing one).
+    unsafe { rtos_sys::thread_create(&params) }
+}
+
+fn wait_done(n: u32) {
+    loop {
+        let v = DONE.load(Ordering::Acquire);
+        if v >= n {
+            return;
+        }
+        let _ = rtos_sys::futex_wait(&DONE, v, Some(100));
+    }
+}
+
+#[no_mangle]
+pub extern "C" fn spawner_main(_arg: usize) {
+    let stack = core::ptr::addr_of_mut!(STACK) as *mut u8;
+    // A thread on the globals, at a lower priority: runs when we wait.
+    let r = create(worker, 7, 2, stack, 1024);
+    case("create-on-own-globals", Ok(u32::MAX), r.map(ThreadId::to_raw));
+    wait_done(1);
+    // It woke us (more urgent) before returning: let it finish.
+    rtos_sys::sleep(2);
+    case("new-thread-got-its-argument", Ok(7), Ok(SEEN.load(Ordering::Acquire)));
+    case("new-thread-cannot-call-out", Err(Error::NotPermitted), Error::check(CALL.load(Ordering::Acquire) as i32));
+    case(
+        "new-thread-ended-by-returning",
+        Err(Error::NoSuchThread),
+        r.and_then(|id| rtos_sys::priority(id).map(u32::from)),
+    );
+
+    // A more urgent thread on the heap runs at once.
+    let heap = rtos_sys::heap_cap().and_then(|cap| rtos_sys::heap_alloc(cap, 1024));
+    case("heap-block-for-a-stack", Ok(u32::MAX), heap.map(|p| p as u32));
+    if let Ok(p) = heap {
+        let r = create(worker, 9, 5, p, 1024);
+        case("create-on-own-heap-preempts", Ok(2), r.map(|_| DONE.load(Ordering::Acquire)));
+        case("heap-thread-got-its-argument", Ok(9), Ok(SEEN.load(Ordering::Acquire)));
+        case("heap-thread-ended", Err(Error::NoSuchThread), r.and_then(|id| rtos_sys::priority(id).map(u32::from)));
+    }
+
+    // Killing a thread it created (blocked in a futex).
+    let r = create(blocker, 0, 2, stack, 1024);
+    case("create-blocker", Ok(u32::MAX), r.map(ThreadId::to_raw));
+    rtos_sys::sleep(2);
+    case("kill-own-created-thread", Ok(0), r.and_then(|id| rtos_sys::kill(id).map(|()| 0)));
+
+    // What it does not own.
+    let kernel_ram = 0x3800_0000 as *mut u8;
+    case("stack-in-kernel-memory", Err(Error::BadStack), create(worker, 0, 2, kernel_ram, 1024).map(ThreadId::to_raw));
+    let mut local = [0u8; 512];
+    let on_my_stack = ((local.as_mut_ptr() as usize + 31) & !31) as *mut u8;
+    case("stack-on-callers-stack", Err(Error::BadStack), create(worker, 0, 2, on_my_stack, 256).map(ThreadId::to_raw));
+    // SAFETY: only an address is computed; nothing is accessed.
+    let unaligned = unsafe { stack.add(4) };
+    case("stack-not-granule-aligned", Err(Error::BadStack), create(worker, 0, 2, unaligned, 512).map(ThreadId::to_raw));
+    case("stack-size-not-granular", Err(Error::BadStack), create(worker, 0, 2, stack, 1000).map(ThreadId::to_raw));
+    // SAFETY: only an address is computed; nothing is accessed.
+    let past_end = unsafe { stack.add(512) };
+    case(
+        "stack-past-own-memory",
+        Err(Error::BadStack),
+        create(worker, 0, 2, past_end, 0x10_0000).map(ThreadId::to_raw),
+    );
+    // SAFETY: the "entry" is never run: the kernel refuses it (it lies in the globals).
+    let data_entry: unsafe extern "C" fn(usize, usize) = unsafe { core::mem::transmute(stack as usize | 1) };
+    case(
+        "entry-outside-own-code",
+        Err(Error::InvalidArgument),
+        create(data_entry, 0, 2, stack, 1024).map(ThreadId::to_raw),
+    );
+    case("bad-priority", Err(Error::BadPriority), create(worker, 0, 32, stack, 1024).map(ThreadId::to_raw));
+    core::hint::black_box(&mut local);
+
+    // SAFETY: only the main thread touches FAILURES.
+    let failures = unsafe { FAILURES };
+    if failures == 0 {
+        println!("all compartment thread-creation cases behaved as expected");
+        println!("PASS");
+        rtos_sys::shutdown(0);
+    }
+    println!("FAIL: {} case(s)", failures);
+    rtos_sys::shutdown(1);
+}
