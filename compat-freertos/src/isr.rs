@@ -22,6 +22,9 @@ pub fn interrupted_priority() -> u32 {
 }
 
 /// Runs `f(arg)` as an interrupt of the calling task (see the module documentation).
+///
+/// # Safety
+/// `f` is a C function that may be called with `arg`.
 #[no_mangle]
 pub unsafe extern "C" fn vCompatRunAsIsr(f: Option<unsafe extern "C" fn(*mut c_void)>, arg: *mut c_void) {
     let Some(f) = f else { return };

@@ -65,7 +65,10 @@ const _: () = assert!(core::mem::align_of::<Queue>() <= core::mem::align_of::<St
 
 type Handle = *mut Queue;
 
-/// Waiter lists (the object's lock must be held).
+/// Waiter lists: inserts `t` by priority, FIFO among equals.
+///
+/// # Safety
+/// The object's lock is held; `list` heads a list of live control blocks and `t` is live.
 unsafe fn enlist(list: *mut *mut Task, t: *mut Task, prio: u32) {
     // SAFETY: the caller holds the object's lock; list entries are live control blocks.
     unsafe {
@@ -80,6 +83,10 @@ unsafe fn enlist(list: *mut *mut Task, t: *mut Task, prio: u32) {
     }
 }
 
+/// Removes `t` from the waiter list.
+///
+/// # Safety
+/// As for [`enlist`].
 unsafe fn delist(list: *mut *mut Task, t: *mut Task) {
     // SAFETY: as for `enlist`.
     unsafe {
@@ -96,6 +103,9 @@ unsafe fn delist(list: *mut *mut Task, t: *mut Task) {
 }
 
 /// Marks the first waiter not yet chosen; returns its priority.
+///
+/// # Safety
+/// As for [`enlist`].
 unsafe fn choose(list: *mut *mut Task) -> Option<u32> {
     // SAFETY: as for `enlist`.
     unsafe {
@@ -112,6 +122,9 @@ unsafe fn choose(list: *mut *mut Task) -> Option<u32> {
 }
 
 /// Removes a deleted task from the waiter lists of `q`.
+///
+/// # Safety
+/// `q` is the live object `t` waits on; `t` is a live control block.
 pub unsafe fn forget_waiter(q: *mut Queue, t: *mut Task) {
     // SAFETY: `q` is the live object `t` waits on.
     let q = unsafe { &mut *q };

@@ -293,6 +293,10 @@ fn unlink(t: *mut Task) {
     });
 }
 
+/// Fills a fresh control block.
+///
+/// # Safety
+/// `t` is writable memory for a [`Task`] owned by the caller; `name` is null or a C string.
 unsafe fn init(t: *mut Task, f: TaskFunction_t, name: *const c_char, param: *mut c_void) {
     // SAFETY: `t` points to memory for a control block, owned by the caller.
     unsafe {
@@ -312,6 +316,9 @@ unsafe fn init(t: *mut Task, f: TaskFunction_t, name: *const c_char, param: *mut
 }
 
 /// FreeRTOS `xTaskCreate`: control block and stack (`depth` words) from the heap.
+///
+/// # Safety
+/// `name` is null or a C string; `handle` is null or writable; `f` may be called with `param`.
 #[no_mangle]
 pub unsafe extern "C" fn xTaskCreate(
     f: TaskFunction_t,
@@ -351,6 +358,10 @@ pub unsafe extern "C" fn xTaskCreate(
 
 /// FreeRTOS `xTaskCreateStatic`. The kernel needs a 32-byte aligned stack of whole 32-byte
 /// granules: the part of `stack` that is gets used (up to 62 bytes less than given).
+///
+/// # Safety
+/// `stack` holds `depth` words and `tcb` a `StaticTask_t`, both owned by the task from now on;
+/// `name` is null or a C string; `f` may be called with `param`.
 #[no_mangle]
 pub unsafe extern "C" fn xTaskCreateStatic(
     f: TaskFunction_t,
@@ -420,6 +431,9 @@ pub extern "C" fn vTaskDelay(ticks: TickType_t) {
 }
 
 /// FreeRTOS `xTaskDelayUntil`.
+///
+/// # Safety
+/// `prev` points to the caller's previous-wake-time variable.
 #[no_mangle]
 pub unsafe extern "C" fn xTaskDelayUntil(prev: *mut TickType_t, increment: TickType_t) -> BaseType_t {
     let t0 = T0.load(Ordering::Relaxed);

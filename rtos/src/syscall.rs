@@ -276,9 +276,7 @@ mod tests {
         }
     }
 
-    /// # Safety
-    /// Never called: only its address is used as a thread entry in these tests.
-    /// `dispatch` for a kernel thread, with a throw-away sealing table.
+    /// `dispatch` for a kernel thread, with throw-away object services.
     fn d(k: &mut Kernel, p: &mut FakePort, number: u8, args: [u32; 4]) -> SysRet {
         dispatch(k, &mut Services::new(), Owner::Kernel, p, number, args)
     }
@@ -311,6 +309,8 @@ mod tests {
         );
     }
 
+    /// # Safety
+    /// Never called: only its address is used as a thread entry in these tests.
     unsafe extern "C" fn nop(_: usize, _: usize) {}
 
     #[test]

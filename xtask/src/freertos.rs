@@ -43,6 +43,9 @@ pub const REFERENCE_VERSION: &str = "0.12.0";
 pub const PIN_CRATE: &str = "tests/freertos/reference-src";
 
 const PROGRAM_DIR: &str = "tests/freertos/programs";
+/// Platform code shared by every platform (the trace formatter), so traces cannot differ in
+/// formatting.
+const COMMON_DIR: &str = "tests/freertos/common";
 const BENCH_DIR: &str = "tests/freertos/bench";
 const EXPECTED_DIR: &str = "tests/freertos/expected";
 const REFERENCE_DIR: &str = "tests/freertos/reference";
@@ -397,7 +400,12 @@ impl Reference {
     }
 
     fn include_args(&self, extra: &[PathBuf]) -> Vec<String> {
-        let mut dirs = vec![self.board_dir().join("include"), self.board_dir(), self.ws.join(PROGRAM_DIR)];
+        let mut dirs = vec![
+            self.board_dir().join("include"),
+            self.board_dir(),
+            self.ws.join(PROGRAM_DIR),
+            self.ws.join(COMMON_DIR),
+        ];
         dirs.extend(extra.iter().cloned());
         dirs.extend(KERNEL_INCLUDES.iter().map(|d| self.kernel_dir.join(d)));
         dirs.iter().map(|d| format!("-I{}", d.display())).collect()
@@ -455,17 +463,24 @@ impl Platform for Reference {
         let out = self.out_dir()?;
         let mut objects = self.kernel_objects(&out)?;
         let includes = self.include_args(extra_includes);
-        let mut header_dirs = vec![self.board_dir(), self.board_dir().join("include"), self.ws.join(PROGRAM_DIR)];
+        let mut header_dirs = vec![
+            self.board_dir(),
+            self.board_dir().join("include"),
+            self.ws.join(PROGRAM_DIR),
+            self.ws.join(COMMON_DIR),
+        ];
         header_dirs.extend(extra_includes.iter().cloned());
         let headers = newest_header(&header_dirs);
-        for (file, extra) in [
-            ("platform.c", &[][..]),
-            ("startup.c", &[][..]),
+        let common = self.ws.join(COMMON_DIR);
+        for (dir, file, extra) in [
+            (self.board_dir(), "platform.c", &[][..]),
+            (self.board_dir(), "startup.c", &[][..]),
             // Keep GCC from turning the copy loops into calls to memcpy itself.
-            ("libc.c", &["-fno-tree-loop-distribute-patterns"][..]),
+            (self.board_dir(), "libc.c", &["-fno-tree-loop-distribute-patterns"][..]),
+            (common, "trace_format.c", &[][..]),
         ] {
             let obj = out.join("board").join(file).with_extension("o");
-            self.own_object(&self.board_dir().join(file), &obj, &includes, extra, headers)?;
+            self.own_object(&dir.join(file), &obj, &includes, extra, headers)?;
             objects.push(obj);
         }
         let kind = program.path.parent().and_then(Path::file_name).map_or("x".into(), |n| n.to_string_lossy());

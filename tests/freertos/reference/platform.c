@@ -12,6 +12,7 @@
 #include "task.h"
 
 #include "trace.h"
+#include "trace_format.h"
 
 #define UART0_BASE       0x50200000UL
 #define UART_DATA        ( *( volatile uint32_t * ) ( UART0_BASE + 0x00 ) )
@@ -62,107 +63,24 @@ static void put_str( const char * s )
     }
 }
 
-static void put_unsigned( unsigned long v, unsigned base, int width, char pad )
+static void put_formatted_line( const char * prefix, const char * fmt, va_list ap )
 {
-    char digits[ 24 ];
-    int n = 0;
+    char line[ TRACE_LINE_MAX ];
+    unsigned n = trace_format( line, prefix, fmt, ap );
 
-    do
+    for( unsigned i = 0; i < n; i++ )
     {
-        unsigned d = ( unsigned ) ( v % base );
-        digits[ n++ ] = ( char ) ( d < 10U ? '0' + d : 'a' + d - 10U );
-        v /= base;
-    } while( v != 0UL );
-
-    while( width > n )
-    {
-        put_char( pad );
-        width--;
-    }
-
-    while( n > 0 )
-    {
-        put_char( digits[ --n ] );
+        put_char( line[ i ] );
     }
 }
 
-/* The mini formatter behind trace(): see trace.h for the accepted conversions. */
-static void put_formatted( const char * fmt, va_list ap )
+static void put_line( const char * prefix, const char * fmt, ... )
 {
-    while( *fmt )
-    {
-        char c = *fmt++;
+    va_list ap;
 
-        if( c != '%' )
-        {
-            put_char( c );
-            continue;
-        }
-
-        char pad = ' ';
-        int width = 0;
-        int is_long = 0;
-
-        if( *fmt == '0' )
-        {
-            pad = '0';
-            fmt++;
-        }
-
-        while( *fmt >= '0' && *fmt <= '9' )
-        {
-            width = width * 10 + ( *fmt++ - '0' );
-        }
-
-        if( *fmt == 'l' )
-        {
-            is_long = 1;
-            fmt++;
-        }
-
-        switch( *fmt++ )
-        {
-            case 'd':
-            case 'i':
-            {
-                long v = is_long ? va_arg( ap, long ) : va_arg( ap, int );
-
-                if( v < 0 )
-                {
-                    put_char( '-' );
-                    put_unsigned( 0UL - ( unsigned long ) v, 10U, width > 0 ? width - 1 : 0, pad );
-                }
-                else
-                {
-                    put_unsigned( ( unsigned long ) v, 10U, width, pad );
-                }
-                break;
-            }
-            case 'u':
-                put_unsigned( is_long ? va_arg( ap, unsigned long ) : va_arg( ap, unsigned ), 10U, width, pad );
-                break;
-            case 'x':
-                put_unsigned( is_long ? va_arg( ap, unsigned long ) : va_arg( ap, unsigned ), 16U, width, pad );
-                break;
-            case 'c':
-                put_char( ( char ) va_arg( ap, int ) );
-                break;
-            case 's':
-            {
-                const char * s = va_arg( ap, const char * );
-                put_str( s ? s : "(null)" );
-                break;
-            }
-            case '%':
-                put_char( '%' );
-                break;
-            case '\0':
-                return;
-            default:
-                put_str( "<bad format>" );
-                break;
-        }
-    }
+    va_start( ap, fmt );
+    put_formatted_line( prefix, fmt, ap );
+    va_end( ap );
 }
 
 /* Interrupts stay masked for a whole line so lines never interleave; works in any context. */
@@ -204,9 +122,7 @@ void trace( const char * fmt, ... )
     uint32_t key = lock_console();
 
     va_start( ap, fmt );
-    put_str( "TRACE " );
-    put_formatted( fmt, ap );
-    put_char( '\n' );
+    put_formatted_line( "TRACE ", fmt, ap );
     va_end( ap );
     unlock_console( key );
 }
@@ -224,9 +140,7 @@ void trace_fail( const char * fmt, ... )
 
     ( void ) lock_console();
     va_start( ap, fmt );
-    put_str( "TRACE FAIL " );
-    put_formatted( fmt, ap );
-    put_char( '\n' );
+    put_formatted_line( "TRACE FAIL ", fmt, ap );
     va_end( ap );
     platform_exit( EXIT_FAIL );
 }
@@ -309,11 +223,7 @@ void platform_assert_failed( const char * file, int line )
         }
     }
 
-    put_str( "TRACE ASSERT " );
-    put_str( base );
-    put_char( ':' );
-    put_unsigned( ( unsigned long ) line, 10U, 0, ' ' );
-    put_char( '\n' );
+    put_line( "TRACE ASSERT ", "%s:%d", base, line );
     platform_exit( EXIT_ASSERT );
 }
 

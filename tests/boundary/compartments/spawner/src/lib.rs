@@ -41,6 +41,9 @@ fn show(r: Result<u32, Error>) -> &'static str {
 
 /// Runs unprivileged in `spawner`: records its argument, tries a cross-compartment call, returns
 /// (through the compartment's thread-exit trampoline).
+///
+/// # Safety
+/// Only started by the kernel as a thread entry.
 unsafe extern "C" fn worker(arg: usize, _: usize) {
     SEEN.store(arg as u32, Ordering::Release);
     let r = gamma::double(21, 0, 0, 0);
@@ -55,6 +58,8 @@ unsafe extern "C" fn worker(arg: usize, _: usize) {
     rtos_sys::futex_wake(&DONE, 1);
 }
 
+/// # Safety
+/// Only started by the kernel as a thread entry.
 unsafe extern "C" fn blocker(_: usize, _: usize) {
     // Waits forever; killed by the main thread.
     let never = AtomicU32::new(0);
