@@ -2,35 +2,11 @@
 //! confuse them. Prints `case | expected | observed | ok` rows.
 #![no_std]
 
-use rtos_sys::{println, Error, SealKey, Sealed};
+use rtos_sys::{Error, SealKey, Sealed};
+
+use boundary_support::{case, decode};
 
 rtos_sys::imports!();
-
-static mut FAILURES: u32 = 0;
-
-fn case(name: &str, expected: Result<u32, Error>, observed: Result<u32, Error>) {
-    let ok = expected == observed;
-    if !ok {
-        // SAFETY: only this compartment's single thread touches FAILURES.
-        unsafe { FAILURES += 1 };
-    }
-    println!("| {:<38} | {:<30} | {:<30} | {} |", name, show(expected), show(observed), if ok { "ok" } else { "FAIL" });
-}
-
-fn show(r: Result<u32, Error>) -> &'static str {
-    match r {
-        Ok(_) => "ok",
-        Err(e) => e.as_str(),
-    }
-}
-
-/// Turns an export's `u32` (value or negative error code) into a result.
-fn decode(r: Result<u32, Error>) -> Result<u32, Error> {
-    match r {
-        Ok(v) if v >= 0xFFFF_FF00 => Err(Error::from_code(v as i32).unwrap_or(Error::InvalidArgument)),
-        other => other,
-    }
-}
 
 /// A second client thread: it is inside `vault` (blocked in `vault.hold`) when the supervisor
 /// reboots `vault`, and must come back with `CompartmentFault` instead of staying there.
@@ -88,13 +64,5 @@ pub extern "C" fn client_main(_arg: usize) {
     let fresh = static_sealed::gold().unwrap_or(Sealed(0));
     case("static-object-reissued-after-reboot", Ok(7), decode(vault::read_static(fresh.0, 0, 0, 0)));
 
-    // SAFETY: only this thread touches FAILURES.
-    let failures = unsafe { FAILURES };
-    if failures == 0 {
-        println!("all sealing cases behaved as expected");
-        println!("PASS");
-        rtos_sys::shutdown(0);
-    }
-    println!("FAIL: {} sealing case(s) did not behave as expected", failures);
-    rtos_sys::shutdown(1);
+    boundary_support::finish("sealing");
 }

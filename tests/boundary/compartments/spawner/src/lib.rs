@@ -5,11 +5,12 @@
 #![no_std]
 
 use core::sync::atomic::{AtomicU32, Ordering};
-use rtos_sys::{println, Error, ThreadId, ThreadParams};
+use rtos_sys::{Error, ThreadId, ThreadParams};
+
+use boundary_support::{case, ANY_OK};
 
 rtos_sys::imports!();
 
-static mut FAILURES: u32 = 0;
 /// Bumped by each worker; waited on by the main thread.
 static DONE: AtomicU32 = AtomicU32::new(0);
 /// What the worker observed (its argument, its call result).
@@ -19,25 +20,6 @@ static CALL: AtomicU32 = AtomicU32::new(0);
 #[repr(C, align(32))]
 struct Stack([u8; 1024]);
 static mut STACK: Stack = Stack([0; 1024]);
-
-fn case(name: &str, expected: Result<u32, Error>, observed: Result<u32, Error>) {
-    let ok = match (expected, observed) {
-        (Ok(u32::MAX), Ok(_)) => true,
-        (e, o) => e == o,
-    };
-    if !ok {
-        // SAFETY: only the main thread touches FAILURES.
-        unsafe { FAILURES += 1 };
-    }
-    println!("| {:<36} | {:<14} | {:<14} | {} |", name, show(expected), show(observed), if ok { "ok" } else { "FAIL" });
-}
-
-fn show(r: Result<u32, Error>) -> &'static str {
-    match r {
-        Ok(_) => "ok",
-        Err(e) => e.as_str(),
-    }
-}
 
 /// Runs unprivileged in `spawner`: records its argument, tries a cross-compartment call, returns
 /// (through the compartment's thread-exit trampoline).
@@ -104,7 +86,7 @@ pub extern "C" fn spawner_main(_arg: usize) {
     let stack = core::ptr::addr_of_mut!(STACK) as *mut u8;
     // A thread on the globals, at a lower priority: runs when we wait.
     let r = create(worker, 7, 2, stack, 1024);
-    case("create-on-own-globals", Ok(u32::MAX), r.map(ThreadId::to_raw));
+    case("create-on-own-globals", ANY_OK, r.map(ThreadId::to_raw));
     wait_done(1);
     // It woke us (more urgent) before returning: let it finish.
     rtos_sys::sleep(2);
@@ -118,7 +100,7 @@ pub extern "C" fn spawner_main(_arg: usize) {
 
     // A more urgent thread on the heap runs at once.
     let heap = rtos_sys::heap_cap().and_then(|cap| rtos_sys::heap_alloc(cap, 1024));
-    case("heap-block-for-a-stack", Ok(u32::MAX), heap.map(|p| p as u32));
+    case("heap-block-for-a-stack", ANY_OK, heap.map(|p| p as u32));
     if let Ok(p) = heap {
         let r = create(worker, 9, 5, p, 1024);
         case("create-on-own-heap-preempts", Ok(2), r.map(|_| DONE.load(Ordering::Acquire)));
@@ -128,7 +110,7 @@ pub extern "C" fn spawner_main(_arg: usize) {
 
     // Killing a thread it created (blocked in a futex).
     let r = create(blocker, 0, 2, stack, 1024);
-    case("create-blocker", Ok(u32::MAX), r.map(ThreadId::to_raw));
+    case("create-blocker", ANY_OK, r.map(ThreadId::to_raw));
     rtos_sys::sleep(2);
     case("kill-own-created-thread", Ok(0), r.and_then(|id| rtos_sys::kill(id).map(|()| 0)));
 
@@ -159,13 +141,5 @@ pub extern "C" fn spawner_main(_arg: usize) {
     case("bad-priority", Err(Error::BadPriority), create(worker, 0, 32, stack, 1024).map(ThreadId::to_raw));
     core::hint::black_box(&mut local);
 
-    // SAFETY: only the main thread touches FAILURES.
-    let failures = unsafe { FAILURES };
-    if failures == 0 {
-        println!("all compartment thread-creation cases behaved as expected");
-        println!("PASS");
-        rtos_sys::shutdown(0);
-    }
-    println!("FAIL: {} case(s)", failures);
-    rtos_sys::shutdown(1);
+    boundary_support::finish("compartment thread-creation");
 }

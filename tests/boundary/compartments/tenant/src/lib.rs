@@ -5,48 +5,12 @@
 
 use rtos_sys::{println, AllocCap, Error};
 
+use boundary_support::{case, decode, yes, ANY_OK};
+
 rtos_sys::imports!();
-
-static mut FAILURES: u32 = 0;
-
-fn case(name: &str, expected: Result<u32, Error>, observed: Result<u32, Error>) {
-    let ok = match (expected, observed) {
-        // `Ok(u32::MAX)` expects any success.
-        (Ok(u32::MAX), Ok(_)) => true,
-        (e, o) => e == o,
-    };
-    if !ok {
-        // SAFETY: only this compartment's single thread touches FAILURES.
-        unsafe { FAILURES += 1 };
-    }
-    println!("| {:<36} | {:<30} | {:<30} | {} |", name, show(expected), show(observed), if ok { "ok" } else { "FAIL" });
-}
-
-fn show(r: Result<u32, Error>) -> &'static str {
-    match r {
-        Ok(_) => "ok",
-        Err(e) => e.as_str(),
-    }
-}
-
-/// Turns an export's `u32` (value or negative error code) into a result.
-fn decode(r: Result<u32, Error>) -> Result<u32, Error> {
-    match r {
-        Ok(v) if v >= 0xFFFF_FF00 => Err(Error::from_code(v as i32).unwrap_or(Error::InvalidArgument)),
-        other => other,
-    }
-}
 
 fn used(cap: AllocCap) -> Result<u32, Error> {
     rtos_sys::heap_quota(cap).map(|q| q.used)
-}
-
-fn yes(b: bool) -> Result<u32, Error> {
-    if b {
-        Ok(1)
-    } else {
-        Err(Error::InvalidArgument)
-    }
 }
 
 #[no_mangle]
@@ -63,7 +27,7 @@ pub extern "C" fn tenant_main(_arg: usize) {
 
     // Own heap: granular, zeroed, writable.
     let p = rtos_sys::heap_alloc(cap, 100);
-    case("alloc-own-heap", Ok(u32::MAX), p.map(|p| p as u32));
+    case("alloc-own-heap", ANY_OK, p.map(|p| p as u32));
     let p = p.unwrap_or_default();
     case("block-32-byte-aligned", Ok(1), yes(!p.is_null() && (p as usize).is_multiple_of(32)));
     // SAFETY: `p` is a 128-byte block of this compartment's heap (checked non-null above).
@@ -78,7 +42,7 @@ pub extern "C" fn tenant_main(_arg: usize) {
 
     // The service allocates on our behalf, in its heap, on our quota.
     let b = decode(store::make(cap.0, 200, 0, 0));
-    case("service-allocates-with-lent-cap", Ok(u32::MAX), b);
+    case("service-allocates-with-lent-cap", ANY_OK, b);
     let b = b.unwrap_or(0);
     case("charged-to-the-lender", Ok(128 + 224), used(cap));
     case("service-exceeds-lenders-quota", Err(Error::QuotaExceeded), decode(store::make(cap.0, 700, 0, 0)));
@@ -94,26 +58,18 @@ pub extern "C" fn tenant_main(_arg: usize) {
     case("service-own-quota-small", Err(Error::QuotaExceeded), decode(store::make(store_cap, 96, 0, 0)));
 
     // Free everything charged to us, in both heaps.
-    case("service-allocates-again", Ok(u32::MAX), decode(store::make(cap.0, 64, 0, 0)));
+    case("service-allocates-again", ANY_OK, decode(store::make(cap.0, 64, 0, 0)));
     case("free-all-across-heaps", Ok(128 + 64), rtos_sys::heap_free_all(cap));
     case("quota-back-to-zero", Ok(0), used(cap));
 
     // Micro-reboot of the service frees its heap and refunds our quota.
     let c = decode(store::make(cap.0, 64, 0, 0));
-    case("block-before-store-reboot", Ok(u32::MAX), c);
+    case("block-before-store-reboot", ANY_OK, c);
     rtos_sys::sleep(20); // the supervisor reboots `store` at tick ~10
     case("refunded-by-store-reboot", Ok(0), used(cap));
     case("store-heap-zeroed-by-reboot", Ok(0), decode(store::peek(c.unwrap_or(0), 0, 0, 0)));
-    case("store-serves-after-reboot", Ok(u32::MAX), decode(store::make(cap.0, 32, 0, 0)));
+    case("store-serves-after-reboot", ANY_OK, decode(store::make(cap.0, 32, 0, 0)));
     case("quota-after-reboot", Ok(32), used(cap));
 
-    // SAFETY: only this thread touches FAILURES.
-    let failures = unsafe { FAILURES };
-    if failures == 0 {
-        println!("all heap cases behaved as expected");
-        println!("PASS");
-        rtos_sys::shutdown(0);
-    }
-    println!("FAIL: {} heap case(s) did not behave as expected", failures);
-    rtos_sys::shutdown(1);
+    boundary_support::finish("heap");
 }
