@@ -94,6 +94,7 @@ impl Heap {
     }
 
     /// The arena of compartment `c`, if it has one.
+    #[cfg(test)]
     pub fn arena(&self, c: u8) -> Option<Range> {
         let a = self.arenas.get(c as usize)?;
         (a.granules > 0).then(|| Range::new(a.base, a.base + a.granules * GRANULE))
@@ -105,6 +106,7 @@ impl Heap {
     }
 
     /// Free bytes in compartment `c`'s arena (not necessarily contiguous).
+    #[cfg(test)]
     pub fn arena_free(&mut self, c: u8) -> usize {
         if c as usize >= MAX_COMPARTMENTS {
             return 0;
