@@ -16,6 +16,7 @@ mod process;
 mod qemu;
 mod test_runner;
 mod toolchain;
+mod upstream;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

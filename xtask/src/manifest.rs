@@ -63,9 +63,11 @@ imports = ["beta.add"]        # default []; "<compartment>.<export>" of another 
 name = "hostile"
 sources = ["compartments/hostile_c/*.c"]  # required; globs of .c files relative to the firmware
                               #   crate directory (the one holding images/); `*` `?` within a
-                              #   path segment, `**` any depth; each must match a file
-include = ["compartments/hostile_c/include"]  # default []; include directories, same base;
-                              #   each must exist (the generated ones come first)
+                              #   path segment, `**` any depth; each must match a file;
+                              #   "{lwip}/src/core/*.c" is relative to a pinned upstream
+                              #   package (c-compartments/upstream-src), found by cargo metadata
+include = ["compartments/hostile_c/include"]  # default []; include directories, same base
+                              #   (or "{package}/..."); each must exist (generated ones first)
 defines = ["NDEBUG", "N=4"]   # default []; -D NAME or NAME=value
 cflags = ["-Wno-unused"]      # default []; extra gcc flags (not -c -o -I -D -M* -mcpu ...)
 runtime = "rtos-c"            # default "rtos-c"; the one Rust staticlib linked in (C API,
@@ -1456,6 +1458,8 @@ pub fn load_images(ws: &Path, crates: Vec<FirmwareCrate>, packages: &[Package]) 
     let boards = crate::board::list(ws);
     let mut errors: Vec<String> = Vec::new();
     let mut images: Vec<Image> = Vec::new();
+    // `cargo metadata` with dependencies runs only if a C compartment names `{package}/...`.
+    let mut upstream = crate::upstream::Lazy::default();
     for c in &crates {
         let mut files: Vec<PathBuf> = match std::fs::read_dir(c.dir.join("images")) {
             Ok(entries) => {
@@ -1488,7 +1492,7 @@ pub fn load_images(ws: &Path, crates: Vec<FirmwareCrate>, packages: &[Package]) 
             }
             match parse_manifest(&text, &rel, &boards) {
                 Ok(mut config) => {
-                    errors.extend(resolve_c_sources(ws, &rel, &c.dir, &mut config));
+                    errors.extend(resolve_c_sources(ws, &rel, &c.dir, &mut config, &mut upstream));
                     if let Some(other) = images.iter().find(|i| i.name == stem) {
                         errors.push(format!(
                             "{rel}: image name \"{stem}\" is already used by {}; rename one of the files (image names are file stems and must be unique in the workspace)",
@@ -1531,35 +1535,78 @@ pub fn load_images(ws: &Path, crates: Vec<FirmwareCrate>, packages: &[Package]) 
 }
 
 /// Expands the source globs and include directories of the C compartments of one manifest
-/// (`rel`), relative to the firmware crate directory `dir`. Returns one message per problem.
-fn resolve_c_sources(ws: &Path, rel: &str, dir: &Path, config: &mut ImageConfig) -> Vec<String> {
+/// (`rel`), relative to the firmware crate directory `dir`, or to a pinned upstream package's
+/// directory for entries that start with `{package}/` (see [`crate::upstream`]). Returns one
+/// message per problem.
+fn resolve_c_sources(
+    ws: &Path,
+    rel: &str,
+    dir: &Path,
+    config: &mut ImageConfig,
+    upstream: &mut crate::upstream::Lazy,
+) -> Vec<String> {
     let mut errors = Vec::new();
     let base = crate::rel_path(ws, dir);
     for c in &mut config.compartments {
         let Some(cs) = c.c.as_mut() else { continue };
         let head = format!("{rel}: compartment \"{}\"", c.name);
-        let mut files: Vec<PathBuf> = Vec::new();
+        // (file, how reports show it)
+        let mut files: Vec<(PathBuf, String)> = Vec::new();
         for (j, pattern) in cs.patterns.iter().enumerate() {
-            let found = crate::c_compartment::glob(dir, pattern);
-            if found.is_empty() {
-                errors.push(format!(
-                    "{head}: sources[{j}] \"{pattern}\" matches no file under {base}/; fix the pattern (it is relative to the firmware crate directory {base}/) or add the file"
-                ));
-            }
-            for f in found {
-                if !files.contains(&f) {
-                    files.push(f);
+            let (found, shown) = match upstream.resolve(ws, pattern) {
+                None => {
+                    let found = crate::c_compartment::glob(dir, pattern);
+                    if found.is_empty() {
+                        errors.push(format!(
+                            "{head}: sources[{j}] \"{pattern}\" matches no file under {base}/; fix the pattern (it is relative to the firmware crate directory {base}/) or add the file"
+                        ));
+                    }
+                    let shown = found.iter().map(|f| crate::rel_path(ws, f)).collect::<Vec<_>>();
+                    (found, shown)
+                }
+                Some(Err(e)) => {
+                    errors.push(format!("{head}: sources[{j}] \"{pattern}\": {e}"));
+                    continue;
+                }
+                Some(Ok((pkg_dir, rest, prefix))) => {
+                    let found = crate::c_compartment::glob(&pkg_dir, rest);
+                    if found.is_empty() {
+                        errors.push(format!(
+                            "{head}: sources[{j}] \"{pattern}\" matches no file in package {prefix} ({}); fix the path after the package name",
+                            pkg_dir.display()
+                        ));
+                    }
+                    let shown =
+                        found.iter().map(|f| format!("{prefix}/{}", crate::rel_path(&pkg_dir, f))).collect::<Vec<_>>();
+                    (found, shown)
+                }
+            };
+            for (f, s) in found.into_iter().zip(shown) {
+                if !files.iter().any(|(g, _)| *g == f) {
+                    files.push((f, s));
                 }
             }
         }
         files.sort();
-        cs.files_rel = files.iter().map(|f| crate::rel_path(ws, f)).collect();
-        cs.files = files;
+        cs.files_rel = files.iter().map(|(_, s)| s.clone()).collect();
+        cs.files = files.into_iter().map(|(f, _)| f).collect();
         cs.include_dirs = Vec::new();
         for (j, inc) in cs.include.iter().enumerate() {
-            let path = dir.join(inc);
+            let path = match upstream.resolve(ws, inc) {
+                None => dir.join(inc),
+                Some(Ok((pkg_dir, rest, _))) => pkg_dir.join(rest),
+                Some(Err(e)) => {
+                    errors.push(format!("{head}: include[{j}] \"{inc}\": {e}"));
+                    continue;
+                }
+            };
             if path.is_dir() {
                 cs.include_dirs.push(path);
+            } else if upstream.resolve(ws, inc).is_some() {
+                errors.push(format!(
+                    "{head}: include[{j}] \"{inc}\" is not a directory ({} does not exist); fix the path after the package name",
+                    path.display()
+                ));
             } else {
                 errors.push(format!(
                     "{head}: include[{j}] \"{inc}\" is not a directory ({base}/{inc} does not exist); create it or fix the path (relative to the firmware crate directory {base}/)"

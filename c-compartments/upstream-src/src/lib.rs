@@ -1,0 +1,2 @@
+//! Never built: this crate only pins the upstream C packages (see Cargo.toml).
+#![no_std]
