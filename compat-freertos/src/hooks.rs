@@ -105,7 +105,10 @@ pub fn unused_bytes(lo: usize, hi: usize) -> usize {
 /// With `configCHECK_FOR_STACK_OVERFLOW`, checks the calling task's guard bytes and calls
 /// `vApplicationStackOverflowHook` if they were written (the kernel stops the thread itself,
 /// with a fault report, once it passes the stack limit).
-pub fn check_stack(t: *mut Task) {
+///
+/// # Safety
+/// `t` is null or a live control block.
+pub unsafe fn check_stack(t: *mut Task) {
     let cfg = config();
     let Some(hook) = cfg.stack_overflow_hook else { return };
     if cfg.check_stack_overflow == 0 || t.is_null() {
@@ -131,12 +134,16 @@ pub static ZOMBIES: AtomicU32 = AtomicU32::new(0);
 
 /// The idle task: frees self-deleted tasks, then calls the idle hook over and over (yielding to
 /// other priority-0 tasks between calls) or, without a hook, sleeps until a task deletes itself.
+///
+/// # Safety
+/// Only run as the idle task's function (by `start`).
 unsafe extern "C" fn idle(_: *mut c_void) {
     let me = task::current_task();
     loop {
         let seen = ZOMBIES.load(Ordering::Acquire);
         task::reap();
-        check_stack(me);
+        // SAFETY: our own control block.
+        unsafe { check_stack(me) };
         match config().idle_hook {
             Some(hook) => {
                 // SAFETY: the application's vApplicationIdleHook.
@@ -158,6 +165,9 @@ pub fn zombie_added() {
 
 /// The tick hook's task: at the most urgent priority, it wakes on every tick and runs the hook as
 /// an interrupt would (no task of the compartment runs meanwhile; `FromISR` calls are legal).
+///
+/// # Safety
+/// Only run as the tick-hook task's function (by `start`).
 unsafe extern "C" fn tick_hook_task(_: *mut c_void) {
     let Some(hook) = config().tick_hook else { return };
     let mut last = rtos_sys::ticks();
@@ -168,6 +178,10 @@ unsafe extern "C" fn tick_hook_task(_: *mut c_void) {
     }
 }
 
+/// Calls the hook passed as `f`.
+///
+/// # Safety
+/// `f` is an `unsafe extern "C" fn()` that may be called now.
 unsafe extern "C" fn run_hook(f: *mut c_void) {
     // SAFETY: `f` is the `unsafe extern "C" fn()` passed by `tick_hook_task`.
     let f: unsafe extern "C" fn() = unsafe { core::mem::transmute::<*mut c_void, unsafe extern "C" fn()>(f) };
@@ -189,7 +203,14 @@ pub fn start() {
         let mut t: *mut Task = null_mut();
         // SAFETY: as above.
         let ok: BaseType_t = unsafe {
-            task::xTaskCreate(Some(tick_hook_task), c"TickHook".as_ptr(), 256, null_mut(), task::MAX_PRIORITY as u32, &mut t)
+            task::xTaskCreate(
+                Some(tick_hook_task),
+                c"TickHook".as_ptr(),
+                256,
+                null_mut(),
+                task::MAX_PRIORITY as u32,
+                &mut t,
+            )
         };
         if check(ok == pdTRUE) {
             task::uncount();

@@ -46,8 +46,10 @@ pub struct Slots {
 impl Slots {
     /// Every slot empty and not waiting.
     pub const fn new() -> Slots {
-        const EMPTY: Slot = Slot { value: AtomicU32::new(0), state: AtomicU32::new(NOT_WAITING) };
-        Slots { lock: Lock::new(), slots: [EMPTY; MAX_SLOTS] }
+        Slots {
+            lock: Lock::new(),
+            slots: [const { Slot { value: AtomicU32::new(0), state: AtomicU32::new(NOT_WAITING) } }; MAX_SLOTS],
+        }
     }
 
     /// A suspended task no longer waits (FreeRTOS resets the state, so that notifications while
@@ -143,14 +145,26 @@ fn block(n: &Slots, s: &Slot, wait: TickType_t) {
 }
 
 /// FreeRTOS `xTaskGenericNotify`.
+///
+/// # Safety
+/// `t` is a task handle; `prev` is null or writable.
 #[no_mangle]
-pub extern "C" fn xTaskGenericNotify(t: *mut Task, index: UBaseType_t, value: u32, action: u32, prev: *mut u32) -> BaseType_t {
+pub unsafe extern "C" fn xTaskGenericNotify(
+    t: *mut Task,
+    index: UBaseType_t,
+    value: u32,
+    action: u32,
+    prev: *mut u32,
+) -> BaseType_t {
     notify(t, index, value, action, prev).0
 }
 
 /// FreeRTOS `xTaskGenericNotifyFromISR`.
+///
+/// # Safety
+/// `t` is a task handle; `prev` and `woken` are null or writable.
 #[no_mangle]
-pub extern "C" fn xTaskGenericNotifyFromISR(
+pub unsafe extern "C" fn xTaskGenericNotifyFromISR(
     t: *mut Task,
     index: UBaseType_t,
     value: u32,
@@ -164,8 +178,11 @@ pub extern "C" fn xTaskGenericNotifyFromISR(
 }
 
 /// FreeRTOS `vTaskGenericNotifyGiveFromISR`.
+///
+/// # Safety
+/// `t` is a task handle; `woken` is null or writable.
 #[no_mangle]
-pub extern "C" fn vTaskGenericNotifyGiveFromISR(t: *mut Task, index: UBaseType_t, woken: *mut BaseType_t) {
+pub unsafe extern "C" fn vTaskGenericNotifyGiveFromISR(t: *mut Task, index: UBaseType_t, woken: *mut BaseType_t) {
     let (_, w) = notify(t, index, 0, INCREMENT, core::ptr::null_mut());
     report_woken(w, woken);
 }
@@ -190,8 +207,11 @@ pub extern "C" fn ulTaskGenericNotifyTake(index: UBaseType_t, clear: BaseType_t,
 
 /// FreeRTOS `xTaskGenericNotifyWait`: unless a notification is pending, clears `entry` bits and
 /// waits up to `wait` ticks; reports the value, and on a notification clears `exit` bits.
+///
+/// # Safety
+/// `out` is null or writable.
 #[no_mangle]
-pub extern "C" fn xTaskGenericNotifyWait(
+pub unsafe extern "C" fn xTaskGenericNotifyWait(
     index: UBaseType_t,
     entry: u32,
     exit: u32,

@@ -504,7 +504,8 @@ pub extern "C" fn vTaskDelete(handle: *mut Task) {
 /// task blocks or yields through the API).
 pub fn check_own_stack() {
     if hooks::config().check_stack_overflow != 0 {
-        hooks::check_stack(current_task());
+        // SAFETY: the caller's live control block.
+        unsafe { hooks::check_stack(current_task()) };
     }
 }
 
@@ -711,8 +712,11 @@ pub extern "C" fn xTaskGetApplicationTaskTagFromISR(handle: *mut Task) -> TaskHo
 
 /// FreeRTOS `xTaskCallApplicationTaskHook` (`NULL`: the caller): calls the task's tag function
 /// with `param` on the calling thread; `pdFAIL` if it has none.
+///
+/// # Safety
+/// The tag function may be called with `param`.
 #[no_mangle]
-pub extern "C" fn xTaskCallApplicationTaskHook(handle: *mut Task, param: *mut c_void) -> BaseType_t {
+pub unsafe extern "C" fn xTaskCallApplicationTaskHook(handle: *mut Task, param: *mut c_void) -> BaseType_t {
     match xTaskGetApplicationTaskTag(handle) {
         // SAFETY: the application's hook function with its parameter.
         Some(f) => unsafe { f(param) },
@@ -904,9 +908,7 @@ fn more_urgent_ready(priority: u32) -> bool {
             }
         }
     });
-    candidates[..n]
-        .iter()
-        .any(|&id| rtos_sys::thread_state(ThreadId::from_raw(id)) == Ok(rtos_sys::ThreadState::Ready))
+    candidates[..n].iter().any(|&id| rtos_sys::thread_state(ThreadId::from_raw(id)) == Ok(rtos_sys::ThreadState::Ready))
 }
 
 /// FreeRTOS `xTaskResumeAll`: `pdTRUE` if a task readied during the suspension is more urgent than
