@@ -107,8 +107,14 @@ fn apply(s: &Slot, value: u32, action: u32, prev: *mut u32) -> (BaseType_t, u32)
     (pass, before)
 }
 
-/// Notifies; returns (result, the woken task's priority if it was waiting).
-fn notify(t: *mut Task, index: UBaseType_t, value: u32, action: u32, prev: *mut u32) -> (BaseType_t, Option<u32>) {
+/// Notifies; returns (result, whether the task was waiting and so was woken).
+fn notify(
+    t: *mut Task,
+    index: UBaseType_t,
+    value: u32,
+    action: u32,
+    prev: *mut u32,
+) -> (BaseType_t, Option<*mut Task>) {
     if !check(!t.is_null()) {
         return (pdFALSE, None);
     }
@@ -120,14 +126,17 @@ fn notify(t: *mut Task, index: UBaseType_t, value: u32, action: u32, prev: *mut 
         return (r, None);
     }
     rtos_sys::futex_wake(&s.state, 1);
-    // SAFETY: a live control block.
-    let thread = rtos_sys::ThreadId::from_raw(unsafe { (*t).thread.load(Ordering::Relaxed) });
-    (r, rtos_sys::priority(thread).ok().map(u32::from))
+    (r, Some(t))
 }
 
-fn report_woken(woken: Option<u32>, out: *mut BaseType_t) {
-    if let (Some(p), false) = (woken, out.is_null()) {
-        if p > isr::interrupted_priority() {
+/// `*pxHigherPriorityTaskWoken = pdTRUE` if the woken task (at its current, possibly inherited,
+/// priority) outranks the interrupted one.
+fn report_woken(woken: Option<*mut Task>, out: *mut BaseType_t) {
+    let (Some(t), false) = (woken, out.is_null()) else { return };
+    // SAFETY: a live control block.
+    let thread = rtos_sys::ThreadId::from_raw(unsafe { (*t).thread.load(Ordering::Relaxed) });
+    if let Ok(p) = rtos_sys::priority(thread) {
+        if u32::from(p) > isr::interrupted_priority() {
             // SAFETY: the caller's `pxHigherPriorityTaskWoken`.
             unsafe { *out = pdTRUE };
         }
@@ -140,7 +149,10 @@ fn block(n: &Slots, s: &Slot, wait: TickType_t) {
     n.lock.unlock();
     task::check_own_stack();
     // Whatever ends the wait, the slot is read as it is now (see the module documentation).
-    let _ = rtos_sys::futex_wait(&s.state, WAITING, task::timeout(wait));
+    if rtos_sys::futex_wait(&s.state, WAITING, task::timeout(wait)) == Err(rtos_sys::Error::Interrupted) {
+        // An abort has no further meaning here: consume the flag.
+        task::take_delay_aborted();
+    }
     n.lock.lock();
 }
 

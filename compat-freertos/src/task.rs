@@ -515,8 +515,9 @@ pub extern "C" fn vTaskDelay(ticks: TickType_t) {
     check_own_stack();
     if ticks == 0 {
         rtos_sys::yield_now();
-    } else {
-        let _ = rtos_sys::sleep_checked(ticks);
+    } else if rtos_sys::sleep_checked(ticks) == Err(rtos_sys::Error::Interrupted) {
+        // Aborted or suspended: the delay is over either way; an abort flag is consumed.
+        take_delay_aborted();
     }
 }
 
@@ -536,8 +537,8 @@ pub unsafe extern "C" fn xTaskDelayUntil(prev: *mut TickType_t, increment: TickT
     let p = unsafe { &mut *prev };
     let d = rtos_sys::time::delay_until(p.wrapping_add(t0), increment, rtos_sys::ticks());
     *p = d.wake.wrapping_sub(t0);
-    if d.must_wait {
-        let _ = rtos_sys::sleep_until_checked(d.wake);
+    if d.must_wait && rtos_sys::sleep_until_checked(d.wake) == Err(rtos_sys::Error::Interrupted) {
+        take_delay_aborted();
     }
     d.must_wait as BaseType_t
 }
@@ -562,8 +563,9 @@ pub extern "C" fn xTaskAbortDelay(handle: *mut Task) -> BaseType_t {
     }
 }
 
-/// Whether the caller's last wait was ended by `xTaskAbortDelay` (and forgets it): for blocking
-/// calls that must then report a timeout rather than wait again.
+/// Whether the caller's last wait was ended by `xTaskAbortDelay` (and forgets it): a blocking
+/// call whose wait returned `Interrupted` asks this to tell an abort (report a timeout) from a
+/// suspension (go on waiting where FreeRTOS would).
 pub fn take_delay_aborted() -> bool {
     // SAFETY: the caller's live control block.
     unsafe { (*current_task()).delay_aborted.swap(0, Ordering::Acquire) != 0 }
