@@ -631,11 +631,13 @@ pub extern "C" fn eTaskGetState(handle: *mut Task) -> u32 {
     if !is_registered(handle) {
         return E_DELETED;
     }
+    let state = rtos_sys::thread_state(thread_of(handle));
     if STARTED.load(Ordering::Acquire) == 0 && handle != current_task() {
-        // Before the start every task is ready (its thread waits at the scheduler gate).
-        return E_READY;
+        // Before the start a task is ready (its thread waits at the scheduler gate) unless it
+        // was suspended.
+        return if state == Ok(rtos_sys::ThreadState::Suspended) { E_SUSPENDED } else { E_READY };
     }
-    match rtos_sys::thread_state(thread_of(handle)) {
+    match state {
         Ok(rtos_sys::ThreadState::Running) => E_RUNNING,
         Ok(rtos_sys::ThreadState::Ready) => E_READY,
         Ok(rtos_sys::ThreadState::Blocked) => E_BLOCKED,
