@@ -78,10 +78,95 @@
     #error "compat-freertos: task names keep at most 15 characters (configMAX_TASK_NAME_LEN must be at most 16)"
 #endif
 
+/* ---- Tasks, notifications, hooks: defaults and limits ------------------------------------ */
+#ifndef configUSE_TASK_NOTIFICATIONS
+    #define configUSE_TASK_NOTIFICATIONS    1
+#endif
+#ifndef configTASK_NOTIFICATION_ARRAY_ENTRIES
+    #define configTASK_NOTIFICATION_ARRAY_ENTRIES    1
+#endif
+#ifndef configNUM_THREAD_LOCAL_STORAGE_POINTERS
+    #define configNUM_THREAD_LOCAL_STORAGE_POINTERS    0
+#endif
+#ifndef configUSE_APPLICATION_TASK_TAG
+    #define configUSE_APPLICATION_TASK_TAG    0
+#endif
+#ifndef configUSE_IDLE_HOOK
+    #define configUSE_IDLE_HOOK    0
+#endif
+#ifndef configUSE_TICK_HOOK
+    #define configUSE_TICK_HOOK    0
+#endif
+#ifndef configUSE_MALLOC_FAILED_HOOK
+    #define configUSE_MALLOC_FAILED_HOOK    0
+#endif
+#ifndef configCHECK_FOR_STACK_OVERFLOW
+    #define configCHECK_FOR_STACK_OVERFLOW    0
+#endif
+#ifndef configIDLE_SHOULD_YIELD
+    #define configIDLE_SHOULD_YIELD    1
+#endif
+#ifndef INCLUDE_vTaskDelete
+    #define INCLUDE_vTaskDelete    1
+#endif
+#ifndef INCLUDE_vTaskDelay
+    #define INCLUDE_vTaskDelay    1
+#endif
+#ifndef INCLUDE_xTaskDelayUntil
+    #ifdef INCLUDE_vTaskDelayUntil
+        #define INCLUDE_xTaskDelayUntil    INCLUDE_vTaskDelayUntil
+    #else
+        #define INCLUDE_xTaskDelayUntil    0
+    #endif
+#endif
+#ifndef INCLUDE_xTaskGetSchedulerState
+    #define INCLUDE_xTaskGetSchedulerState    0
+#endif
+#ifndef INCLUDE_xTaskGetCurrentTaskHandle
+    #define INCLUDE_xTaskGetCurrentTaskHandle    1
+#endif
+#ifndef INCLUDE_uxTaskGetStackHighWaterMark
+    #define INCLUDE_uxTaskGetStackHighWaterMark    0
+#endif
+#ifndef INCLUDE_xTaskGetIdleTaskHandle
+    #define INCLUDE_xTaskGetIdleTaskHandle    0
+#endif
+#ifndef INCLUDE_eTaskGetState
+    #define INCLUDE_eTaskGetState    0
+#endif
+#ifndef INCLUDE_xTaskAbortDelay
+    #define INCLUDE_xTaskAbortDelay    0
+#endif
+#ifndef INCLUDE_xTaskGetHandle
+    #define INCLUDE_xTaskGetHandle    0
+#endif
+#ifndef INCLUDE_xTaskResumeFromISR
+    #define INCLUDE_xTaskResumeFromISR    1
+#endif
+/* The runtime keeps these arrays in every task control block, sized for the limits below. */
+#if ( configTASK_NOTIFICATION_ARRAY_ENTRIES < 1 ) || ( configTASK_NOTIFICATION_ARRAY_ENTRIES > 4 )
+    #error "compat-freertos: configTASK_NOTIFICATION_ARRAY_ENTRIES must be 1 to 4 (the runtime's task control block has 4 notification slots)"
+#endif
+#if ( configNUM_THREAD_LOCAL_STORAGE_POINTERS < 0 ) || ( configNUM_THREAD_LOCAL_STORAGE_POINTERS > 8 )
+    #error "compat-freertos: configNUM_THREAD_LOCAL_STORAGE_POINTERS must be 0 to 8 (the runtime's task control block has 8 slots)"
+#endif
+#if ( configCHECK_FOR_STACK_OVERFLOW > 2 )
+    #error "compat-freertos: stack-overflow checking method 3 watches an interrupt stack, and C compartments have none (use 1 or 2; the kernel also stops every overflow with PSPLIM)"
+#endif
+#if defined( configUSE_CO_ROUTINES ) && ( configUSE_CO_ROUTINES != 0 )
+    #error "compat-freertos: co-routines are not available (set configUSE_CO_ROUTINES to 0)"
+#endif
+#if defined( configUSE_STATS_FORMATTING_FUNCTIONS ) && ( configUSE_STATS_FORMATTING_FUNCTIONS != 0 )
+    #error "compat-freertos: vTaskList/vTaskGetRunTimeStats are not available yet (set configUSE_STATS_FORMATTING_FUNCTIONS to 0)"
+#endif
+#if defined( configUSE_POSIX_ERRNO ) && ( configUSE_POSIX_ERRNO != 0 )
+    #error "compat-freertos: a per-task errno is not available yet (set configUSE_POSIX_ERRNO to 0)"
+#endif
+
 /* ---- Memory of statically allocated objects (sizes checked against ours in Rust) ---------- */
 typedef struct xCOMPAT_STATIC_TCB
 {
-    uint32_t opaque[ 24 ];
+    uint32_t opaque[ 64 ];
 } StaticTask_t;
 
 typedef struct xCOMPAT_STATIC_QUEUE
@@ -91,5 +176,69 @@ typedef struct xCOMPAT_STATIC_QUEUE
 typedef StaticQueue_t StaticSemaphore_t;
 
 #define tskIDLE_PRIORITY    ( ( UBaseType_t ) 0U )
+
+/* ---- What the task part of the runtime reads from the configuration ------------------------
+ * The runtime is compiled once, without FreeRTOSConfig.h. Every C file including FreeRTOS.h
+ * defines this record as an identical *weak* constant; the copies merge into one at link time and
+ * the runtime reads it (layout checked in compat-freertos/src/task.rs). Hooks are referenced only
+ * when configured, so an application defines only the hooks it enables. */
+struct tskTaskControlBlock;
+typedef struct xCOMPAT_TASK_CONFIG
+{
+    uint32_t ulNotifyEntries;         /* configTASK_NOTIFICATION_ARRAY_ENTRIES */
+    uint32_t ulTlsPointers;           /* configNUM_THREAD_LOCAL_STORAGE_POINTERS */
+    uint32_t ulIdleStackDepth;        /* configMINIMAL_STACK_SIZE, in words */
+    uint32_t ulCheckStackOverflow;    /* configCHECK_FOR_STACK_OVERFLOW */
+    void ( * pxIdleHook )( void );    /* vApplicationIdleHook when configUSE_IDLE_HOOK */
+    void ( * pxTickHook )( void );    /* vApplicationTickHook when configUSE_TICK_HOOK */
+    void ( * pxMallocFailedHook )( void );                                   /* configUSE_MALLOC_FAILED_HOOK */
+    void ( * pxStackOverflowHook )( struct tskTaskControlBlock *, char * );  /* configCHECK_FOR_STACK_OVERFLOW */
+    void ( * pxAssertFailed )( void );                                       /* runs configASSERT( 0 ) */
+} CompatTaskConfig_t;
+
+#if ( configUSE_IDLE_HOOK == 1 )
+    void vApplicationIdleHook( void );
+    #define compatIDLE_HOOK    vApplicationIdleHook
+#else
+    #define compatIDLE_HOOK    NULL
+#endif
+#if ( configUSE_TICK_HOOK == 1 )
+    void vApplicationTickHook( void );
+    #define compatTICK_HOOK    vApplicationTickHook
+#else
+    #define compatTICK_HOOK    NULL
+#endif
+#if ( configUSE_MALLOC_FAILED_HOOK == 1 )
+    void vApplicationMallocFailedHook( void );
+    #define compatMALLOC_FAILED_HOOK    vApplicationMallocFailedHook
+#else
+    #define compatMALLOC_FAILED_HOOK    NULL
+#endif
+#if ( configCHECK_FOR_STACK_OVERFLOW > 0 )
+    void vApplicationStackOverflowHook( struct tskTaskControlBlock * xTask, char * pcTaskName );
+    #define compatSTACK_OVERFLOW_HOOK    vApplicationStackOverflowHook
+#else
+    #define compatSTACK_OVERFLOW_HOOK    NULL
+#endif
+
+/* Where the FreeRTOS kernel would fail a configASSERT on bad input, the runtime calls this; with
+ * configASSERT empty it returns and the function reports an error (or does nothing) instead. */
+__attribute__( ( weak ) ) void vCompatTaskAssertFailed( void )
+{
+    configASSERT( 0 );
+}
+
+__attribute__( ( weak ) ) const CompatTaskConfig_t xCompatTaskConfig =
+{
+    configTASK_NOTIFICATION_ARRAY_ENTRIES,
+    configNUM_THREAD_LOCAL_STORAGE_POINTERS,
+    configMINIMAL_STACK_SIZE,
+    configCHECK_FOR_STACK_OVERFLOW,
+    compatIDLE_HOOK,
+    compatTICK_HOOK,
+    compatMALLOC_FAILED_HOOK,
+    compatSTACK_OVERFLOW_HOOK,
+    vCompatTaskAssertFailed,
+};
 
 #endif /* INC_FREERTOS_H */

@@ -7,6 +7,11 @@
 #include "portmacro.h"
 
 void * pvPortMalloc( size_t xWantedSize );
+void * pvPortCalloc( size_t xNum, size_t xSize );
 void vPortFree( void * pv );
+/* Free bytes of the compartment's heap quota (what pvPortMalloc can still obtain, before 32-byte
+ * rounding), and the least that ever was since the first allocation through this layer. */
+size_t xPortGetFreeHeapSize( void );
+size_t xPortGetMinimumEverFreeHeapSize( void );
 
 #endif /* PORTABLE_H */

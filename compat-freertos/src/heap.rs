@@ -1,5 +1,6 @@
-//! `pvPortMalloc` / `vPortFree`: blocks of the compartment's own heap (the manifest's `heap`
-//! arena), charged to its quota. Blocks are 32-byte aligned and zeroed.
+//! `pvPortMalloc` / `vPortFree` / `pvPortCalloc` and the heap figures: blocks of the compartment's
+//! own heap (the manifest's `heap` arena), charged to its quota. Blocks are 32-byte aligned and
+//! zeroed. The figures are the quota's: what `pvPortMalloc` can still obtain.
 
 use core::ffi::c_void;
 use core::sync::atomic::{AtomicU32, Ordering};
@@ -8,6 +9,8 @@ use rtos_sys::AllocCap;
 
 /// The compartment's allocation capability (0: not fetched yet).
 static CAP: AtomicU32 = AtomicU32::new(0);
+/// Least free quota seen after an allocation (`u32::MAX`: none yet).
+static MIN_FREE: AtomicU32 = AtomicU32::new(u32::MAX);
 
 fn cap() -> Option<AllocCap> {
     let c = CAP.load(Ordering::Relaxed);
@@ -19,12 +22,24 @@ fn cap() -> Option<AllocCap> {
     Some(c)
 }
 
-/// Allocates `size` bytes (32-byte aligned, zeroed); null if the heap or quota cannot.
+/// Bytes the quota has left (0 without a heap).
+fn free_now() -> u32 {
+    cap().and_then(|c| rtos_sys::heap_quota(c).ok()).map_or(0, |q| q.limit.saturating_sub(q.used))
+}
+
+/// Allocates `size` bytes (32-byte aligned, zeroed); null if the heap or quota cannot, after
+/// calling `vApplicationMallocFailedHook` when it is configured.
 pub fn alloc(size: usize) -> *mut u8 {
     if size == 0 {
         return core::ptr::null_mut();
     }
-    cap().and_then(|c| rtos_sys::heap_alloc(c, size).ok()).unwrap_or_default()
+    let p = cap().and_then(|c| rtos_sys::heap_alloc(c, size).ok()).unwrap_or_default();
+    if p.is_null() {
+        crate::hooks::malloc_failed();
+    } else {
+        MIN_FREE.fetch_min(free_now(), Ordering::Relaxed);
+    }
+    p
 }
 
 /// Frees a block from [`alloc`] (null is ignored).
@@ -43,8 +58,31 @@ pub extern "C" fn pvPortMalloc(size: usize) -> *mut c_void {
     alloc(size).cast()
 }
 
+/// FreeRTOS `pvPortCalloc`: `n` elements of `size` bytes, zeroed (every block is); null when the
+/// product overflows.
+#[no_mangle]
+pub extern "C" fn pvPortCalloc(n: usize, size: usize) -> *mut c_void {
+    match n.checked_mul(size) {
+        Some(bytes) => alloc(bytes).cast(),
+        None => core::ptr::null_mut(),
+    }
+}
+
 /// FreeRTOS `vPortFree`.
 #[no_mangle]
 pub extern "C" fn vPortFree(p: *mut c_void) {
     free(p.cast())
+}
+
+/// FreeRTOS `xPortGetFreeHeapSize`: bytes the compartment's quota has left.
+#[no_mangle]
+pub extern "C" fn xPortGetFreeHeapSize() -> usize {
+    free_now() as usize
+}
+
+/// FreeRTOS `xPortGetMinimumEverFreeHeapSize`: the least the quota had left after any allocation
+/// through this layer (the current figure before the first one).
+#[no_mangle]
+pub extern "C" fn xPortGetMinimumEverFreeHeapSize() -> usize {
+    MIN_FREE.load(Ordering::Relaxed).min(free_now()) as usize
 }

@@ -28,8 +28,10 @@
 use rtos_c as _;
 
 pub mod heap;
+pub mod hooks;
 pub mod isr;
 pub mod lock;
+pub mod notify;
 pub mod queue;
 pub mod task;
 

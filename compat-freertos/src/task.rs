@@ -12,6 +12,7 @@ use core::sync::atomic::{AtomicU32, Ordering};
 
 use rtos_sys::{ThreadId, ThreadParams};
 
+use crate::hooks::{self, check};
 use crate::lock::{Lock, RecursiveLock};
 use crate::queue::Queue;
 use crate::{heap, pdFALSE, pdTRUE, portMAX_DELAY, BaseType_t, TickType_t, UBaseType_t};
@@ -50,11 +51,31 @@ pub struct Task {
     pub wait_woken: u32,
     pub wait_prio: u32,
     pub waiting_on: *mut Queue,
+    // ---- suspension, notifications, stacks, TLS, tags --------------------------------------
+    /// The stack the thread runs on, `[stack_lo, stack_hi)`, painted at creation (0: unknown).
+    pub stack_lo: usize,
+    pub stack_hi: usize,
+    /// Set by `xTaskAbortDelay` just before it ends the task's wait (FreeRTOS `ucDelayAborted`):
+    /// lets a blocking call tell an abort from a suspension (both end the wait `Interrupted`).
+    pub delay_aborted: AtomicU32,
+    /// Thread-local storage pointers.
+    tls: [*mut c_void; MAX_TLS],
+    /// Application task tag.
+    tag: TaskHookFunction_t,
+    /// Notification slots.
+    pub notify: crate::notify::Slots,
 }
 
-/// FreeRTOS `StaticTask_t`: room for a [`Task`] (checked below).
+/// Thread-local storage pointers per task the runtime provides (the header allows up to this).
+pub const MAX_TLS: usize = 8;
+
+/// FreeRTOS `TaskHookFunction_t`.
+pub type TaskHookFunction_t = Option<unsafe extern "C" fn(*mut c_void) -> BaseType_t>;
+
+/// FreeRTOS `StaticTask_t`: room for a [`Task`] (checked below), with space to spare so that the
+/// control block can grow without changing the C type.
 #[repr(C, align(4))]
-pub struct StaticTask_t([u32; 24]);
+pub struct StaticTask_t([u32; 64]);
 const _: () = assert!(core::mem::size_of::<Task>() <= core::mem::size_of::<StaticTask_t>());
 const _: () = assert!(core::mem::align_of::<Task>() <= core::mem::align_of::<StaticTask_t>());
 
@@ -73,6 +94,12 @@ impl Task {
             wait_woken: 0,
             wait_prio: 0,
             waiting_on: null_mut(),
+            stack_lo: 0,
+            stack_hi: 0,
+            delay_aborted: AtomicU32::new(0),
+            tls: [null_mut(); MAX_TLS],
+            tag: None,
+            notify: crate::notify::Slots::new(),
         }
     }
 }
@@ -124,15 +151,26 @@ fn with_registry<R>(f: impl FnOnce(&mut *mut Task, &mut *mut Task) -> R) -> R {
     r
 }
 
-/// The calling task's control block.
+/// The calling task's control block. Found by the stack pointer, which lies in exactly one
+/// task's stack, so the hot paths (notifications, queue operations) need no system call; only
+/// the thread that ran `main` (whose stack is the manifest's) is looked up by its handle.
 pub fn current_task() -> *mut Task {
-    let me = rtos_sys::current().to_raw();
+    let sp: usize;
+    // SAFETY: reads the stack pointer; no memory access.
+    #[cfg(target_arch = "arm")]
+    unsafe {
+        core::arch::asm!("mov {}, sp", out(reg) sp, options(nomem, nostack, preserves_flags))
+    };
+    #[cfg(not(target_arch = "arm"))]
+    {
+        sp = 0;
+    }
     let found = with_registry(|tasks, _| {
         let mut t = *tasks;
         while !t.is_null() {
             // SAFETY: registry entries are live control blocks (lock held).
             unsafe {
-                if (*t).thread.load(Ordering::Relaxed) == me {
+                if (*t).stack_lo <= sp && sp < (*t).stack_hi {
                     return t;
                 }
                 t = (*t).next;
@@ -143,6 +181,7 @@ pub fn current_task() -> *mut Task {
     if !found.is_null() {
         return found;
     }
+    let me = rtos_sys::current().to_raw();
     let boot = BOOT.0.get();
     // SAFETY: only the boot thread reaches this (every other thread is registered).
     unsafe {
@@ -169,8 +208,9 @@ fn task_of(handle: *mut Task) -> *mut Task {
     }
 }
 
-/// Frees the memory of self-deleted tasks whose threads have ended.
-fn reap() {
+/// Frees the memory of self-deleted tasks whose threads have ended (the idle task's job, and
+/// done again before every creation).
+pub fn reap() {
     let mut free_list: *mut Task = null_mut();
     with_registry(|_, zombies| {
         let mut link: *mut *mut Task = zombies;
@@ -252,8 +292,13 @@ unsafe fn create(t: *mut Task, stack: *mut u8, stack_len: usize, priority: u32) 
         name_len,
     };
     // Registered before the thread exists, so that a more urgent new task finds itself.
-    // SAFETY: as above.
-    unsafe { (*t).priority.store(params.priority, Ordering::Relaxed) };
+    // SAFETY: as above; the stack is the task's, unused until its thread starts.
+    unsafe {
+        (*t).priority.store(params.priority, Ordering::Relaxed);
+        (*t).stack_lo = base;
+        (*t).stack_hi = end;
+        hooks::paint(base, end);
+    }
     with_registry(|tasks, _| {
         // SAFETY: lock held; `t` is not in the list yet.
         unsafe { (*t).next = *tasks };
@@ -388,11 +433,45 @@ pub unsafe extern "C" fn xTaskCreateStatic(
     }
 }
 
+/// Whether `t` is a task of this compartment that has not been deleted (the registry, or the
+/// thread that runs `main`).
+fn is_registered(t: *mut Task) -> bool {
+    if t == BOOT.0.get() {
+        return true;
+    }
+    with_registry(|tasks, _| {
+        let mut x = *tasks;
+        while !x.is_null() {
+            if x == t {
+                return true;
+            }
+            // SAFETY: registry entries are live control blocks (lock held).
+            x = unsafe { (*x).next };
+        }
+        false
+    })
+}
+
+/// A handle argument of an API that FreeRTOS would assert on when it names no task: `NULL`
+/// means the caller; a handle that is not a live task of this compartment fails
+/// `configASSERT` and gives `None` (the call then does nothing).
+fn live(handle: *mut Task) -> Option<*mut Task> {
+    if handle.is_null() {
+        return Some(current_task());
+    }
+    check(is_registered(handle)).then_some(handle)
+}
+
+fn thread_of(t: *mut Task) -> ThreadId {
+    // SAFETY: a live control block.
+    ThreadId::from_raw(unsafe { (*t).thread.load(Ordering::Acquire) })
+}
+
 /// FreeRTOS `vTaskDelete` (`NULL`: the caller).
 #[no_mangle]
 pub extern "C" fn vTaskDelete(handle: *mut Task) {
     let me = current_task();
-    let t = task_of(handle);
+    let Some(t) = live(handle) else { return };
     if t == me {
         unlink(t);
         REGISTRY.count.fetch_sub(1, Ordering::Relaxed);
@@ -403,6 +482,7 @@ pub extern "C" fn vTaskDelete(handle: *mut Task) {
                     (*t).next = *zombies;
                     *zombies = t;
                 });
+                hooks::zombie_added();
             }
         }
         rtos_sys::thread_exit();
@@ -420,29 +500,240 @@ pub extern "C" fn vTaskDelete(handle: *mut Task) {
     }
 }
 
-/// FreeRTOS `vTaskDelay`.
-#[no_mangle]
-pub extern "C" fn vTaskDelay(ticks: TickType_t) {
-    if ticks == 0 {
-        rtos_sys::yield_now();
-    } else {
-        rtos_sys::sleep(ticks);
+/// With `configCHECK_FOR_STACK_OVERFLOW`, checks the calling task's stack guard (done where a
+/// task blocks or yields through the API).
+pub fn check_own_stack() {
+    if hooks::config().check_stack_overflow != 0 {
+        // SAFETY: the caller's live control block.
+        unsafe { hooks::check_stack(current_task()) };
     }
 }
 
-/// FreeRTOS `xTaskDelayUntil`.
+/// FreeRTOS `vTaskDelay`. Ends early if the task is suspended (and resumed) or its delay aborted.
+#[no_mangle]
+pub extern "C" fn vTaskDelay(ticks: TickType_t) {
+    check_own_stack();
+    if ticks == 0 {
+        rtos_sys::yield_now();
+    } else if rtos_sys::sleep_checked(ticks) == Err(rtos_sys::Error::Interrupted) {
+        // Aborted or suspended: the delay is over either way; an abort flag is consumed.
+        take_delay_aborted();
+    }
+}
+
+/// FreeRTOS `xTaskDelayUntil`: wakes at `*prev + increment` (FreeRTOS ticks), stores that as the
+/// new `*prev`; `pdFALSE` if that time had already passed (no delay).
 ///
 /// # Safety
-/// `prev` points to the caller's previous-wake-time variable.
+/// `prev` is null or points to the caller's previous-wake-time variable.
 #[no_mangle]
 pub unsafe extern "C" fn xTaskDelayUntil(prev: *mut TickType_t, increment: TickType_t) -> BaseType_t {
+    if !check(!prev.is_null() && increment > 0) {
+        return pdFALSE;
+    }
+    check_own_stack();
     let t0 = T0.load(Ordering::Relaxed);
-    // SAFETY: the caller passes its previous-wake variable.
+    // SAFETY: the caller passes its previous-wake variable (checked non-null).
     let p = unsafe { &mut *prev };
-    let mut k = p.wrapping_add(t0);
-    let waited = rtos_sys::delay_until(&mut k, increment);
-    *p = k.wrapping_sub(t0);
-    waited as BaseType_t
+    let d = rtos_sys::time::delay_until(p.wrapping_add(t0), increment, rtos_sys::ticks());
+    *p = d.wake.wrapping_sub(t0);
+    if d.must_wait && rtos_sys::sleep_until_checked(d.wake) == Err(rtos_sys::Error::Interrupted) {
+        take_delay_aborted();
+    }
+    d.must_wait as BaseType_t
+}
+
+/// FreeRTOS `xTaskAbortDelay`: ends the delay or the wait of a blocked task at once (its
+/// blocking call returns as if it had timed out); `pdFAIL` if it was not blocked.
+#[no_mangle]
+pub extern "C" fn xTaskAbortDelay(handle: *mut Task) -> BaseType_t {
+    if !check(!handle.is_null()) {
+        return pdFALSE;
+    }
+    let Some(t) = live(handle) else { return pdFALSE };
+    // SAFETY: a live control block.
+    let flag = unsafe { &(*t).delay_aborted };
+    flag.store(1, Ordering::Release);
+    match rtos_sys::abort_wait(thread_of(t)) {
+        Ok(true) => pdTRUE,
+        _ => {
+            flag.store(0, Ordering::Relaxed);
+            pdFALSE
+        }
+    }
+}
+
+/// Whether the caller's last wait was ended by `xTaskAbortDelay` (and forgets it): a blocking
+/// call whose wait returned `Interrupted` asks this to tell an abort (report a timeout) from a
+/// suspension (go on waiting where FreeRTOS would).
+pub fn take_delay_aborted() -> bool {
+    // SAFETY: the caller's live control block.
+    unsafe { (*current_task()).delay_aborted.swap(0, Ordering::Acquire) != 0 }
+}
+
+/// FreeRTOS `vTaskSuspend` (`NULL`: the caller). A wait the task is in ends (FreeRTOS removes a
+/// suspended task from event lists); when resumed it returns from that call.
+#[no_mangle]
+pub extern "C" fn vTaskSuspend(handle: *mut Task) {
+    let Some(t) = live(handle) else { return };
+    // SAFETY: a live control block.
+    unsafe { (*t).notify.forget_waits() };
+    if t == current_task() {
+        check_own_stack();
+    }
+    let _ = rtos_sys::suspend(thread_of(t));
+}
+
+/// FreeRTOS `vTaskResume`: readies a suspended task (at once if it is more urgent).
+#[no_mangle]
+pub extern "C" fn vTaskResume(handle: *mut Task) {
+    if !check(!handle.is_null()) {
+        return;
+    }
+    if let Some(t) = live(handle) {
+        let _ = rtos_sys::resume(thread_of(t));
+    }
+}
+
+/// FreeRTOS `xTaskResumeFromISR`: `pdTRUE` if the resumed task is more urgent than the interrupted
+/// one (it runs when the interrupt function returns).
+#[no_mangle]
+pub extern "C" fn xTaskResumeFromISR(handle: *mut Task) -> BaseType_t {
+    if !check(!handle.is_null()) {
+        return pdFALSE;
+    }
+    let Some(t) = live(handle) else { return pdFALSE };
+    let id = thread_of(t);
+    match rtos_sys::resume(id) {
+        Ok(true) => {
+            let p = rtos_sys::priority(id).map(u32::from).unwrap_or(0);
+            (p > crate::isr::interrupted_priority()) as BaseType_t
+        }
+        _ => pdFALSE,
+    }
+}
+
+/// FreeRTOS `eTaskState` values.
+const E_RUNNING: u32 = 0;
+const E_READY: u32 = 1;
+const E_BLOCKED: u32 = 2;
+const E_SUSPENDED: u32 = 3;
+const E_DELETED: u32 = 4;
+const E_INVALID: u32 = 5;
+
+/// FreeRTOS `eTaskGetState`: the kernel's view of the task's thread. A deleted task (its handle
+/// no longer registered, or its thread ended) is `eDeleted`.
+#[no_mangle]
+pub extern "C" fn eTaskGetState(handle: *mut Task) -> u32 {
+    if !check(!handle.is_null()) {
+        return E_INVALID;
+    }
+    if !is_registered(handle) {
+        return E_DELETED;
+    }
+    let state = rtos_sys::thread_state(thread_of(handle));
+    if STARTED.load(Ordering::Acquire) == 0 && handle != current_task() {
+        // Before the start a task is ready (its thread waits at the scheduler gate) unless it
+        // was suspended.
+        return if state == Ok(rtos_sys::ThreadState::Suspended) { E_SUSPENDED } else { E_READY };
+    }
+    match state {
+        Ok(rtos_sys::ThreadState::Running) => E_RUNNING,
+        Ok(rtos_sys::ThreadState::Ready) => E_READY,
+        Ok(rtos_sys::ThreadState::Blocked) => E_BLOCKED,
+        Ok(rtos_sys::ThreadState::Suspended) => E_SUSPENDED,
+        Err(_) => E_DELETED,
+    }
+}
+
+/// FreeRTOS `uxTaskGetStackHighWaterMark`: the fewest words of stack that were ever free (the
+/// stack was painted at creation; the kernel's 32-byte context-save reserve is not counted).
+#[no_mangle]
+pub extern "C" fn uxTaskGetStackHighWaterMark(handle: *mut Task) -> UBaseType_t {
+    let Some(t) = live(handle) else { return 0 };
+    // SAFETY: a live control block.
+    let (lo, hi) = unsafe { ((*t).stack_lo, (*t).stack_hi) };
+    if lo == 0 {
+        return 0;
+    }
+    (hooks::unused_bytes(lo, hi) / 4) as UBaseType_t
+}
+
+/// FreeRTOS `uxTaskGetStackHighWaterMark2` (`configSTACK_DEPTH_TYPE` is 32 bits here).
+#[no_mangle]
+pub extern "C" fn uxTaskGetStackHighWaterMark2(handle: *mut Task) -> u32 {
+    uxTaskGetStackHighWaterMark(handle)
+}
+
+/// FreeRTOS `vTaskSetThreadLocalStoragePointer` (`NULL`: the caller); an index outside
+/// `configNUM_THREAD_LOCAL_STORAGE_POINTERS` is ignored, as in FreeRTOS.
+#[no_mangle]
+pub extern "C" fn vTaskSetThreadLocalStoragePointer(handle: *mut Task, index: BaseType_t, value: *mut c_void) {
+    if index < 0 || index as u32 >= hooks::config().tls_pointers || index as usize >= MAX_TLS {
+        return;
+    }
+    if let Some(t) = live(handle) {
+        // SAFETY: a live control block; FreeRTOS does not synchronise these either.
+        unsafe { (*t).tls[index as usize] = value };
+    }
+}
+
+/// FreeRTOS `pvTaskGetThreadLocalStoragePointer` (`NULL`: the caller); `NULL` for an index
+/// outside the configured range.
+#[no_mangle]
+pub extern "C" fn pvTaskGetThreadLocalStoragePointer(handle: *mut Task, index: BaseType_t) -> *mut c_void {
+    if index < 0 || index as u32 >= hooks::config().tls_pointers || index as usize >= MAX_TLS {
+        return null_mut();
+    }
+    match live(handle) {
+        // SAFETY: a live control block.
+        Some(t) => unsafe { (*t).tls[index as usize] },
+        None => null_mut(),
+    }
+}
+
+/// FreeRTOS `vTaskSetApplicationTaskTag` (`NULL`: the caller).
+#[no_mangle]
+pub extern "C" fn vTaskSetApplicationTaskTag(handle: *mut Task, tag: TaskHookFunction_t) {
+    if let Some(t) = live(handle) {
+        // SAFETY: a live control block.
+        unsafe { (*t).tag = tag };
+    }
+}
+
+/// FreeRTOS `xTaskGetApplicationTaskTag` (`NULL`: the caller).
+#[no_mangle]
+pub extern "C" fn xTaskGetApplicationTaskTag(handle: *mut Task) -> TaskHookFunction_t {
+    // SAFETY: a live control block.
+    live(handle).and_then(|t| unsafe { (*t).tag })
+}
+
+/// FreeRTOS `xTaskGetApplicationTaskTagFromISR`.
+#[no_mangle]
+pub extern "C" fn xTaskGetApplicationTaskTagFromISR(handle: *mut Task) -> TaskHookFunction_t {
+    xTaskGetApplicationTaskTag(handle)
+}
+
+/// FreeRTOS `xTaskCallApplicationTaskHook` (`NULL`: the caller): calls the task's tag function
+/// with `param` on the calling thread; `pdFAIL` if it has none.
+///
+/// # Safety
+/// The tag function may be called with `param`.
+#[no_mangle]
+pub unsafe extern "C" fn xTaskCallApplicationTaskHook(handle: *mut Task, param: *mut c_void) -> BaseType_t {
+    match xTaskGetApplicationTaskTag(handle) {
+        // SAFETY: the application's hook function with its parameter.
+        Some(f) => unsafe { f(param) },
+        None => pdFALSE,
+    }
+}
+
+/// FreeRTOS `xTaskGetIdleTaskHandle` (asserts before the scheduler has started).
+#[no_mangle]
+pub extern "C" fn xTaskGetIdleTaskHandle() -> *mut Task {
+    let h = hooks::IDLE.load(Ordering::Acquire);
+    check(!h.is_null());
+    h
 }
 
 /// FreeRTOS `uxTaskPriorityGet` (`NULL`: the caller).
@@ -531,11 +822,17 @@ pub unsafe extern "C" fn xTaskGetHandle(name: *const c_char) -> *mut Task {
     })
 }
 
-/// FreeRTOS `uxTaskGetNumberOfTasks` (tasks created through this API that have not been
-/// deleted; there is no idle or timer task).
+/// FreeRTOS `uxTaskGetNumberOfTasks`: tasks created through this API (the idle task included)
+/// that have not been deleted.
 #[no_mangle]
 pub extern "C" fn uxTaskGetNumberOfTasks() -> UBaseType_t {
     REGISTRY.count.load(Ordering::Relaxed)
+}
+
+/// Leaves a runtime helper task (the tick-hook task, which FreeRTOS does not have) out of
+/// `uxTaskGetNumberOfTasks`.
+pub fn uncount() {
+    REGISTRY.count.fetch_sub(1, Ordering::Relaxed);
 }
 
 /// Whether the kernel's tick rate is `configTICK_RATE_HZ` (checked by `vTaskStartScheduler`).
@@ -544,22 +841,27 @@ pub extern "C" fn xCompatTickRateMatches(hz: u32) -> BaseType_t {
     (rtos_sys::tick_hz() == hz) as BaseType_t
 }
 
-/// FreeRTOS `vTaskStartScheduler` (after the tick-rate check in the header's macro): releases
-/// the tasks created so far and ends the thread that called it.
+/// FreeRTOS `vTaskStartScheduler` (after the tick-rate check in the header's macro): creates the
+/// idle task, releases the tasks created so far and ends the thread that called it.
 #[no_mangle]
 pub extern "C" fn vCompatStartScheduler() {
+    hooks::start();
     T0.store(rtos_sys::ticks(), Ordering::Relaxed);
     STARTED.store(1, Ordering::Release);
     rtos_sys::futex_wake(&STARTED, u32::MAX);
     rtos_sys::thread_exit();
 }
 
+/// Scheduler suspension: depth (only its owner changes it) and the owner's priority before.
+static SUSPENDED: AtomicU32 = AtomicU32::new(0);
+static SUSPENDED_PRIORITY: AtomicU32 = AtomicU32::new(0);
+
 /// FreeRTOS `xTaskGetSchedulerState`: 0 suspended, 1 not started, 2 running.
 #[no_mangle]
 pub extern "C" fn xTaskGetSchedulerState() -> BaseType_t {
     if STARTED.load(Ordering::Relaxed) == 0 {
         1
-    } else if CRITICAL.depth_of_caller() > 0 {
+    } else if SUSPENDED.load(Ordering::Relaxed) > 0 {
         0
     } else {
         2
@@ -578,18 +880,58 @@ pub extern "C" fn vPortExitCritical() {
     let _ = CRITICAL.exit();
 }
 
-/// FreeRTOS `vTaskSuspendAll`: the same lock as critical sections (other tasks keep running
-/// unless they enter one).
+/// FreeRTOS `vTaskSuspendAll`: the critical-section lock, and the caller runs at the most urgent
+/// priority until `xTaskResumeAll`, so no other task of the compartment is switched in (tasks it
+/// readies meanwhile wait, as in FreeRTOS). A task at priority 31 (the timer task) still runs.
 #[no_mangle]
 pub extern "C" fn vTaskSuspendAll() {
     CRITICAL.enter();
+    if SUSPENDED.load(Ordering::Relaxed) == 0 {
+        let me = rtos_sys::current();
+        SUSPENDED_PRIORITY.store(rtos_sys::priority(me).unwrap_or(0) as u32, Ordering::Relaxed);
+        let _ = rtos_sys::set_priority(me, MAX_PRIORITY);
+    }
+    SUSPENDED.fetch_add(1, Ordering::Relaxed);
 }
 
-/// FreeRTOS `xTaskResumeAll`: never reports a yield.
+/// Whether a task more urgent than `priority` is ready (readied while the scheduler was
+/// suspended: it runs as soon as the caller's priority drops).
+fn more_urgent_ready(priority: u32) -> bool {
+    let mut candidates = [0u32; 32];
+    let mut n = 0;
+    with_registry(|tasks, _| {
+        let mut t = *tasks;
+        while !t.is_null() && n < candidates.len() {
+            // SAFETY: registry entries are live control blocks (lock held).
+            unsafe {
+                if (*t).priority.load(Ordering::Relaxed) > priority {
+                    candidates[n] = (*t).thread.load(Ordering::Relaxed);
+                    n += 1;
+                }
+                t = (*t).next;
+            }
+        }
+    });
+    candidates[..n].iter().any(|&id| rtos_sys::thread_state(ThreadId::from_raw(id)) == Ok(rtos_sys::ThreadState::Ready))
+}
+
+/// FreeRTOS `xTaskResumeAll`: `pdTRUE` if a task readied during the suspension is more urgent than
+/// the caller (it runs before this returns).
 #[no_mangle]
 pub extern "C" fn xTaskResumeAll() -> BaseType_t {
-    let _ = CRITICAL.exit();
-    pdFALSE
+    if !check(CRITICAL.depth_of_caller() > 0 && SUSPENDED.load(Ordering::Relaxed) > 0) {
+        return pdFALSE;
+    }
+    let mut yielded = false;
+    if SUSPENDED.fetch_sub(1, Ordering::Relaxed) == 1 {
+        let before = SUSPENDED_PRIORITY.load(Ordering::Relaxed);
+        yielded = more_urgent_ready(before);
+        let _ = CRITICAL.exit();
+        let _ = rtos_sys::set_priority(rtos_sys::current(), before as u8);
+    } else {
+        let _ = CRITICAL.exit();
+    }
+    yielded as BaseType_t
 }
 
 /// Entry of the compartment's manifest thread: runs the application's `main`.

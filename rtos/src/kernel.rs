@@ -66,6 +66,22 @@ pub enum State {
     Ready,
     /// Waiting; may also be on the timeout list.
     Blocked(Wait),
+    /// Stopped by [`Kernel::suspend`] until [`Kernel::resume`]: in no queue, on no list.
+    Suspended,
+}
+
+/// What [`Kernel::thread_state`] reports (the ABI values of `THREAD_STATE`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u32)]
+pub enum RunState {
+    /// The calling thread itself.
+    Running = 0,
+    /// Ready to run (preempted, or not yet chosen).
+    Ready = 1,
+    /// Sleeping or waiting on a futex.
+    Blocked = 2,
+    /// Suspended.
+    Suspended = 3,
 }
 
 /// Saved execution context. Opaque to the core: the port stores the stack pointer at switch-out
@@ -372,12 +388,78 @@ impl Kernel {
                 self.timer_remove(i);
                 self.futex_mask &= !(1 << i);
             }
+            State::Suspended => {}
             State::Free => return,
         }
         let generation = self.threads[i].generation;
         self.threads[i] = Tcb::EMPTY;
         // Keep the generation so stale handles stay stale after the slot is reused.
         self.threads[i].generation = generation;
+    }
+
+    // ----- suspension, aborted waits, states ----------------------------------------------
+
+    /// Suspends a thread until [`Kernel::resume`]: it leaves its ready queue, and a wait it is in
+    /// (sleep or futex, timed or not) ends with [`Error::Interrupted`], delivered when it runs
+    /// again. Suspending the running thread blocks it (`Outcome::Blocked`, result 0 at resume);
+    /// suspending a suspended thread changes nothing. The idle thread cannot be suspended.
+    pub fn suspend(&mut self, id: ThreadId) -> Result<Outcome, Error> {
+        let i = self.lookup(id)?;
+        if i == self.idle as usize {
+            return Err(Error::NotPermitted);
+        }
+        match self.threads[i].state {
+            State::Ready => {
+                self.queue_remove(i);
+                // The running thread is inside this system call: it returns 0 when resumed. A
+                // preempted thread keeps its registers (and a woken one its pending result).
+                if i == self.current as usize {
+                    self.threads[i].pending_result = Some(0);
+                }
+            }
+            State::Blocked(_) => {
+                self.timer_remove(i);
+                self.futex_mask &= !(1 << i);
+                self.threads[i].pending_result = Some(Error::Interrupted.code());
+            }
+            State::Suspended | State::Free => return Ok(Outcome::Done(0)),
+        }
+        self.threads[i].state = State::Suspended;
+        Ok(if i == self.current as usize { Outcome::Blocked } else { Outcome::Done(0) })
+    }
+
+    /// Makes a suspended thread ready again (at the tail of its priority's queue). Returns
+    /// whether it was suspended.
+    pub fn resume(&mut self, id: ThreadId) -> Result<bool, Error> {
+        let i = self.lookup(id)?;
+        if self.threads[i].state != State::Suspended {
+            return Ok(false);
+        }
+        self.threads[i].state = State::Ready;
+        self.make_ready_tail(i);
+        Ok(true)
+    }
+
+    /// Ends the wait (sleep or futex, timed or not) of a blocked thread at once: the blocking call
+    /// returns [`Error::Interrupted`]. Returns whether the thread was blocked.
+    pub fn abort_wait(&mut self, id: ThreadId) -> Result<bool, Error> {
+        let i = self.lookup(id)?;
+        if let State::Blocked(_) = self.threads[i].state {
+            self.wake(i, Error::Interrupted.code());
+            return Ok(true);
+        }
+        Ok(false)
+    }
+
+    /// The state of a live thread as seen by the running thread.
+    pub fn thread_state(&self, id: ThreadId) -> Result<RunState, Error> {
+        let i = self.lookup(id)?;
+        Ok(match self.threads[i].state {
+            _ if i == self.current as usize => RunState::Running,
+            State::Blocked(_) => RunState::Blocked,
+            State::Suspended => RunState::Suspended,
+            State::Ready | State::Free => RunState::Ready,
+        })
     }
 
     // ----- scheduling ---------------------------------------------------------------------
@@ -421,7 +503,11 @@ impl Kernel {
 
     /// Makes a blocked thread ready again without a result: the port has already rewritten the
     /// context it resumes in (used when a micro-reboot unwinds a thread out of a compartment).
+    /// A suspended thread stays suspended but loses the result its ended wait would deliver.
     pub fn cancel_wait(&mut self, index: usize) {
+        if self.threads[index].state == State::Suspended {
+            self.threads[index].pending_result = None;
+        }
         if let State::Blocked(_) = self.threads[index].state {
             self.timer_remove(index);
             self.futex_mask &= !(1 << index);

@@ -136,9 +136,27 @@ pub fn dispatch(
             done(p.and_then(|p| k.set_priority(ThreadId::from_raw(a0), p)).map(|()| 0))
         }
         nr::GET_PRIORITY => done(k.priority(ThreadId::from_raw(a0)).map(u32::from)),
+        nr::THREAD_SUSPEND | nr::THREAD_RESUME | nr::THREAD_ABORT_WAIT | nr::THREAD_STATE => {
+            thread_call(k, number, ThreadId::from_raw(a0))
+        }
         nr::CONSOLE_WRITE => done(port.console_write(a0 as usize, a1 as usize).map(|()| 0)),
         nr::SHUTDOWN => port.shutdown(a0 as i32),
         _ => SysRet::Value(Error::UnknownSyscall.code()),
+    }
+}
+
+/// Suspension, aborted waits and states. Out of line like [`object_call`]: the hot calls' dispatch
+/// stays as it was.
+#[inline(never)]
+fn thread_call(k: &mut Kernel, number: u8, id: ThreadId) -> SysRet {
+    match number {
+        nr::THREAD_SUSPEND => match k.suspend(id) {
+            Ok(o) => outcome(o),
+            Err(e) => SysRet::Value(e.code()),
+        },
+        nr::THREAD_RESUME => done(k.resume(id).map(u32::from)),
+        nr::THREAD_ABORT_WAIT => done(k.abort_wait(id).map(u32::from)),
+        _ => done(k.thread_state(id).map(|s| s as u32)),
     }
 }
 
@@ -488,6 +506,31 @@ mod tests {
         );
         assert_eq!(d(&mut k, &mut p, nr::THREAD_KILL, [me as u32, 0, 0, 0]), SysRet::Gone);
         assert!(!k.is_alive(k.current_index().unwrap()));
+    }
+
+    #[test]
+    fn suspension_calls_decode_and_deliver_results() {
+        let (mut k, mut p) = setup();
+        p.params = Some(params(2, 1024));
+        let SysRet::Value(other) = d(&mut k, &mut p, nr::THREAD_CREATE, [0x500, 0, 0, 0]) else { panic!() };
+        let other = other as u32;
+        let SysRet::Value(me) = d(&mut k, &mut p, nr::THREAD_SELF, [0; 4]) else { panic!() };
+        assert_eq!(d(&mut k, &mut p, nr::THREAD_STATE, [me as u32, 0, 0, 0]), SysRet::Value(0));
+        assert_eq!(d(&mut k, &mut p, nr::THREAD_STATE, [other, 0, 0, 0]), SysRet::Value(1));
+        assert_eq!(d(&mut k, &mut p, nr::THREAD_SUSPEND, [other, 0, 0, 0]), SysRet::Value(0));
+        assert_eq!(d(&mut k, &mut p, nr::THREAD_STATE, [other, 0, 0, 0]), SysRet::Value(3));
+        assert_eq!(d(&mut k, &mut p, nr::THREAD_ABORT_WAIT, [other, 0, 0, 0]), SysRet::Value(0));
+        assert_eq!(d(&mut k, &mut p, nr::THREAD_RESUME, [other, 0, 0, 0]), SysRet::Value(1));
+        assert_eq!(d(&mut k, &mut p, nr::THREAD_RESUME, [other, 0, 0, 0]), SysRet::Value(0));
+        for n in [nr::THREAD_SUSPEND, nr::THREAD_RESUME, nr::THREAD_ABORT_WAIT, nr::THREAD_STATE] {
+            assert_eq!(d(&mut k, &mut p, n, [0xDEAD_BE00, 0, 0, 0]), SysRet::Value(Error::NoSuchThread.code()));
+        }
+        // Suspending oneself blocks; the caller gets 0 when resumed.
+        assert_eq!(d(&mut k, &mut p, nr::THREAD_SUSPEND, [me as u32, 0, 0, 0]), SysRet::Blocked);
+        let i = k.current_index().unwrap();
+        k.switch_to_next();
+        assert_eq!(k.resume(ThreadId::from_raw(me as u32)), Ok(true));
+        assert_eq!(k.take_pending_result(i), Some(0));
     }
 
     #[test]

@@ -76,10 +76,12 @@ pub enum rtos_status_t {
     RTOS_E_QUOTA_EXCEEDED = -20,
     /// Allocation: the compartment's heap has no free block that large.
     RTOS_E_OUT_OF_MEMORY = -21,
+    /// A sleep or futex wait was ended early by another thread (abort, or suspension).
+    RTOS_E_INTERRUPTED = -22,
 }
 
 /// Every status code above, in the order of `rtos_sys::Error::ALL`.
-const CODES: [i32; 21] = [
+const CODES: [i32; 22] = [
     rtos_status_t::RTOS_E_TIMED_OUT as i32,
     rtos_status_t::RTOS_E_WOULD_BLOCK as i32,
     rtos_status_t::RTOS_E_INVALID_ARGUMENT as i32,
@@ -101,6 +103,7 @@ const CODES: [i32; 21] = [
     rtos_status_t::RTOS_E_BUSY as i32,
     rtos_status_t::RTOS_E_QUOTA_EXCEEDED as i32,
     rtos_status_t::RTOS_E_OUT_OF_MEMORY as i32,
+    rtos_status_t::RTOS_E_INTERRUPTED as i32,
 ];
 
 // The C status codes are the kernel's error codes: a new or renumbered `Error` fails the build.

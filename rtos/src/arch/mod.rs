@@ -549,7 +549,12 @@ extern "C" fn rtos_svc(regs: &mut SavedRegs) {
         // `ArmPort::init_thread` against `spawner`, bound to it below).
         nr::THREAD_CREATE => false,
         // A compartment may only manage its own threads.
-        nr::THREAD_KILL | nr::SET_PRIORITY => match (sw.home(me), k.lookup(crate::ThreadId::from_raw(args[0]))) {
+        nr::THREAD_KILL
+        | nr::SET_PRIORITY
+        | nr::THREAD_SUSPEND
+        | nr::THREAD_RESUME
+        | nr::THREAD_ABORT_WAIT
+        | nr::THREAD_STATE => match (sw.home(me), k.lookup(crate::ThreadId::from_raw(args[0]))) {
             (Some(mine), Ok(target)) => sw.home(target) != Some(mine),
             _ => false,
         },

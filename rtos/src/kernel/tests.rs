@@ -379,3 +379,110 @@ fn long_names_are_truncated() {
         k.create_thread(NewThread { name: b"a-very-long-thread-name", priority: 1, ctx: Context::default() }).unwrap();
     assert_eq!(k.tcb(id.index()).name(), "a-very-long-thr");
 }
+
+#[test]
+fn suspend_removes_a_ready_thread_until_resumed_at_the_tail() {
+    let mut s = Sim::rr(&[5, 3, 3]);
+    assert_eq!(s.running(), "t0");
+    assert_eq!(s.k.suspend(s.ids[1]), Ok(Outcome::Done(0)));
+    assert_eq!(s.k.thread_state(s.ids[1]), Ok(RunState::Suspended));
+    assert_eq!(s.k.ready_queue(3).collect::<Vec<_>>(), vec![s.idx(2)]);
+    assert_eq!(s.k.suspend(s.ids[1]), Ok(Outcome::Done(0)), "suspending twice changes nothing");
+    // The running thread suspends itself: it blocks, and t2 runs (t1 is not eligible).
+    assert_eq!(s.k.suspend(s.ids[0]), Ok(Outcome::Blocked));
+    assert_eq!(s.switch(), "t2");
+    assert_eq!(s.k.thread_state(s.ids[0]), Ok(RunState::Suspended));
+    // A preempted (ready, not running) thread keeps its registers: no result is queued for it.
+    assert_eq!(s.k.resume(s.ids[1]), Ok(true));
+    assert_eq!(s.k.resume(s.ids[1]), Ok(false), "not suspended any more");
+    assert_eq!(s.k.ready_queue(3).collect::<Vec<_>>(), vec![s.idx(2), s.idx(1)], "resumed at the tail");
+    assert_eq!(s.result_of(1), None);
+    assert_eq!(s.switch(), "t2");
+    // Resuming the more urgent self-suspended thread preempts, and its call returns 0.
+    assert_eq!(s.k.resume(s.ids[0]), Ok(true));
+    assert_eq!(s.switch(), "t0");
+    assert_eq!(s.result_of(0), Some(0));
+    assert_eq!(s.k.thread_state(s.ids[0]), Ok(RunState::Running));
+    assert_eq!(s.k.thread_state(s.ids[1]), Ok(RunState::Ready));
+}
+
+#[test]
+fn suspending_a_waiter_ends_its_wait_with_interrupted_at_resume() {
+    let mut s = Sim::rr(&[5, 4, 1]);
+    s.k.futex_wait(0x40, true, None);
+    s.switch();
+    s.k.sleep(10);
+    assert_eq!(s.switch(), "t2");
+    assert_eq!(s.k.thread_state(s.ids[0]), Ok(RunState::Blocked));
+    s.k.suspend(s.ids[0]).unwrap();
+    s.k.suspend(s.ids[1]).unwrap();
+    assert_eq!(s.k.futex_waiters(0x40), 0, "no longer a futex waiter");
+    assert_eq!(s.k.next_deadline(), None, "no longer on the timeout list");
+    assert_eq!(s.k.futex_wake(0x40, u32::MAX), 0);
+    for _ in 0..20 {
+        assert_eq!(s.tick(), "t2", "the sleep's deadline passes without effect");
+    }
+    s.k.resume(s.ids[1]).unwrap();
+    assert_eq!(s.switch(), "t1");
+    assert_eq!(s.result_of(1), Some(Error::Interrupted.code()));
+    s.k.resume(s.ids[0]).unwrap();
+    assert_eq!(s.switch(), "t0");
+    assert_eq!(s.result_of(0), Some(Error::Interrupted.code()));
+}
+
+#[test]
+fn abort_wait_ends_timed_and_untimed_waits_only() {
+    let mut s = Sim::rr(&[6, 5, 4, 1]);
+    s.k.sleep(100);
+    s.switch();
+    s.k.futex_wait(0x80, true, None);
+    s.switch();
+    s.k.futex_wait(0x84, true, Some(7));
+    assert_eq!(s.switch(), "t3");
+    assert_eq!(s.k.abort_wait(s.ids[0]), Ok(true));
+    assert_eq!(s.k.abort_wait(s.ids[0]), Ok(false), "already ready");
+    assert_eq!(s.switch(), "t0");
+    assert_eq!(s.result_of(0), Some(Error::Interrupted.code()));
+    assert_eq!(s.k.abort_wait(s.ids[1]), Ok(true));
+    assert_eq!(s.k.abort_wait(s.ids[2]), Ok(true));
+    assert_eq!(s.result_of(1), Some(Error::Interrupted.code()));
+    assert_eq!(s.result_of(2), Some(Error::Interrupted.code()));
+    assert_eq!(s.k.futex_waiters(0x80) + s.k.futex_waiters(0x84), 0);
+    assert_eq!(s.k.next_deadline(), None);
+    // A suspended thread is not waiting: nothing to abort.
+    s.k.suspend(s.ids[3]).unwrap();
+    assert_eq!(s.k.abort_wait(s.ids[3]), Ok(false));
+    assert_eq!(s.k.thread_state(s.ids[3]), Ok(RunState::Suspended));
+}
+
+#[test]
+fn suspension_calls_check_their_target() {
+    let mut s = Sim::rr(&[5, 3]);
+    let idle = ThreadId::new(0, s.k.tcb(0).generation);
+    assert_eq!(s.k.suspend(idle), Err(Error::NotPermitted));
+    s.k.suspend(s.ids[1]).unwrap();
+    // A suspended thread can be re-prioritised and killed; its handle then goes stale.
+    s.k.set_priority(s.ids[1], 9).unwrap();
+    assert_eq!(s.k.thread_state(s.ids[1]), Ok(RunState::Suspended));
+    assert_eq!(s.switch(), "t0", "a suspended thread never runs, whatever its priority");
+    s.k.kill(s.ids[1]).unwrap();
+    for call in [Kernel::resume, Kernel::abort_wait] {
+        assert_eq!(call(&mut s.k, s.ids[1]), Err(Error::NoSuchThread));
+    }
+    assert_eq!(s.k.suspend(s.ids[1]), Err(Error::NoSuchThread));
+    assert_eq!(s.k.thread_state(s.ids[1]), Err(Error::NoSuchThread));
+    assert_eq!(s.k.ready_queue(9).count(), 0);
+}
+
+#[test]
+fn cancel_wait_keeps_a_suspended_thread_suspended_without_a_result() {
+    let mut s = Sim::rr(&[5, 1]);
+    s.k.sleep(5);
+    s.switch();
+    s.k.suspend(s.ids[0]).unwrap();
+    s.k.cancel_wait(s.idx(0));
+    assert_eq!(s.k.thread_state(s.ids[0]), Ok(RunState::Suspended));
+    s.k.resume(s.ids[0]).unwrap();
+    assert_eq!(s.switch(), "t0");
+    assert_eq!(s.result_of(0), None, "the port rewrote its context; no result overwrites it");
+}

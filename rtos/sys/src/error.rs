@@ -49,11 +49,14 @@ pub enum Error {
     QuotaExceeded = -20,
     /// Allocation: the compartment's heap arena has no free block that large.
     OutOfMemory = -21,
+    /// A sleep or futex wait was ended early by another thread (`THREAD_ABORT_WAIT`, or
+    /// `THREAD_SUSPEND` of the waiter, delivered when it is resumed).
+    Interrupted = -22,
 }
 
 impl Error {
     /// All variants, in ABI order; used to decode return values.
-    pub const ALL: [Error; 21] = [
+    pub const ALL: [Error; 22] = [
         Error::TimedOut,
         Error::WouldBlock,
         Error::InvalidArgument,
@@ -75,6 +78,7 @@ impl Error {
         Error::Busy,
         Error::QuotaExceeded,
         Error::OutOfMemory,
+        Error::Interrupted,
     ];
 
     /// The (negative) ABI value of this error.
@@ -120,6 +124,7 @@ impl Error {
             Error::Busy => "compartment in use",
             Error::QuotaExceeded => "heap quota exceeded",
             Error::OutOfMemory => "heap arena full",
+            Error::Interrupted => "wait ended by another thread",
         }
     }
 }

@@ -134,6 +134,43 @@ pub mod nr {
     /// bytes. `-> r0 = length`, or `InvalidHandle`, `WrongType`, `NotPermitted`,
     /// `InvalidArgument` (not a static object, or an unwritable buffer).
     pub const SEALED_CONTENTS: u8 = 33;
+    /// Suspend thread `r0` (the caller included) until [`THREAD_RESUME`]; a sleep or futex wait
+    /// it is in ends with `Interrupted` (returned when it runs again). `-> 0`
+    pub const THREAD_SUSPEND: u8 = 34;
+    /// Make suspended thread `r0` ready again. `-> 1` if it was suspended, `0` otherwise.
+    pub const THREAD_RESUME: u8 = 35;
+    /// End the sleep or futex wait of thread `r0` now: its call returns `Interrupted`.
+    /// `-> 1` if it was blocked, `0` otherwise.
+    pub const THREAD_ABORT_WAIT: u8 = 36;
+    /// `-> state of thread r0`: 0 running (the caller), 1 ready, 2 blocked, 3 suspended;
+    /// `NoSuchThread` once it has ended.
+    pub const THREAD_STATE: u8 = 37;
+}
+
+/// A thread's state, from [`nr::THREAD_STATE`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ThreadState {
+    /// The calling thread.
+    Running,
+    /// Ready to run.
+    Ready,
+    /// Sleeping or waiting on a futex.
+    Blocked,
+    /// Suspended.
+    Suspended,
+}
+
+impl ThreadState {
+    /// Decodes the ABI value of [`nr::THREAD_STATE`].
+    pub const fn from_raw(raw: u32) -> Option<ThreadState> {
+        match raw {
+            0 => Some(ThreadState::Running),
+            1 => Some(ThreadState::Ready),
+            2 => Some(ThreadState::Blocked),
+            3 => Some(ThreadState::Suspended),
+            _ => None,
+        }
+    }
 }
 
 /// Largest contents of a static sealed object, in bytes.
@@ -425,6 +462,38 @@ mod user {
     /// A thread's current priority.
     pub fn priority(id: ThreadId) -> Result<u8, Error> {
         Error::check(svc!(nr::GET_PRIORITY; id.to_raw())).map(|p| p as u8)
+    }
+
+    /// Suspends a thread (the caller too: then it returns once resumed).
+    pub fn suspend(id: ThreadId) -> Result<(), Error> {
+        Error::check(svc!(nr::THREAD_SUSPEND; id.to_raw())).map(drop)
+    }
+
+    /// Resumes a suspended thread; returns whether it was suspended.
+    pub fn resume(id: ThreadId) -> Result<bool, Error> {
+        Error::check(svc!(nr::THREAD_RESUME; id.to_raw())).map(|r| r != 0)
+    }
+
+    /// Ends a thread's sleep or futex wait with `Interrupted`; returns whether it was waiting.
+    pub fn abort_wait(id: ThreadId) -> Result<bool, Error> {
+        Error::check(svc!(nr::THREAD_ABORT_WAIT; id.to_raw())).map(|r| r != 0)
+    }
+
+    /// A thread's state (`NoSuchThread` once it has ended).
+    pub fn thread_state(id: ThreadId) -> Result<ThreadState, Error> {
+        Error::check(svc!(nr::THREAD_STATE; id.to_raw()))
+            .and_then(|r| ThreadState::from_raw(r).ok_or(Error::InvalidArgument))
+    }
+
+    /// Blocks for `ticks` ticks like [`sleep`], but reports `Err(Interrupted)` if another thread
+    /// ended the sleep early ([`abort_wait`], or a suspension).
+    pub fn sleep_checked(ticks: u32) -> Result<(), Error> {
+        Error::check(svc!(nr::SLEEP; ticks)).map(drop)
+    }
+
+    /// [`sleep_until`] reporting `Err(Interrupted)` like [`sleep_checked`].
+    pub fn sleep_until_checked(wake: u32) -> Result<(), Error> {
+        Error::check(svc!(nr::SLEEP_UNTIL; wake)).map(drop)
     }
 
     /// Writes bytes to the console.

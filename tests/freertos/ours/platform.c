@@ -17,7 +17,7 @@
 
 void vCompatRunAsIsr( void ( * fn )( void * ), void * arg );
 
-enum { EXIT_DONE = 0, EXIT_FAIL = 1, EXIT_ASSERT = 3 };
+enum { EXIT_DONE = 0, EXIT_FAIL = 1, EXIT_ASSERT = 3, EXIT_STACK = 5 };
 
 static void emit( const char * prefix, const char * fmt, va_list ap )
 {
@@ -67,6 +67,18 @@ void platform_assert_failed( const char * file, int line )
 {
     trace( "ASSERT %s:%d", file, line );
     rtos_shutdown( EXIT_ASSERT );
+    for( ; ; )
+    {
+    }
+}
+
+/* configCHECK_FOR_STACK_OVERFLOW: the layer calls this when a task's stack guard was written
+ * (checked where a task blocks or yields; the kernel itself stops an actual overflow). */
+void vApplicationStackOverflowHook( TaskHandle_t task, char * name )
+{
+    ( void ) task;
+    trace( "STACK OVERFLOW in task %s", name );
+    rtos_shutdown( EXIT_STACK );
     for( ; ; )
     {
     }

@@ -112,7 +112,22 @@ pub extern "C" fn spawner_main(_arg: usize) {
     let r = create(blocker, 0, 2, stack, 1024);
     case("create-blocker", ANY_OK, r.map(ThreadId::to_raw));
     rtos_sys::sleep(2);
+    // Thread control of its own thread: state, suspension, resumption, an aborted wait.
+    let state = |id: ThreadId| rtos_sys::thread_state(id).map(|s| s as u32);
+    case("state-of-own-blocked-thread", Ok(rtos_sys::ThreadState::Blocked as u32), r.and_then(state));
+    case("abort-wait-of-own-thread", Ok(1), r.and_then(|id| rtos_sys::abort_wait(id).map(u32::from)));
+    case("state-of-own-aborted-thread", Ok(rtos_sys::ThreadState::Ready as u32), r.and_then(state));
+    case("suspend-own-thread", Ok(0), r.and_then(|id| rtos_sys::suspend(id).map(|()| 0)));
+    case("state-of-own-suspended-thread", Ok(rtos_sys::ThreadState::Suspended as u32), r.and_then(state));
+    case("resume-own-thread", Ok(1), r.and_then(|id| rtos_sys::resume(id).map(u32::from)));
     case("kill-own-created-thread", Ok(0), r.and_then(|id| rtos_sys::kill(id).map(|()| 0)));
+    // Someone else's thread: the kernel's idle thread, the first one created at boot (slot 0,
+    // generation 1). A compartment may not control or even observe it.
+    let idle = ThreadId::from_raw(1 << 8);
+    case("suspend-foreign-thread", Err(Error::NotPermitted), rtos_sys::suspend(idle).map(|()| 0));
+    case("resume-foreign-thread", Err(Error::NotPermitted), rtos_sys::resume(idle).map(u32::from));
+    case("abort-wait-of-foreign-thread", Err(Error::NotPermitted), rtos_sys::abort_wait(idle).map(u32::from));
+    case("state-of-foreign-thread", Err(Error::NotPermitted), state(idle));
 
     // What it does not own.
     let kernel_ram = 0x3800_0000 as *mut u8;
