@@ -92,4 +92,7 @@ typedef StaticQueue_t StaticSemaphore_t;
 
 #define tskIDLE_PRIORITY    ( ( UBaseType_t ) 0U )
 
+/* The configuration record the runtime reads (timer task, message lengths, configASSERT). */
+#include "compat_config.h"
+
 #endif /* INC_FREERTOS_H */

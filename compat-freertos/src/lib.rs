@@ -27,11 +27,15 @@
 // The C API and compartment runtime (panic handler, trampolines) go into this archive once.
 use rtos_c as _;
 
+pub mod config;
+pub mod event_groups;
 pub mod heap;
 pub mod isr;
 pub mod lock;
 pub mod queue;
+pub mod stream_buffer;
 pub mod task;
+pub mod timers;
 
 /// FreeRTOS `BaseType_t` (`long` on this ABI).
 pub type BaseType_t = i32;

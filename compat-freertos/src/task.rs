@@ -548,6 +548,7 @@ pub extern "C" fn xCompatTickRateMatches(hz: u32) -> BaseType_t {
 /// the tasks created so far and ends the thread that called it.
 #[no_mangle]
 pub extern "C" fn vCompatStartScheduler() {
+    crate::timers::start();
     T0.store(rtos_sys::ticks(), Ordering::Relaxed);
     STARTED.store(1, Ordering::Release);
     rtos_sys::futex_wake(&STARTED, u32::MAX);

@@ -1,0 +1,443 @@
+//! Event groups with FreeRTOS's semantics: 24 usable bits (the top byte of `EventBits_t` holds
+//! the waiters' control flags), waits for any or all bits with optional clear-on-exit,
+//! `xEventGroupSync` rendezvous, deletion releasing every waiter, and the `FromISR` set/clear
+//! deferred to the timer task.
+//!
+//! One lock covers every event group of the compartment (a compare-and-swap when uncontended,
+//! like the object locks of queues): it outlives the groups, so a waiter whose time runs out
+//! just as its group is deleted never touches freed memory. A blocked task waits on a futex
+//! word in a [`Waiter`] record on its own stack, linked into the group's list in arrival
+//! order. A set walks that list, releases every waiter whose condition holds (storing the bits
+//! it sees), clears the union of their clear-on-exit bits and only then wakes them — so a more
+//! urgent waiter that runs at once already sees the cleared group, as with FreeRTOS. Waking
+//! happens with the lock held because the records live on the waiters' stacks: a released
+//! waiter reads its result without the lock and never touches the group again.
+
+use core::ffi::c_void;
+use core::ptr::null_mut;
+use core::sync::atomic::{AtomicU32, Ordering};
+
+use crate::config;
+use crate::lock::Lock;
+use crate::{heap, pdFALSE, pdTRUE, portMAX_DELAY, task, timers, BaseType_t, TickType_t, UBaseType_t};
+
+/// FreeRTOS `EventBits_t` (`TickType_t`, 32 bits).
+pub type EventBits_t = u32;
+
+/// `eventCLEAR_EVENTS_ON_EXIT_BIT`, `eventUNBLOCKED_DUE_TO_BIT_SET`, `eventWAIT_FOR_ALL_BITS`,
+/// `eventEVENT_BITS_CONTROL_BYTES` (32-bit ticks).
+const CLEAR_ON_EXIT: u32 = 0x0100_0000;
+const UNBLOCKED: u32 = 0x0200_0000;
+const WAIT_FOR_ALL: u32 = 0x0400_0000;
+const CONTROL: u32 = 0xff00_0000;
+
+const STATIC: u32 = 1;
+
+/// Every event group of the compartment.
+static LOCK: Lock = Lock::new();
+
+/// An event group.
+#[repr(C)]
+pub struct EventGroup {
+    bits: AtomicU32,
+    /// Blocked tasks in arrival order (under [`LOCK`]).
+    waiters: *mut Waiter,
+    flags: u32,
+    /// `uxEventGroupGetNumber` (trace facility).
+    number: u32,
+}
+
+/// FreeRTOS `StaticEventGroup_t`: room for an [`EventGroup`] (checked below).
+#[repr(C, align(4))]
+pub struct StaticEventGroup_t([u32; 4]);
+const _: () = assert!(core::mem::size_of::<EventGroup>() <= core::mem::size_of::<StaticEventGroup_t>());
+const _: () = assert!(core::mem::align_of::<EventGroup>() <= core::mem::align_of::<StaticEventGroup_t>());
+
+type Handle = *mut EventGroup;
+
+/// A blocked task's record, on its stack.
+struct Waiter {
+    /// 0 while waiting, 1 once released (the futex word).
+    released: AtomicU32,
+    /// The bits waited for plus the control flags.
+    wait: u32,
+    /// The group's bits at release, with `UNBLOCKED` (0 with `UNBLOCKED`: deleted).
+    result: u32,
+    next: *mut Waiter,
+}
+
+fn satisfied(bits: u32, wanted: u32, all: bool) -> bool {
+    if all {
+        bits & wanted == wanted
+    } else {
+        bits & wanted != 0
+    }
+}
+
+/// The group behind a handle; a null handle fails `configASSERT`.
+fn group<'a>(h: Handle) -> Option<&'a mut EventGroup> {
+    if !config::check(!h.is_null()) {
+        return None;
+    }
+    // SAFETY: a handle from xEventGroupCreate[Static] that has not been deleted.
+    Some(unsafe { &mut *h })
+}
+
+/// Appends a waiter (lock held).
+///
+/// # Safety
+/// [`LOCK`] is held; `w` stays valid until it is released or unlinked.
+unsafe fn enlist(g: &mut EventGroup, w: *mut Waiter) {
+    let mut link: *mut *mut Waiter = &mut g.waiters;
+    // SAFETY: list entries are live waiter records (lock held).
+    unsafe {
+        while !(*link).is_null() {
+            link = &mut (**link).next;
+        }
+        *link = w;
+    }
+}
+
+/// Removes a waiter if it is still listed (lock held).
+///
+/// # Safety
+/// As for [`enlist`].
+unsafe fn delist(g: &mut EventGroup, w: *mut Waiter) {
+    let mut link: *mut *mut Waiter = &mut g.waiters;
+    // SAFETY: as for `enlist`.
+    unsafe {
+        while !(*link).is_null() {
+            if *link == w {
+                *link = (*w).next;
+                return;
+            }
+            link = &mut (**link).next;
+        }
+    }
+}
+
+/// Sets bits and takes the waiters now satisfied off the list (lock held); returns them,
+/// linked through `next`, for [`release`] once every state change is done.
+///
+/// # Safety
+/// [`LOCK`] is held.
+unsafe fn set_locked(g: &mut EventGroup, set: u32) -> *mut Waiter {
+    let bits = g.bits.load(Ordering::Relaxed) | set;
+    let mut clear = 0;
+    let mut released: *mut Waiter = null_mut();
+    let mut link: *mut *mut Waiter = &mut g.waiters;
+    // SAFETY: list entries are live waiter records (lock held).
+    unsafe {
+        while !(*link).is_null() {
+            let w = *link;
+            let wanted = (*w).wait & !CONTROL;
+            if satisfied(bits, wanted, (*w).wait & WAIT_FOR_ALL != 0) {
+                if (*w).wait & CLEAR_ON_EXIT != 0 {
+                    clear |= wanted;
+                }
+                (*w).result = bits | UNBLOCKED;
+                *link = (*w).next;
+                (*w).next = released;
+                released = w;
+            } else {
+                link = &mut (*w).next;
+            }
+        }
+    }
+    g.bits.store(bits & !clear, Ordering::Relaxed);
+    released
+}
+
+/// Wakes released waiters (lock still held: their records live on their stacks, and a waiter
+/// whose time ran out takes the lock before it may return).
+///
+/// # Safety
+/// [`LOCK`] is held; `w` is a list from [`set_locked`] (or unlinked records).
+unsafe fn release(mut w: *mut Waiter) {
+    // The list was built newest first: wake in arrival order.
+    let mut ordered: *mut Waiter = null_mut();
+    while !w.is_null() {
+        // SAFETY: live records, off the group's list, lock held.
+        unsafe {
+            let next = (*w).next;
+            (*w).next = ordered;
+            ordered = w;
+            w = next;
+        }
+    }
+    while !ordered.is_null() {
+        // SAFETY: as above; `next` is read before the waiter may run and leave.
+        unsafe {
+            let next = (*ordered).next;
+            (*ordered).released.store(1, Ordering::Release);
+            rtos_sys::futex_wake(&(*ordered).released, 1);
+            ordered = next;
+        }
+    }
+}
+
+/// Blocks on a listed waiter record until it is released or `wait` ticks pass; returns the
+/// result, or `None` on timeout (the record is then unlinked, with the lock held on return).
+fn block(g: *mut EventGroup, w: &mut Waiter, wait: TickType_t) -> Result<u32, ()> {
+    let start = rtos_sys::ticks();
+    loop {
+        if w.released.load(Ordering::Acquire) != 0 {
+            return Ok(w.result);
+        }
+        let elapsed = rtos_sys::ticks().wrapping_sub(start);
+        if wait != portMAX_DELAY && elapsed >= wait {
+            break;
+        }
+        let _ = rtos_sys::futex_wait(&w.released, 0, task::timeout(wait).map(|t| t - elapsed));
+    }
+    LOCK.lock();
+    if w.released.load(Ordering::Acquire) != 0 {
+        // Released while our time ran out: the release wins, as in FreeRTOS.
+        LOCK.unlock();
+        return Ok(w.result);
+    }
+    // SAFETY: lock held; still listed, so the group is alive.
+    unsafe { delist(&mut *g, w) };
+    Err(())
+}
+
+fn create_in(g: *mut EventGroup, flags: u32) -> Handle {
+    if g.is_null() {
+        return null_mut();
+    }
+    // SAFETY: memory for an event group owned by the caller.
+    unsafe { g.write(EventGroup { bits: AtomicU32::new(0), waiters: null_mut(), flags, number: 0 }) };
+    g
+}
+
+/// FreeRTOS `xEventGroupCreate`.
+#[no_mangle]
+pub extern "C" fn xEventGroupCreate() -> Handle {
+    create_in(heap::alloc(core::mem::size_of::<EventGroup>()).cast(), 0)
+}
+
+/// FreeRTOS `xEventGroupCreateStatic`.
+#[no_mangle]
+pub extern "C" fn xEventGroupCreateStatic(buf: *mut StaticEventGroup_t) -> Handle {
+    if !config::check(!buf.is_null()) {
+        return null_mut();
+    }
+    create_in(buf.cast(), STATIC)
+}
+
+/// FreeRTOS `xEventGroupGetStaticBuffer`.
+#[no_mangle]
+pub unsafe extern "C" fn xEventGroupGetStaticBuffer(h: Handle, buf: *mut *mut StaticEventGroup_t) -> BaseType_t {
+    match group(h) {
+        Some(g) if g.flags & STATIC != 0 && config::check(!buf.is_null()) => {
+            // SAFETY: the caller's output pointer, checked non-null.
+            unsafe { *buf = h.cast() };
+            pdTRUE
+        }
+        _ => pdFALSE,
+    }
+}
+
+/// FreeRTOS `vEventGroupDelete`: every waiter returns 0.
+#[no_mangle]
+pub extern "C" fn vEventGroupDelete(h: Handle) {
+    let Some(g) = group(h) else { return };
+    LOCK.lock();
+    let mut all = g.waiters;
+    g.waiters = null_mut();
+    let mut w = all;
+    while !w.is_null() {
+        // SAFETY: listed records are live (lock held).
+        unsafe {
+            (*w).result = UNBLOCKED;
+            w = (*w).next;
+        }
+    }
+    // `release` wants the newest first; reverse the arrival-ordered list.
+    let mut reversed: *mut Waiter = null_mut();
+    while !all.is_null() {
+        // SAFETY: as above.
+        unsafe {
+            let next = (*all).next;
+            (*all).next = reversed;
+            reversed = all;
+            all = next;
+        }
+    }
+    // SAFETY: lock held; the records are off the list.
+    unsafe { release(reversed) };
+    let dynamic = g.flags & STATIC == 0;
+    LOCK.unlock();
+    if dynamic {
+        heap::free(h.cast());
+    }
+}
+
+/// FreeRTOS `xEventGroupSetBits`: returns the bits after waiters cleared theirs.
+#[no_mangle]
+pub extern "C" fn xEventGroupSetBits(h: Handle, set: EventBits_t) -> EventBits_t {
+    let Some(g) = group(h) else { return 0 };
+    if !config::check(set & CONTROL == 0) {
+        return g.bits.load(Ordering::Relaxed);
+    }
+    LOCK.lock();
+    // SAFETY: lock held throughout.
+    unsafe {
+        let released = set_locked(g, set);
+        release(released);
+    }
+    let bits = g.bits.load(Ordering::Relaxed);
+    LOCK.unlock();
+    bits
+}
+
+/// FreeRTOS `xEventGroupClearBits`: returns the bits before clearing (`xEventGroupGetBits` is
+/// a clear of nothing, which needs no lock).
+#[no_mangle]
+pub extern "C" fn xEventGroupClearBits(h: Handle, clear: EventBits_t) -> EventBits_t {
+    let Some(g) = group(h) else { return 0 };
+    if clear == 0 || !config::check(clear & CONTROL == 0) {
+        return g.bits.load(Ordering::Relaxed);
+    }
+    LOCK.lock();
+    let old = g.bits.load(Ordering::Relaxed);
+    g.bits.store(old & !clear, Ordering::Relaxed);
+    LOCK.unlock();
+    old
+}
+
+/// FreeRTOS `xEventGroupGetBitsFromISR`.
+#[no_mangle]
+pub extern "C" fn xEventGroupGetBitsFromISR(h: Handle) -> EventBits_t {
+    group(h).map_or(0, |g| g.bits.load(Ordering::Relaxed))
+}
+
+/// FreeRTOS `xEventGroupWaitBits`.
+#[no_mangle]
+pub extern "C" fn xEventGroupWaitBits(
+    h: Handle,
+    wanted: EventBits_t,
+    clear_on_exit: BaseType_t,
+    all: BaseType_t,
+    wait: TickType_t,
+) -> EventBits_t {
+    let Some(g) = group(h) else { return 0 };
+    if !config::check(wanted & CONTROL == 0) || !config::check(wanted != 0) {
+        return g.bits.load(Ordering::Relaxed);
+    }
+    let (clear, all) = (clear_on_exit != pdFALSE, all != pdFALSE);
+    LOCK.lock();
+    let bits = g.bits.load(Ordering::Relaxed);
+    if satisfied(bits, wanted, all) || wait == 0 {
+        if clear && satisfied(bits, wanted, all) {
+            g.bits.store(bits & !wanted, Ordering::Relaxed);
+        }
+        LOCK.unlock();
+        return bits;
+    }
+    let flags = if clear { CLEAR_ON_EXIT } else { 0 } | if all { WAIT_FOR_ALL } else { 0 };
+    wait_listed(h, wanted, flags, wait, all, clear)
+}
+
+/// Lists a waiter for `wanted` (lock held on entry, released here) and blocks; on timeout
+/// returns the group's bits, clearing the wanted ones if the condition holds by then.
+fn wait_listed(h: Handle, wanted: u32, flags: u32, wait: TickType_t, all: bool, clear: bool) -> EventBits_t {
+    let mut w = Waiter { released: AtomicU32::new(0), wait: wanted | flags, result: 0, next: null_mut() };
+    // SAFETY: lock held; `w` outlives its listing (we unlink it or are released before return).
+    unsafe { enlist(&mut *h, &mut w) };
+    LOCK.unlock();
+    match block(h, &mut w, wait) {
+        Ok(result) => result & !CONTROL,
+        Err(()) => {
+            // Timed out; lock held and the group alive.
+            // SAFETY: as above.
+            let g = unsafe { &mut *h };
+            let bits = g.bits.load(Ordering::Relaxed);
+            if clear && satisfied(bits, wanted, all) {
+                g.bits.store(bits & !wanted, Ordering::Relaxed);
+            }
+            LOCK.unlock();
+            bits
+        }
+    }
+}
+
+/// FreeRTOS `xEventGroupSync`: sets `set`, then waits until every bit of `wanted` is set and
+/// clears them (all participants see the same result).
+#[no_mangle]
+pub extern "C" fn xEventGroupSync(h: Handle, set: EventBits_t, wanted: EventBits_t, wait: TickType_t) -> EventBits_t {
+    let Some(g) = group(h) else { return 0 };
+    if !config::check(wanted & CONTROL == 0) || !config::check(wanted != 0) || !config::check(set & CONTROL == 0) {
+        return g.bits.load(Ordering::Relaxed);
+    }
+    LOCK.lock();
+    let before = g.bits.load(Ordering::Relaxed);
+    // SAFETY: lock held.
+    let released = unsafe { set_locked(g, set) };
+    let result = if (before | set) & wanted == wanted {
+        g.bits.fetch_and(!wanted, Ordering::Relaxed);
+        Some(before | set)
+    } else if wait == 0 {
+        Some(g.bits.load(Ordering::Relaxed))
+    } else {
+        None
+    };
+    // SAFETY: lock held, every state change done.
+    unsafe { release(released) };
+    match result {
+        Some(r) => {
+            LOCK.unlock();
+            r
+        }
+        None => wait_listed(h, wanted, CLEAR_ON_EXIT | WAIT_FOR_ALL, wait, true, true),
+    }
+}
+
+/// `vEventGroupSetBitsCallback`: the deferred half of `xEventGroupSetBitsFromISR`.
+#[no_mangle]
+pub unsafe extern "C" fn vEventGroupSetBitsCallback(h: *mut c_void, bits: u32) {
+    xEventGroupSetBits(h.cast(), bits);
+}
+
+/// `vEventGroupClearBitsCallback`: the deferred half of `xEventGroupClearBitsFromISR`.
+#[no_mangle]
+pub unsafe extern "C" fn vEventGroupClearBitsCallback(h: *mut c_void, bits: u32) {
+    xEventGroupClearBits(h.cast(), bits);
+}
+
+/// FreeRTOS `xEventGroupSetBitsFromISR`: the set runs in the timer task; returns whether it
+/// could be queued.
+#[no_mangle]
+pub extern "C" fn xEventGroupSetBitsFromISR(h: Handle, bits: EventBits_t, woken: *mut BaseType_t) -> BaseType_t {
+    if group(h).is_none() {
+        return pdFALSE;
+    }
+    timers::xTimerPendFunctionCallFromISR(Some(vEventGroupSetBitsCallback), h.cast(), bits, woken)
+}
+
+/// FreeRTOS `xEventGroupClearBitsFromISR`: the clear runs in the timer task.
+#[no_mangle]
+pub extern "C" fn xEventGroupClearBitsFromISR(h: Handle, bits: EventBits_t) -> BaseType_t {
+    if group(h).is_none() {
+        return pdFALSE;
+    }
+    timers::xTimerPendFunctionCallFromISR(Some(vEventGroupClearBitsCallback), h.cast(), bits, null_mut())
+}
+
+/// FreeRTOS `uxEventGroupGetNumber` (trace facility).
+#[no_mangle]
+pub extern "C" fn uxEventGroupGetNumber(h: Handle) -> UBaseType_t {
+    if h.is_null() {
+        return 0;
+    }
+    // SAFETY: a live event group.
+    unsafe { (*h).number }
+}
+
+/// FreeRTOS `vEventGroupSetNumber` (trace facility).
+#[no_mangle]
+pub extern "C" fn vEventGroupSetNumber(h: Handle, n: UBaseType_t) {
+    if let Some(g) = group(h) {
+        g.number = n;
+    }
+}

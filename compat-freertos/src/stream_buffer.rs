@@ -1,0 +1,664 @@
+//! Stream, message and batching buffers with FreeRTOS's semantics: a ring of `length` bytes of
+//! which `length - 1` are usable (a dynamic buffer asks for one byte more than its capacity, a
+//! static one uses its storage as given), trigger levels, one blocked reader and one blocked
+//! writer at a time (as FreeRTOS asserts), and messages framed by a length field of
+//! `sizeof( configMESSAGE_BUFFER_LENGTH_TYPE )` bytes.
+//!
+//! State changes happen under the buffer's [`Lock`] (a compare-and-swap when uncontended). Where
+//! FreeRTOS blocks a reader or writer on its task notification, this layer blocks it on a futex
+//! word of the buffer (`rx_event`, `tx_event`): a completed send bumps `rx_event` and wakes the
+//! reader, a completed receive bumps `tx_event` and wakes the writer. Nothing enters the kernel
+//! unless a task has to wait or be woken, and a task's notification value is left alone.
+
+use core::ffi::c_void;
+use core::ptr::null_mut;
+use core::sync::atomic::{AtomicU32, Ordering};
+
+use crate::lock::Lock;
+use crate::{config, heap, isr, pdFALSE, pdTRUE, portMAX_DELAY, task, BaseType_t, TickType_t, UBaseType_t};
+
+/// `sbTYPE_*`.
+pub const TYPE_STREAM: BaseType_t = 0;
+pub const TYPE_MESSAGE: BaseType_t = 1;
+pub const TYPE_BATCHING: BaseType_t = 2;
+
+const MESSAGE: u32 = 1;
+const STATIC: u32 = 2;
+const BATCHING: u32 = 4;
+
+/// FreeRTOS `StreamBufferCallbackFunction_t`.
+pub type Callback = Option<unsafe extern "C" fn(*mut StreamBuffer, BaseType_t, *mut BaseType_t)>;
+
+/// A stream or message buffer.
+#[repr(C)]
+pub struct StreamBuffer {
+    lock: Lock,
+    /// Next byte to read and next byte to write, `0..length`.
+    tail: u32,
+    head: u32,
+    length: u32,
+    trigger: u32,
+    storage: *mut u8,
+    flags: u32,
+    /// Futex words of the blocked reader and writer (bumped to wake them).
+    rx_event: AtomicU32,
+    tx_event: AtomicU32,
+    /// Priority + 1 of the blocked reader / writer, 0 if none.
+    rx_waiting: u32,
+    tx_waiting: u32,
+    send_completed: Callback,
+    receive_completed: Callback,
+    /// `uxStreamBufferGetStreamBufferNumber` (trace facility) and the notification index the
+    /// API lets one choose (kept, unused: we do not block on notifications).
+    number: u32,
+    notification_index: u32,
+}
+
+/// FreeRTOS `StaticStreamBuffer_t` (also `StaticMessageBuffer_t`): room for a [`StreamBuffer`]
+/// (checked below).
+#[repr(C, align(4))]
+pub struct StaticStreamBuffer_t([u32; 16]);
+const _: () = assert!(core::mem::size_of::<StreamBuffer>() <= core::mem::size_of::<StaticStreamBuffer_t>());
+const _: () = assert!(core::mem::align_of::<StreamBuffer>() <= core::mem::align_of::<StaticStreamBuffer_t>());
+
+type Handle = *mut StreamBuffer;
+
+/// Bytes of a message's length field.
+fn length_bytes() -> u32 {
+    config::get().message_length_bytes.clamp(1, 8)
+}
+
+impl StreamBuffer {
+    fn is(&self, flag: u32) -> bool {
+        self.flags & flag != 0
+    }
+
+    fn bytes(&self) -> u32 {
+        let n = self.length + self.head - self.tail;
+        if n >= self.length {
+            n - self.length
+        } else {
+            n
+        }
+    }
+
+    fn spaces(&self) -> u32 {
+        let n = self.length + self.tail - self.head - 1;
+        if n >= self.length {
+            n - self.length
+        } else {
+            n
+        }
+    }
+
+    /// Bytes a reader must find before it reads: a message's length field, a batching
+    /// buffer's trigger level, nothing for a stream.
+    fn reserved(&self, from_isr: bool) -> u32 {
+        if self.is(MESSAGE) {
+            length_bytes()
+        } else if self.is(BATCHING) && !from_isr {
+            self.trigger
+        } else {
+            0
+        }
+    }
+
+    /// Copies `n` bytes in at `at`; returns the index after them.
+    ///
+    /// # Safety
+    /// `data` holds `n <= length` readable bytes; the lock is held.
+    unsafe fn write_at(&mut self, data: *const u8, n: u32, at: u32) -> u32 {
+        let first = (self.length - at).min(n);
+        // SAFETY: `at + first <= length` and `n - first < length` stay inside the storage.
+        unsafe {
+            core::ptr::copy_nonoverlapping(data, self.storage.add(at as usize), first as usize);
+            core::ptr::copy_nonoverlapping(data.add(first as usize), self.storage, (n - first) as usize);
+        }
+        let end = at + n;
+        if end >= self.length {
+            end - self.length
+        } else {
+            end
+        }
+    }
+
+    /// Copies `n` bytes out from `at`; returns the index after them.
+    ///
+    /// # Safety
+    /// `out` has room for `n <= length` bytes; the lock is held.
+    unsafe fn read_at(&self, out: *mut u8, n: u32, at: u32) -> u32 {
+        let first = (self.length - at).min(n);
+        // SAFETY: as in `write_at`.
+        unsafe {
+            core::ptr::copy_nonoverlapping(self.storage.add(at as usize), out, first as usize);
+            core::ptr::copy_nonoverlapping(self.storage, out.add(first as usize), (n - first) as usize);
+        }
+        let end = at + n;
+        if end >= self.length {
+            end - self.length
+        } else {
+            end
+        }
+    }
+
+    /// The length field of the message at the tail (lock held, a whole field present).
+    fn peek_length(&self) -> u32 {
+        let mut field = [0u8; 8];
+        // SAFETY: the field fits `field` and lies in the storage.
+        unsafe { self.read_at(field.as_mut_ptr(), length_bytes(), self.tail) };
+        u64::from_le_bytes(field) as u32
+    }
+
+    /// Writes a message or as much of a stream as fits (lock held); returns the bytes written.
+    ///
+    /// # Safety
+    /// `data` holds `len` readable bytes.
+    unsafe fn put(&mut self, data: *const u8, len: u32, required: u32) -> u32 {
+        let space = self.spaces();
+        let mut at = self.head;
+        let n = if self.is(MESSAGE) {
+            // The length must fit configMESSAGE_BUFFER_LENGTH_TYPE (FreeRTOS asserts).
+            let fits = length_bytes() >= 4 || (len as u64) < 1u64 << (8 * length_bytes());
+            if !config::check(fits) || space < required {
+                return 0;
+            }
+            let field = (len as u64).to_le_bytes();
+            // SAFETY: the field's bytes, room checked.
+            at = unsafe { self.write_at(field.as_ptr(), length_bytes(), at) };
+            len
+        } else {
+            len.min(space)
+        };
+        if n > 0 {
+            // SAFETY: `n` bytes of the caller's data, room checked.
+            self.head = unsafe { self.write_at(data, n, at) };
+        }
+        n
+    }
+
+    /// Reads the next message (or up to `max` bytes of a stream) when more than `reserved`
+    /// bytes are there (lock held); returns the bytes read. A message longer than `max` stays.
+    ///
+    /// # Safety
+    /// `out` has room for `max` bytes.
+    unsafe fn take(&mut self, out: *mut u8, max: u32, reserved: u32) -> u32 {
+        let mut available = self.bytes();
+        if available <= reserved {
+            return 0;
+        }
+        let mut at = self.tail;
+        let wanted = if self.is(MESSAGE) {
+            let len = self.peek_length();
+            available -= length_bytes();
+            at = if at + length_bytes() >= self.length { at + length_bytes() - self.length } else { at + length_bytes() };
+            if len > max {
+                0
+            } else {
+                len
+            }
+        } else {
+            max
+        };
+        let n = wanted.min(available);
+        if n > 0 {
+            // SAFETY: `n <= max` bytes into the caller's buffer.
+            self.tail = unsafe { self.read_at(out, n, at) };
+        }
+        n
+    }
+}
+
+/// The buffer behind a handle; a null handle fails `configASSERT`.
+fn buffer<'a>(h: Handle) -> Option<&'a mut StreamBuffer> {
+    if !config::check(!h.is_null()) {
+        return None;
+    }
+    // SAFETY: a handle from a create function that has not been deleted.
+    Some(unsafe { &mut *h })
+}
+
+fn current_priority() -> u32 {
+    rtos_sys::priority(rtos_sys::current()).map_or(0, u32::from)
+}
+
+/// Wakes the blocked reader (`rx`) or writer; returns its priority if there was one.
+fn notify(b: &mut StreamBuffer, rx: bool) -> Option<u32> {
+    b.lock.lock();
+    let (waiting, event) = if rx { (&mut b.rx_waiting, &b.rx_event) } else { (&mut b.tx_waiting, &b.tx_event) };
+    let prio = core::mem::take(waiting).checked_sub(1);
+    if prio.is_some() {
+        event.fetch_add(1, Ordering::Release);
+    }
+    b.lock.unlock();
+    if prio.is_some() {
+        rtos_sys::futex_wake(if rx { &b.rx_event } else { &b.tx_event }, 1);
+    }
+    prio
+}
+
+fn report_woken(prio: Option<u32>, woken: *mut BaseType_t) {
+    if let Some(p) = prio {
+        if p > isr::interrupted_priority() && !woken.is_null() {
+            // SAFETY: the caller's pxHigherPriorityTaskWoken.
+            unsafe { *woken = pdTRUE };
+        }
+    }
+}
+
+/// "Send completed": the application's callback, or wake the reader.
+fn send_completed(h: Handle, b: &mut StreamBuffer, from_isr: bool, woken: *mut BaseType_t) {
+    match b.send_completed {
+        // SAFETY: the application's callback with its buffer.
+        Some(f) => unsafe { f(h, from_isr as BaseType_t, woken) },
+        None => report_woken(notify(b, true), woken),
+    }
+}
+
+/// "Receive completed": the application's callback, or wake the writer.
+fn receive_completed(h: Handle, b: &mut StreamBuffer, from_isr: bool, woken: *mut BaseType_t) {
+    match b.receive_completed {
+        // SAFETY: as above.
+        Some(f) => unsafe { f(h, from_isr as BaseType_t, woken) },
+        None => report_woken(notify(b, false), woken),
+    }
+}
+
+fn flags_of(kind: BaseType_t) -> Option<u32> {
+    match kind {
+        TYPE_STREAM => Some(0),
+        TYPE_MESSAGE => Some(MESSAGE),
+        TYPE_BATCHING => Some(BATCHING),
+        _ => None,
+    }
+}
+
+/// Checks creation arguments as FreeRTOS does; returns the flags and the trigger level.
+fn check_create(size: usize, trigger: usize, kind: BaseType_t) -> Option<(u32, u32)> {
+    let flags = flags_of(kind);
+    if !config::check(flags.is_some()) {
+        return None;
+    }
+    let flags = flags?;
+    let min = if flags & MESSAGE != 0 { length_bytes() as usize } else { 0 };
+    // A length that does not fit our 32-bit indexes (with the extra byte) is refused too.
+    if !config::check(size > min && size < u32::MAX as usize / 2) || !config::check(trigger <= size) {
+        return None;
+    }
+    Some((flags, trigger.max(1) as u32))
+}
+
+fn init(b: *mut StreamBuffer, storage: *mut u8, length: u32, trigger: u32, flags: u32, send: Callback, receive: Callback) {
+    // SAFETY: memory for a buffer owned by the caller.
+    unsafe {
+        b.write(StreamBuffer {
+            lock: Lock::new(),
+            tail: 0,
+            head: 0,
+            length,
+            trigger,
+            storage,
+            flags,
+            rx_event: AtomicU32::new(0),
+            tx_event: AtomicU32::new(0),
+            rx_waiting: 0,
+            tx_waiting: 0,
+            send_completed: send,
+            receive_completed: receive,
+            number: 0,
+            notification_index: 0,
+        })
+    };
+}
+
+/// FreeRTOS `xStreamBufferGenericCreate` (behind `xStreamBufferCreate`, `xMessageBufferCreate`,
+/// `xStreamBatchingBufferCreate`): buffer and storage in one heap block.
+#[no_mangle]
+pub extern "C" fn xStreamBufferGenericCreate(
+    size: usize,
+    trigger: usize,
+    kind: BaseType_t,
+    send: Callback,
+    receive: Callback,
+) -> Handle {
+    let Some((flags, trigger)) = check_create(size, trigger, kind) else { return null_mut() };
+    let length = size as u32 + 1;
+    let b = heap::alloc(core::mem::size_of::<StreamBuffer>() + length as usize) as Handle;
+    if !b.is_null() {
+        let storage = (b as *mut u8).wrapping_add(core::mem::size_of::<StreamBuffer>());
+        init(b, storage, length, trigger, flags, send, receive);
+    }
+    b
+}
+
+/// FreeRTOS `xStreamBufferGenericCreateStatic`: `storage` holds `size` bytes, of which
+/// `size - 1` are usable.
+#[no_mangle]
+pub extern "C" fn xStreamBufferGenericCreateStatic(
+    size: usize,
+    trigger: usize,
+    kind: BaseType_t,
+    storage: *mut u8,
+    buf: *mut StaticStreamBuffer_t,
+    send: Callback,
+    receive: Callback,
+) -> Handle {
+    if !config::check(!storage.is_null()) || !config::check(!buf.is_null()) {
+        return null_mut();
+    }
+    let Some((flags, trigger)) = check_create(size, trigger, kind) else { return null_mut() };
+    let b = buf.cast::<StreamBuffer>();
+    init(b, storage, size as u32, trigger, flags | STATIC, send, receive);
+    b
+}
+
+/// FreeRTOS `xStreamBufferGetStaticBuffers`.
+#[no_mangle]
+pub unsafe extern "C" fn xStreamBufferGetStaticBuffers(
+    h: Handle,
+    storage: *mut *mut u8,
+    buf: *mut *mut StaticStreamBuffer_t,
+) -> BaseType_t {
+    let Some(b) = buffer(h) else { return pdFALSE };
+    if !config::check(!storage.is_null()) || !config::check(!buf.is_null()) || !b.is(STATIC) {
+        return pdFALSE;
+    }
+    // SAFETY: the caller's output pointers, checked non-null.
+    unsafe {
+        *storage = b.storage;
+        *buf = h.cast();
+    }
+    pdTRUE
+}
+
+/// FreeRTOS `vStreamBufferDelete` (also `vMessageBufferDelete`).
+#[no_mangle]
+pub extern "C" fn vStreamBufferDelete(h: Handle) {
+    let Some(b) = buffer(h) else { return };
+    if b.is(STATIC) {
+        // SAFETY: the application's buffer, no longer in use: cleared as FreeRTOS does.
+        unsafe { h.write_bytes(0, 1) };
+    } else {
+        heap::free(h.cast());
+    }
+}
+
+/// FreeRTOS `xStreamBufferReset`: empties the buffer unless a task is blocked on it.
+#[no_mangle]
+pub extern "C" fn xStreamBufferReset(h: Handle) -> BaseType_t {
+    let Some(b) = buffer(h) else { return pdFALSE };
+    b.lock.lock();
+    let idle = b.rx_waiting == 0 && b.tx_waiting == 0;
+    if idle {
+        b.head = 0;
+        b.tail = 0;
+    }
+    b.lock.unlock();
+    idle as BaseType_t
+}
+
+/// FreeRTOS `xStreamBufferResetFromISR`.
+#[no_mangle]
+pub extern "C" fn xStreamBufferResetFromISR(h: Handle) -> BaseType_t {
+    xStreamBufferReset(h)
+}
+
+/// FreeRTOS `xStreamBufferSetTriggerLevel`: 0 means 1; must be below the storage length.
+#[no_mangle]
+pub extern "C" fn xStreamBufferSetTriggerLevel(h: Handle, level: usize) -> BaseType_t {
+    let Some(b) = buffer(h) else { return pdFALSE };
+    let level = level.max(1);
+    if level < b.length as usize {
+        b.trigger = level as u32;
+        pdTRUE
+    } else {
+        pdFALSE
+    }
+}
+
+/// FreeRTOS `xStreamBufferSpacesAvailable`.
+#[no_mangle]
+pub extern "C" fn xStreamBufferSpacesAvailable(h: Handle) -> usize {
+    let Some(b) = buffer(h) else { return 0 };
+    b.lock.lock();
+    let n = b.spaces();
+    b.lock.unlock();
+    n as usize
+}
+
+/// FreeRTOS `xStreamBufferBytesAvailable`.
+#[no_mangle]
+pub extern "C" fn xStreamBufferBytesAvailable(h: Handle) -> usize {
+    let Some(b) = buffer(h) else { return 0 };
+    b.lock.lock();
+    let n = b.bytes();
+    b.lock.unlock();
+    n as usize
+}
+
+/// FreeRTOS `xStreamBufferIsEmpty`.
+#[no_mangle]
+pub extern "C" fn xStreamBufferIsEmpty(h: Handle) -> BaseType_t {
+    (xStreamBufferBytesAvailable(h) == 0) as BaseType_t
+}
+
+/// FreeRTOS `xStreamBufferIsFull`: no room for another byte (or another message header).
+#[no_mangle]
+pub extern "C" fn xStreamBufferIsFull(h: Handle) -> BaseType_t {
+    let Some(b) = buffer(h) else { return pdFALSE };
+    let reserved = if b.is(MESSAGE) { length_bytes() } else { 0 };
+    (xStreamBufferSpacesAvailable(h) <= reserved as usize) as BaseType_t
+}
+
+/// FreeRTOS `xStreamBufferNextMessageLengthBytes` (`xMessageBufferNextLengthBytes`): the
+/// length of the next message, 0 if none (or for a stream).
+#[no_mangle]
+pub extern "C" fn xStreamBufferNextMessageLengthBytes(h: Handle) -> usize {
+    let Some(b) = buffer(h) else { return 0 };
+    if !b.is(MESSAGE) {
+        return 0;
+    }
+    b.lock.lock();
+    let available = b.bytes();
+    let n = if available > length_bytes() { b.peek_length() } else { 0 };
+    b.lock.unlock();
+    n as usize
+}
+
+/// FreeRTOS `xStreamBufferSend` (also `xMessageBufferSend`): a stream writes what fits after
+/// waiting up to `wait` ticks for room for all of it; a message is written whole or not at all.
+#[no_mangle]
+pub unsafe extern "C" fn xStreamBufferSend(h: Handle, data: *const c_void, len: usize, mut wait: TickType_t) -> usize {
+    let Some(b) = buffer(h) else { return 0 };
+    if !config::check(!data.is_null()) {
+        return 0;
+    }
+    let max = b.length - 1;
+    let len = len.min(u32::MAX as usize / 2) as u32;
+    let mut required = len;
+    if b.is(MESSAGE) {
+        required += length_bytes();
+        if required > max {
+            wait = 0;
+        }
+    } else {
+        required = required.min(max);
+    }
+    if wait != 0 {
+        let start = rtos_sys::ticks();
+        loop {
+            b.lock.lock();
+            if b.spaces() >= required {
+                b.lock.unlock();
+                break;
+            }
+            if !config::check(b.tx_waiting == 0) {
+                b.lock.unlock();
+                return 0;
+            }
+            b.tx_waiting = current_priority() + 1;
+            let seen = b.tx_event.load(Ordering::Relaxed);
+            b.lock.unlock();
+            let elapsed = rtos_sys::ticks().wrapping_sub(start);
+            let _ = rtos_sys::futex_wait(&b.tx_event, seen, task::timeout(wait).map(|w| w.saturating_sub(elapsed)));
+            b.lock.lock();
+            b.tx_waiting = 0;
+            b.lock.unlock();
+            if wait != portMAX_DELAY && rtos_sys::ticks().wrapping_sub(start) >= wait {
+                break;
+            }
+        }
+    }
+    b.lock.lock();
+    // SAFETY: the caller's `len` bytes at `data`.
+    let n = unsafe { b.put(data.cast(), len, required) };
+    let trigger_reached = b.bytes() >= b.trigger;
+    b.lock.unlock();
+    if n > 0 && trigger_reached {
+        send_completed(h, b, false, null_mut());
+    }
+    n as usize
+}
+
+/// FreeRTOS `xStreamBufferSendFromISR` (also `xMessageBufferSendFromISR`).
+#[no_mangle]
+pub unsafe extern "C" fn xStreamBufferSendFromISR(
+    h: Handle,
+    data: *const c_void,
+    len: usize,
+    woken: *mut BaseType_t,
+) -> usize {
+    let Some(b) = buffer(h) else { return 0 };
+    if !config::check(!data.is_null()) {
+        return 0;
+    }
+    let len = len.min(u32::MAX as usize / 2) as u32;
+    let required = if b.is(MESSAGE) { len + length_bytes() } else { len };
+    b.lock.lock();
+    // SAFETY: the caller's `len` bytes at `data`.
+    let n = unsafe { b.put(data.cast(), len, required) };
+    let trigger_reached = b.bytes() >= b.trigger;
+    b.lock.unlock();
+    if n > 0 && trigger_reached {
+        send_completed(h, b, true, woken);
+    }
+    n as usize
+}
+
+/// FreeRTOS `xStreamBufferReceive` (also `xMessageBufferReceive`): waits up to `wait` ticks
+/// while the buffer is empty (a batching buffer: at or below its trigger level); a writer's
+/// send wakes the reader only once the trigger level is reached.
+#[no_mangle]
+pub unsafe extern "C" fn xStreamBufferReceive(h: Handle, out: *mut c_void, max: usize, wait: TickType_t) -> usize {
+    let Some(b) = buffer(h) else { return 0 };
+    if !config::check(!out.is_null()) {
+        return 0;
+    }
+    let max = max.min(u32::MAX as usize / 2) as u32;
+    let reserved = b.reserved(false);
+    if wait != 0 {
+        b.lock.lock();
+        if b.bytes() <= reserved {
+            if !config::check(b.rx_waiting == 0) {
+                b.lock.unlock();
+                return 0;
+            }
+            b.rx_waiting = current_priority() + 1;
+            let seen = b.rx_event.load(Ordering::Relaxed);
+            b.lock.unlock();
+            // One wait, as FreeRTOS's one notification wait: woken by a send that reached the
+            // trigger level, or out of time.
+            let _ = rtos_sys::futex_wait(&b.rx_event, seen, task::timeout(wait));
+            b.lock.lock();
+            b.rx_waiting = 0;
+        }
+        b.lock.unlock();
+    }
+    b.lock.lock();
+    // SAFETY: the caller's buffer of `max` bytes.
+    let n = unsafe { b.take(out.cast(), max, reserved) };
+    b.lock.unlock();
+    if n > 0 {
+        receive_completed(h, b, false, null_mut());
+    }
+    n as usize
+}
+
+/// FreeRTOS `xStreamBufferReceiveFromISR` (also `xMessageBufferReceiveFromISR`).
+#[no_mangle]
+pub unsafe extern "C" fn xStreamBufferReceiveFromISR(
+    h: Handle,
+    out: *mut c_void,
+    max: usize,
+    woken: *mut BaseType_t,
+) -> usize {
+    let Some(b) = buffer(h) else { return 0 };
+    if !config::check(!out.is_null()) {
+        return 0;
+    }
+    let max = max.min(u32::MAX as usize / 2) as u32;
+    b.lock.lock();
+    // SAFETY: the caller's buffer of `max` bytes.
+    let n = unsafe { b.take(out.cast(), max, b.reserved(true)) };
+    b.lock.unlock();
+    if n > 0 {
+        receive_completed(h, b, true, woken);
+    }
+    n as usize
+}
+
+/// FreeRTOS `xStreamBufferSendCompletedFromISR`: wakes a blocked reader; returns whether there
+/// was one.
+#[no_mangle]
+pub extern "C" fn xStreamBufferSendCompletedFromISR(h: Handle, woken: *mut BaseType_t) -> BaseType_t {
+    let Some(b) = buffer(h) else { return pdFALSE };
+    let p = notify(b, true);
+    report_woken(p, woken);
+    p.is_some() as BaseType_t
+}
+
+/// FreeRTOS `xStreamBufferReceiveCompletedFromISR`: wakes a blocked writer; returns whether
+/// there was one.
+#[no_mangle]
+pub extern "C" fn xStreamBufferReceiveCompletedFromISR(h: Handle, woken: *mut BaseType_t) -> BaseType_t {
+    let Some(b) = buffer(h) else { return pdFALSE };
+    let p = notify(b, false);
+    report_woken(p, woken);
+    p.is_some() as BaseType_t
+}
+
+/// FreeRTOS `uxStreamBufferGetStreamBufferNotificationIndex`.
+#[no_mangle]
+pub extern "C" fn uxStreamBufferGetStreamBufferNotificationIndex(h: Handle) -> UBaseType_t {
+    buffer(h).map_or(0, |b| b.notification_index)
+}
+
+/// FreeRTOS `vStreamBufferSetStreamBufferNotificationIndex` (recorded only: blocking uses the
+/// buffer's own futex words, not notifications).
+#[no_mangle]
+pub extern "C" fn vStreamBufferSetStreamBufferNotificationIndex(h: Handle, index: UBaseType_t) {
+    if let Some(b) = buffer(h) {
+        if config::check(b.rx_waiting == 0 && b.tx_waiting == 0) {
+            b.notification_index = index;
+        }
+    }
+}
+
+/// FreeRTOS `uxStreamBufferGetStreamBufferNumber` (trace facility).
+#[no_mangle]
+pub extern "C" fn uxStreamBufferGetStreamBufferNumber(h: Handle) -> UBaseType_t {
+    buffer(h).map_or(0, |b| b.number)
+}
+
+/// FreeRTOS `vStreamBufferSetStreamBufferNumber` (trace facility).
+#[no_mangle]
+pub extern "C" fn vStreamBufferSetStreamBufferNumber(h: Handle, n: UBaseType_t) {
+    if let Some(b) = buffer(h) {
+        b.number = n;
+    }
+}
+
+/// FreeRTOS `ucStreamBufferGetStreamBufferType` (trace facility): 1 for a message buffer.
+#[no_mangle]
+pub extern "C" fn ucStreamBufferGetStreamBufferType(h: Handle) -> u8 {
+    buffer(h).map_or(0, |b| b.is(MESSAGE) as u8)
+}
