@@ -7,11 +7,15 @@
 //! like the object locks of queues): it outlives the groups, so a waiter whose time runs out
 //! just as its group is deleted never touches freed memory. A blocked task waits on a futex
 //! word in a [`Waiter`] record on its own stack, linked into the group's list in arrival
-//! order. A set walks that list, releases every waiter whose condition holds (storing the bits
-//! it sees), clears the union of their clear-on-exit bits and only then wakes them — so a more
-//! urgent waiter that runs at once already sees the cleared group, as with FreeRTOS. Waking
-//! happens with the lock held because the records live on the waiters' stacks: a released
-//! waiter reads its result without the lock and never touches the group again.
+//! order, and sleeps on the futex word [`EVENT`]. A set walks that list, releases every waiter
+//! whose condition holds (storing the bits it sees in its record), clears the union of their
+//! clear-on-exit bits and only then bumps `EVENT` and wakes all its sleepers with one system
+//! call: the kernel readies them together and runs the most urgent first, as FreeRTOS does when
+//! it resumes the scheduler (a waiter not released goes back to sleep). A more urgent waiter
+//! therefore sees the group already cleared. `EVENT`, like the lock, belongs to no group, so a
+//! waiter never touches a deleted group's memory; the price is that a release also briefly
+//! wakes the waiters of the compartment's other event groups. A released waiter reads its
+//! result from its own record, without the lock.
 
 use core::ffi::c_void;
 use core::ptr::null_mut;
@@ -35,6 +39,8 @@ const STATIC: u32 = 1;
 
 /// Every event group of the compartment.
 static LOCK: Lock = Lock::new();
+/// Futex word of every blocked event-group waiter of the compartment: bumped on each release.
+static EVENT: AtomicU32 = AtomicU32::new(0);
 
 /// An event group.
 #[repr(C)]
@@ -57,7 +63,7 @@ type Handle = *mut EventGroup;
 
 /// A blocked task's record, on its stack.
 struct Waiter {
-    /// 0 while waiting, 1 once released (the futex word).
+    /// 0 while waiting, 1 once released.
     released: AtomicU32,
     /// The bits waited for plus the control flags.
     wait: u32,
@@ -148,39 +154,36 @@ unsafe fn set_locked(g: &mut EventGroup, set: u32) -> *mut Waiter {
     released
 }
 
-/// Wakes released waiters (lock still held: their records live on their stacks, and a waiter
-/// whose time ran out takes the lock before it may return).
+/// Marks released waiters and wakes every sleeper at once (under the lock, so that a waiter
+/// whose time runs out sees either its release or its record still listed).
 ///
 /// # Safety
 /// [`LOCK`] is held; `w` is a list from [`set_locked`] (or unlinked records).
 unsafe fn release(mut w: *mut Waiter) {
-    // The list was built newest first: wake in arrival order.
-    let mut ordered: *mut Waiter = null_mut();
+    if w.is_null() {
+        return;
+    }
     while !w.is_null() {
-        // SAFETY: live records, off the group's list, lock held.
+        // SAFETY: live records, off the group's list, lock held; `next` is read before the
+        // record's owner may see `released` and leave.
         unsafe {
             let next = (*w).next;
-            (*w).next = ordered;
-            ordered = w;
+            (*w).released.store(1, Ordering::Release);
             w = next;
         }
     }
-    while !ordered.is_null() {
-        // SAFETY: as above; `next` is read before the waiter may run and leave.
-        unsafe {
-            let next = (*ordered).next;
-            (*ordered).released.store(1, Ordering::Release);
-            rtos_sys::futex_wake(&(*ordered).released, 1);
-            ordered = next;
-        }
-    }
+    EVENT.fetch_add(1, Ordering::Release);
+    rtos_sys::futex_wake(&EVENT, u32::MAX);
 }
 
 /// Blocks on a listed waiter record until it is released or `wait` ticks pass; returns the
-/// result, or `None` on timeout (the record is then unlinked, with the lock held on return).
+/// result, or `Err` on timeout (the record is then unlinked, with the lock held on return).
 fn block(g: *mut EventGroup, w: &mut Waiter, wait: TickType_t) -> Result<u32, ()> {
     let start = rtos_sys::ticks();
     loop {
+        // `released` is stored before `EVENT` is bumped: reading them in the opposite order
+        // never misses a release (the wait below returns at once if `EVENT` moved).
+        let seen = EVENT.load(Ordering::Acquire);
         if w.released.load(Ordering::Acquire) != 0 {
             return Ok(w.result);
         }
@@ -188,7 +191,7 @@ fn block(g: *mut EventGroup, w: &mut Waiter, wait: TickType_t) -> Result<u32, ()
         if wait != portMAX_DELAY && elapsed >= wait {
             break;
         }
-        let _ = rtos_sys::futex_wait(&w.released, 0, task::timeout(wait).map(|t| t - elapsed));
+        let _ = rtos_sys::futex_wait(&EVENT, seen, task::timeout(wait).map(|t| t - elapsed));
     }
     LOCK.lock();
     if w.released.load(Ordering::Acquire) != 0 {
@@ -243,7 +246,7 @@ pub unsafe extern "C" fn xEventGroupGetStaticBuffer(h: Handle, buf: *mut *mut St
 pub extern "C" fn vEventGroupDelete(h: Handle) {
     let Some(g) = group(h) else { return };
     LOCK.lock();
-    let mut all = g.waiters;
+    let all = g.waiters;
     g.waiters = null_mut();
     let mut w = all;
     while !w.is_null() {
@@ -253,19 +256,8 @@ pub extern "C" fn vEventGroupDelete(h: Handle) {
             w = (*w).next;
         }
     }
-    // `release` wants the newest first; reverse the arrival-ordered list.
-    let mut reversed: *mut Waiter = null_mut();
-    while !all.is_null() {
-        // SAFETY: as above.
-        unsafe {
-            let next = (*all).next;
-            (*all).next = reversed;
-            reversed = all;
-            all = next;
-        }
-    }
     // SAFETY: lock held; the records are off the list.
-    unsafe { release(reversed) };
+    unsafe { release(all) };
     let dynamic = g.flags & STATIC == 0;
     LOCK.unlock();
     if dynamic {
