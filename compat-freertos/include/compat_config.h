@@ -62,6 +62,24 @@
     #error "compat-freertos: the daemon task startup hook runs in the timer task: set configUSE_TIMERS to 1"
 #endif
 
+/* ---- Memory of statically allocated timers, event groups, stream and message buffers -------- */
+/* (Here, like FreeRTOS.h, so that declaring one needs no other header.) */
+typedef struct xCOMPAT_STATIC_TIMER
+{
+    uint32_t opaque[ 12 ];
+} StaticTimer_t;
+
+typedef struct xCOMPAT_STATIC_EVENT_GROUP
+{
+    uint32_t opaque[ 4 ];
+} StaticEventGroup_t;
+
+typedef struct xCOMPAT_STATIC_STREAM_BUFFER
+{
+    uint32_t opaque[ 16 ];
+} StaticStreamBuffer_t;
+typedef StaticStreamBuffer_t StaticMessageBuffer_t;
+
 /* ---- The record ---------------------------------------------------------------------------- */
 typedef struct xCOMPAT_CONFIG
 {
@@ -73,6 +91,11 @@ typedef struct xCOMPAT_CONFIG
     void ( * pxDaemonStartupHook )( void );  /* vApplicationDaemonTaskStartupHook or NULL */
     void ( * pxAssertFailed )( void );       /* runs configASSERT( 0 ) */
     uint32_t ulMessageLengthBytes;           /* sizeof( configMESSAGE_BUFFER_LENGTH_TYPE ) */
+    /* Sizes of the static object types above as this application sees them: the runtime
+     * refuses (configASSERT, NULL) to build an object in a buffer smaller than it needs. */
+    uint32_t ulStaticTimerSize;
+    uint32_t ulStaticEventGroupSize;
+    uint32_t ulStaticStreamBufferSize;
 } CompatConfig_t;
 
 #if ( configUSE_DAEMON_TASK_STARTUP_HOOK == 1 )
@@ -99,6 +122,9 @@ __attribute__( ( weak ) ) const CompatConfig_t xCompatConfig =
     compatDAEMON_STARTUP_HOOK,
     vCompatAssertFailed,
     sizeof( configMESSAGE_BUFFER_LENGTH_TYPE ),
+    sizeof( StaticTimer_t ),
+    sizeof( StaticEventGroup_t ),
+    sizeof( StaticStreamBuffer_t ),
 };
 
 #endif /* COMPAT_CONFIG_H */

@@ -14,12 +14,6 @@ struct EventGroupDef_t;
 typedef struct EventGroupDef_t * EventGroupHandle_t;
 typedef TickType_t EventBits_t;
 
-/* Memory of a statically allocated event group (size checked against ours in Rust). */
-typedef struct xCOMPAT_STATIC_EVENT_GROUP
-{
-    uint32_t opaque[ 4 ];
-} StaticEventGroup_t;
-
 EventGroupHandle_t xEventGroupCreate( void );
 EventGroupHandle_t xEventGroupCreateStatic( StaticEventGroup_t * pxEventGroupBuffer );
 BaseType_t xEventGroupGetStaticBuffer( EventGroupHandle_t xEventGroup, StaticEventGroup_t ** ppxEventGroupBuffer );

@@ -17,13 +17,6 @@ typedef struct StreamBufferDef_t * StreamBufferHandle_t;
 typedef void ( * StreamBufferCallbackFunction_t )( StreamBufferHandle_t xStreamBuffer, BaseType_t xIsInsideISR,
                                                    BaseType_t * const pxHigherPriorityTaskWoken );
 
-/* Memory of a statically allocated stream or message buffer (size checked against ours in Rust). */
-typedef struct xCOMPAT_STATIC_STREAM_BUFFER
-{
-    uint32_t opaque[ 16 ];
-} StaticStreamBuffer_t;
-typedef StaticStreamBuffer_t StaticMessageBuffer_t;
-
 StreamBufferHandle_t xStreamBufferGenericCreate( size_t xBufferSizeBytes, size_t xTriggerLevelBytes, BaseType_t xStreamBufferType,
                                                  StreamBufferCallbackFunction_t pxSendCompletedCallback,
                                                  StreamBufferCallbackFunction_t pxReceiveCompletedCallback );

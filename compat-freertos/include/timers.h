@@ -30,12 +30,6 @@ typedef struct tmrTimerControl * TimerHandle_t;
 typedef void ( * TimerCallbackFunction_t )( TimerHandle_t xTimer );
 typedef void ( * PendedFunction_t )( void * pvParameter1, uint32_t ulParameter2 );
 
-/* Memory of a statically allocated timer (size checked against ours in Rust). */
-typedef struct xCOMPAT_STATIC_TIMER
-{
-    uint32_t opaque[ 12 ];
-} StaticTimer_t;
-
 TimerHandle_t xTimerCreate( const char * const pcTimerName, const TickType_t xTimerPeriodInTicks, const BaseType_t xAutoReload,
                             void * const pvTimerID, TimerCallbackFunction_t pxCallbackFunction );
 TimerHandle_t xTimerCreateStatic( const char * const pcTimerName, const TickType_t xTimerPeriodInTicks, const BaseType_t xAutoReload,

@@ -23,10 +23,21 @@ pub struct Config {
     pub assert_failed: Option<unsafe extern "C" fn()>,
     /// `sizeof( configMESSAGE_BUFFER_LENGTH_TYPE )`.
     pub message_length_bytes: u32,
+    /// `sizeof( StaticTimer_t )`, `sizeof( StaticEventGroup_t )`, `sizeof( StaticStreamBuffer_t )`
+    /// as the application was compiled.
+    pub static_timer_size: u32,
+    pub static_event_group_size: u32,
+    pub static_stream_buffer_size: u32,
 }
 
-// The C compiler lays the record out for the same 32-bit target: eight 4-byte fields.
-const _: () = assert!(core::mem::size_of::<Config>() == 32);
+// The C compiler lays the record out for the same 32-bit target: eleven 4-byte fields.
+const _: () = assert!(core::mem::size_of::<Config>() == 44);
+
+/// Whether the application's static buffer type (of `c_size` bytes) can hold an object of type
+/// `T`; a failed `configASSERT` otherwise (headers and runtime out of step).
+pub fn static_fits<T>(c_size: u32) -> bool {
+    check(c_size as usize >= core::mem::size_of::<T>())
+}
 
 extern "C" {
     /// Defined (weakly, identically) by every C file of the compartment that includes FreeRTOS.h.

@@ -222,7 +222,7 @@ pub extern "C" fn xEventGroupCreate() -> Handle {
 /// FreeRTOS `xEventGroupCreateStatic`.
 #[no_mangle]
 pub extern "C" fn xEventGroupCreateStatic(buf: *mut StaticEventGroup_t) -> Handle {
-    if !config::check(!buf.is_null()) {
+    if !config::check(!buf.is_null()) || !config::static_fits::<EventGroup>(config::get().static_event_group_size) {
         return null_mut();
     }
     create_in(buf.cast(), STATIC)
@@ -419,11 +419,7 @@ pub extern "C" fn xEventGroupClearBitsFromISR(h: Handle, bits: EventBits_t) -> B
 /// FreeRTOS `uxEventGroupGetNumber` (trace facility).
 #[no_mangle]
 pub extern "C" fn uxEventGroupGetNumber(h: Handle) -> UBaseType_t {
-    if h.is_null() {
-        return 0;
-    }
-    // SAFETY: a live event group.
-    unsafe { (*h).number }
+    group(h).map_or(0, |g| g.number)
 }
 
 /// FreeRTOS `vEventGroupSetNumber` (trace facility).

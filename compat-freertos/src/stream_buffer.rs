@@ -190,7 +190,11 @@ impl StreamBuffer {
         let wanted = if self.is(MESSAGE) {
             let len = self.peek_length();
             available -= length_bytes();
-            at = if at + length_bytes() >= self.length { at + length_bytes() - self.length } else { at + length_bytes() };
+            at = if at + length_bytes() >= self.length {
+                at + length_bytes() - self.length
+            } else {
+                at + length_bytes()
+            };
             if len > max {
                 0
             } else {
@@ -287,7 +291,15 @@ fn check_create(size: usize, trigger: usize, kind: BaseType_t) -> Option<(u32, u
     Some((flags, trigger.max(1) as u32))
 }
 
-fn init(b: *mut StreamBuffer, storage: *mut u8, length: u32, trigger: u32, flags: u32, send: Callback, receive: Callback) {
+fn init(
+    b: *mut StreamBuffer,
+    storage: *mut u8,
+    length: u32,
+    trigger: u32,
+    flags: u32,
+    send: Callback,
+    receive: Callback,
+) {
     // SAFETY: memory for a buffer owned by the caller.
     unsafe {
         b.write(StreamBuffer {
@@ -342,7 +354,10 @@ pub extern "C" fn xStreamBufferGenericCreateStatic(
     send: Callback,
     receive: Callback,
 ) -> Handle {
-    if !config::check(!storage.is_null()) || !config::check(!buf.is_null()) {
+    if !config::check(!storage.is_null())
+        || !config::check(!buf.is_null())
+        || !config::static_fits::<StreamBuffer>(config::get().static_stream_buffer_size)
+    {
         return null_mut();
     }
     let Some((flags, trigger)) = check_create(size, trigger, kind) else { return null_mut() };
@@ -375,8 +390,9 @@ pub unsafe extern "C" fn xStreamBufferGetStaticBuffers(
 pub extern "C" fn vStreamBufferDelete(h: Handle) {
     let Some(b) = buffer(h) else { return };
     if b.is(STATIC) {
+        let p: *mut StreamBuffer = b;
         // SAFETY: the application's buffer, no longer in use: cleared as FreeRTOS does.
-        unsafe { h.write_bytes(0, 1) };
+        unsafe { p.write_bytes(0, 1) };
     } else {
         heap::free(h.cast());
     }
@@ -484,13 +500,15 @@ pub unsafe extern "C" fn xStreamBufferSend(h: Handle, data: *const c_void, len: 
         required = required.min(max);
     }
     if wait != 0 {
-        let start = rtos_sys::ticks();
+        // The clock is read only once we must wait: a send with room never enters the kernel.
+        let mut started: Option<u32> = None;
         loop {
             b.lock.lock();
             if b.spaces() >= required {
                 b.lock.unlock();
                 break;
             }
+            let start = *started.get_or_insert_with(rtos_sys::ticks);
             if !config::check(b.tx_waiting == 0) {
                 b.lock.unlock();
                 return 0;

@@ -311,6 +311,8 @@ unsafe fn reload(t: *mut Timer, mut expired: u64, now: u64) {
                 insert(t, next);
                 return;
             }
+            // A missed period: its callback sees it as the expiry time, as in FreeRTOS.
+            (*t).expiry.store(next as u32, Ordering::Relaxed);
             expired = next;
             call(t);
         }
@@ -357,6 +359,7 @@ unsafe fn execute(cmd: Command) {
             START | START_FROM_ISR | RESET | RESET_FROM_ISR => {
                 (*t).status.fetch_or(ACTIVE, Ordering::Relaxed);
                 let due = command_time(cmd.value, now) + (*t).period.load(Ordering::Relaxed) as u64;
+                (*t).expiry.store(due as u32, Ordering::Relaxed);
                 if due <= now {
                     // Already expired by the time the command was read.
                     if (*t).is(AUTO_RELOAD) {
@@ -398,7 +401,15 @@ fn timer<'a>(h: Handle) -> Option<&'a Timer> {
     Some(unsafe { &*h })
 }
 
-fn init(t: *mut Timer, name: *const c_char, period: TickType_t, auto_reload: BaseType_t, id: *mut c_void, f: TimerCallback, flags: u32) {
+fn init(
+    t: *mut Timer,
+    name: *const c_char,
+    period: TickType_t,
+    auto_reload: BaseType_t,
+    id: *mut c_void,
+    f: TimerCallback,
+    flags: u32,
+) {
     let status = flags | if auto_reload != pdFALSE { AUTO_RELOAD } else { 0 };
     // SAFETY: `t` is memory for a timer owned by the caller.
     unsafe {
@@ -446,7 +457,11 @@ pub extern "C" fn xTimerCreateStatic(
     f: TimerCallback,
     buf: *mut StaticTimer_t,
 ) -> Handle {
-    if !config::check(!buf.is_null()) || !config::check(period > 0) || command_queue().is_null() {
+    if !config::check(!buf.is_null())
+        || !config::static_fits::<Timer>(config::get().static_timer_size)
+        || !config::check(period > 0)
+        || command_queue().is_null()
+    {
         return null_mut();
     }
     let t = buf.cast::<Timer>();
@@ -477,7 +492,11 @@ fn send_from_isr(cmd: &Command, woken: *mut BaseType_t) -> BaseType_t {
 /// Checks a timer command: a known task-side (`from_isr` false) or interrupt-side command and a
 /// non-zero new period.
 fn valid(h: Handle, id: BaseType_t, value: TickType_t, from_isr: bool) -> bool {
-    let side_ok = if from_isr { (FIRST_FROM_ISR..=CHANGE_PERIOD_FROM_ISR).contains(&id) } else { (0..FIRST_FROM_ISR).contains(&id) };
+    let side_ok = if from_isr {
+        (FIRST_FROM_ISR..=CHANGE_PERIOD_FROM_ISR).contains(&id)
+    } else {
+        (0..FIRST_FROM_ISR).contains(&id)
+    };
     let period_ok = !(id == CHANGE_PERIOD || id == CHANGE_PERIOD_FROM_ISR) || value > 0;
     timer(h).is_some() && config::check(side_ok) && config::check(period_ok)
 }
@@ -529,7 +548,13 @@ pub extern "C" fn xTimerPendFunctionCallFromISR(
     p2: u32,
     woken: *mut BaseType_t,
 ) -> BaseType_t {
-    let cmd = Command { id: EXECUTE_CALLBACK_FROM_ISR, value: 0, target: f.map_or(0, |f| f as usize), param1: p1, param2: p2 };
+    let cmd = Command {
+        id: EXECUTE_CALLBACK_FROM_ISR,
+        value: 0,
+        target: f.map_or(0, |f| f as usize),
+        param1: p1,
+        param2: p2,
+    };
     send_from_isr(&cmd, woken)
 }
 
