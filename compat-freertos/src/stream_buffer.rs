@@ -267,22 +267,18 @@ fn receive_completed(h: Handle, b: &mut StreamBuffer, from_isr: bool, woken: *mu
     }
 }
 
-fn flags_of(kind: BaseType_t) -> Option<u32> {
+/// The flags of a buffer type (any other value makes a stream buffer, as in FreeRTOS).
+fn flags_of(kind: BaseType_t) -> u32 {
     match kind {
-        TYPE_STREAM => Some(0),
-        TYPE_MESSAGE => Some(MESSAGE),
-        TYPE_BATCHING => Some(BATCHING),
-        _ => None,
+        TYPE_MESSAGE => MESSAGE,
+        TYPE_BATCHING => BATCHING,
+        _ => 0,
     }
 }
 
 /// Checks creation arguments as FreeRTOS does; returns the flags and the trigger level.
 fn check_create(size: usize, trigger: usize, kind: BaseType_t) -> Option<(u32, u32)> {
     let flags = flags_of(kind);
-    if !config::check(flags.is_some()) {
-        return None;
-    }
-    let flags = flags?;
     let min = if flags & MESSAGE != 0 { length_bytes() as usize } else { 0 };
     // A length that does not fit our 32-bit indexes (with the extra byte) is refused too.
     if !config::check(size > min && size < u32::MAX as usize / 2) || !config::check(trigger <= size) {

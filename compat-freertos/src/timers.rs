@@ -143,6 +143,10 @@ fn command_queue() -> *mut Queue {
     if !q.is_null() {
         return q;
     }
+    // Without configUSE_TIMERS there is no timer task to carry commands out.
+    if !config::check(config::get().use_timers == 1) {
+        return null_mut();
+    }
     QUEUE_LOCK.lock();
     let mut q = QUEUE.load(Ordering::Acquire);
     if q.is_null() {
