@@ -196,6 +196,7 @@ unsafe extern "C" fn daemon(_: *mut c_void) {
     let q = QUEUE.load(Ordering::Acquire);
     let mut cmd = Command::empty();
     loop {
+        wait_for_interrupts();
         let now = clock();
         // SAFETY: we are the timer task.
         let head = unsafe { state().active };
@@ -210,6 +211,7 @@ unsafe extern "C" fn daemon(_: *mut c_void) {
                 let wait = due.map_or(MAX_WAIT, |when| ((when - now) as TickType_t).min(MAX_WAIT));
                 // SAFETY: the command queue holds `Command`s; `cmd` is one.
                 if unsafe { queue::xQueueReceive(q, (&mut cmd as *mut Command).cast(), wait) } == pdTRUE {
+                    wait_for_interrupts();
                     // SAFETY: a command some task or interrupt function queued.
                     unsafe { execute(cmd) };
                 }
@@ -220,6 +222,16 @@ unsafe extern "C" fn daemon(_: *mut c_void) {
             // SAFETY: as above.
             unsafe { execute(cmd) };
         }
+    }
+}
+
+/// Lets an emulated interrupt (`vCompatRunAsIsr`) finish first. It runs at the top priority,
+/// which the timer task may share (`configTIMER_TASK_PRIORITY` 31): time slicing could then
+/// switch to this task in the middle of the interrupt function, which a real interrupt never
+/// allows. Yielding hands the processor back to it.
+fn wait_for_interrupts() {
+    while crate::isr::xPortIsInsideInterrupt() != pdFALSE {
+        rtos_sys::yield_now();
     }
 }
 
