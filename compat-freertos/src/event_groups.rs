@@ -17,6 +17,7 @@
 //! wakes the waiters of the compartment's other event groups. A released waiter reads its
 //! result from its own record, without the lock.
 
+use core::cell::UnsafeCell;
 use core::ffi::c_void;
 use core::ptr::null_mut;
 use core::sync::atomic::{AtomicU32, Ordering};
@@ -41,6 +42,13 @@ const STATIC: u32 = 1;
 static LOCK: Lock = Lock::new();
 /// Futex word of every blocked event-group waiter of the compartment: bumped on each release.
 static EVENT: AtomicU32 = AtomicU32::new(0);
+
+/// Every listed waiter record of the compartment (through `Waiter::all_next`, under [`LOCK`]),
+/// so that deleting a blocked task can unlink its record before its stack is freed.
+struct Blocked(UnsafeCell<*mut Waiter>);
+// SAFETY: only touched with `LOCK` held.
+unsafe impl Sync for Blocked {}
+static BLOCKED: Blocked = Blocked(UnsafeCell::new(null_mut()));
 
 /// An event group.
 #[repr(C)]
@@ -70,6 +78,10 @@ struct Waiter {
     /// The group's bits at release, with `UNBLOCKED` (0 with `UNBLOCKED`: deleted).
     result: u32,
     next: *mut Waiter,
+    /// The blocked thread (raw kernel handle), its group, and the link of [`BLOCKED`].
+    thread: u32,
+    group: *mut EventGroup,
+    all_next: *mut Waiter,
 }
 
 fn satisfied(bits: u32, wanted: u32, all: bool) -> bool {
@@ -89,37 +101,78 @@ fn group<'a>(h: Handle) -> Option<&'a mut EventGroup> {
     Some(unsafe { &mut *h })
 }
 
-/// Appends a waiter (lock held).
+/// Appends a waiter to its group's list and to [`BLOCKED`] (lock held).
 ///
 /// # Safety
-/// [`LOCK`] is held; `w` stays valid until it is released or unlinked.
-unsafe fn enlist(g: &mut EventGroup, w: *mut Waiter) {
-    let mut link: *mut *mut Waiter = &mut g.waiters;
+/// [`LOCK`] is held; `w` and its group stay valid until it is released or unlinked.
+unsafe fn enlist(w: *mut Waiter) {
     // SAFETY: list entries are live waiter records (lock held).
     unsafe {
+        let mut link: *mut *mut Waiter = &mut (*(*w).group).waiters;
         while !(*link).is_null() {
             link = &mut (**link).next;
         }
         *link = w;
+        let all = BLOCKED.0.get();
+        (*w).all_next = *all;
+        *all = w;
     }
 }
 
-/// Removes a waiter if it is still listed (lock held).
+/// Removes a waiter from [`BLOCKED`] (lock held; its group's list is the caller's business).
 ///
 /// # Safety
 /// As for [`enlist`].
-unsafe fn delist(g: &mut EventGroup, w: *mut Waiter) {
-    let mut link: *mut *mut Waiter = &mut g.waiters;
+unsafe fn untrack(w: *mut Waiter) {
     // SAFETY: as for `enlist`.
     unsafe {
+        let mut link: *mut *mut Waiter = BLOCKED.0.get();
+        while !(*link).is_null() {
+            if *link == w {
+                *link = (*w).all_next;
+                return;
+            }
+            link = &mut (**link).all_next;
+        }
+    }
+}
+
+/// Removes a listed waiter from its group's list and from [`BLOCKED`] (lock held).
+///
+/// # Safety
+/// As for [`enlist`].
+unsafe fn delist(w: *mut Waiter) {
+    // SAFETY: as for `enlist`.
+    unsafe {
+        let mut link: *mut *mut Waiter = &mut (*(*w).group).waiters;
         while !(*link).is_null() {
             if *link == w {
                 *link = (*w).next;
-                return;
+                break;
             }
             link = &mut (**link).next;
         }
+        untrack(w);
     }
+}
+
+/// Forgets the waiter record of a deleted task (`vTaskDelete` calls this after ending the
+/// thread and before freeing its stack, where the record lives), as FreeRTOS takes a deleted
+/// task off the event list it waits in.
+pub fn forget_thread(thread: u32) {
+    LOCK.lock();
+    // SAFETY: lock held; listed records are live (their stacks are not freed yet).
+    unsafe {
+        let mut w = *BLOCKED.0.get();
+        while !w.is_null() {
+            if (*w).thread == thread {
+                delist(w);
+                break;
+            }
+            w = (*w).all_next;
+        }
+    }
+    LOCK.unlock();
 }
 
 /// Sets bits and takes the waiters now satisfied off the list (lock held); returns them,
@@ -142,6 +195,7 @@ unsafe fn set_locked(g: &mut EventGroup, set: u32) -> *mut Waiter {
                     clear |= wanted;
                 }
                 (*w).result = bits | UNBLOCKED;
+                untrack(w);
                 *link = (*w).next;
                 (*w).next = released;
                 released = w;
@@ -178,7 +232,7 @@ unsafe fn release(mut w: *mut Waiter) {
 
 /// Blocks on a listed waiter record until it is released or `wait` ticks pass; returns the
 /// result, or `Err` on timeout (the record is then unlinked, with the lock held on return).
-fn block(g: *mut EventGroup, w: &mut Waiter, wait: TickType_t) -> Result<u32, ()> {
+fn block(w: &mut Waiter, wait: TickType_t) -> Result<u32, ()> {
     let start = rtos_sys::ticks();
     loop {
         // `released` is stored before `EVENT` is bumped: reading them in the opposite order
@@ -200,7 +254,7 @@ fn block(g: *mut EventGroup, w: &mut Waiter, wait: TickType_t) -> Result<u32, ()
         return Ok(w.result);
     }
     // SAFETY: lock held; still listed, so the group is alive.
-    unsafe { delist(&mut *g, w) };
+    unsafe { delist(w) };
     Err(())
 }
 
@@ -253,6 +307,7 @@ pub extern "C" fn vEventGroupDelete(h: Handle) {
         // SAFETY: listed records are live (lock held).
         unsafe {
             (*w).result = UNBLOCKED;
+            untrack(w);
             w = (*w).next;
         }
     }
@@ -334,11 +389,19 @@ pub extern "C" fn xEventGroupWaitBits(
 /// Lists a waiter for `wanted` (lock held on entry, released here) and blocks; on timeout
 /// returns the group's bits, clearing the wanted ones if the condition holds by then.
 fn wait_listed(h: Handle, wanted: u32, flags: u32, wait: TickType_t, all: bool, clear: bool) -> EventBits_t {
-    let mut w = Waiter { released: AtomicU32::new(0), wait: wanted | flags, result: 0, next: null_mut() };
+    let mut w = Waiter {
+        released: AtomicU32::new(0),
+        wait: wanted | flags,
+        result: 0,
+        next: null_mut(),
+        thread: rtos_sys::current().to_raw(),
+        group: h,
+        all_next: null_mut(),
+    };
     // SAFETY: lock held; `w` outlives its listing (we unlink it or are released before return).
-    unsafe { enlist(&mut *h, &mut w) };
+    unsafe { enlist(&mut w) };
     LOCK.unlock();
-    match block(h, &mut w, wait) {
+    match block(&mut w, wait) {
         Ok(result) => result & !CONTROL,
         Err(()) => {
             // Timed out; lock held and the group alive.

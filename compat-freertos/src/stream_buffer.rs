@@ -43,9 +43,11 @@ pub struct StreamBuffer {
     /// Futex words of the blocked reader and writer (bumped to wake them).
     rx_event: AtomicU32,
     tx_event: AtomicU32,
-    /// Priority + 1 of the blocked reader / writer, 0 if none.
+    /// Priority + 1 of the blocked reader / writer, 0 if none, and its thread (raw handle).
     rx_waiting: u32,
     tx_waiting: u32,
+    rx_thread: u32,
+    tx_thread: u32,
     send_completed: Callback,
     receive_completed: Callback,
     /// `uxStreamBufferGetStreamBufferNumber` (trace facility) and the notification index the
@@ -57,7 +59,7 @@ pub struct StreamBuffer {
 /// FreeRTOS `StaticStreamBuffer_t` (also `StaticMessageBuffer_t`): room for a [`StreamBuffer`]
 /// (checked below).
 #[repr(C, align(4))]
-pub struct StaticStreamBuffer_t([u32; 16]);
+pub struct StaticStreamBuffer_t([u32; 18]);
 const _: () = assert!(core::mem::size_of::<StreamBuffer>() <= core::mem::size_of::<StaticStreamBuffer_t>());
 const _: () = assert!(core::mem::align_of::<StreamBuffer>() <= core::mem::align_of::<StaticStreamBuffer_t>());
 
@@ -71,6 +73,29 @@ fn length_bytes() -> u32 {
 impl StreamBuffer {
     fn is(&self, flag: u32) -> bool {
         self.flags & flag != 0
+    }
+
+    /// Whether a reader (`rx`) or writer is blocked (lock held). A task deleted while blocked
+    /// leaves its mark behind; its thread no longer exists, so the mark is dropped here (the
+    /// check costs a system call only while a mark is set).
+    fn waiting(&mut self, rx: bool) -> bool {
+        let (mark, thread) =
+            if rx { (&mut self.rx_waiting, self.rx_thread) } else { (&mut self.tx_waiting, self.tx_thread) };
+        if *mark != 0 && rtos_sys::priority(rtos_sys::ThreadId::from_raw(thread)).is_err() {
+            *mark = 0;
+        }
+        *mark != 0
+    }
+
+    /// Marks the caller as the blocked reader (`rx`) or writer (lock held).
+    fn mark_waiting(&mut self, rx: bool) {
+        let me = rtos_sys::current();
+        let prio = rtos_sys::priority(me).map_or(0, u32::from) + 1;
+        if rx {
+            (self.rx_waiting, self.rx_thread) = (prio, me.to_raw());
+        } else {
+            (self.tx_waiting, self.tx_thread) = (prio, me.to_raw());
+        }
     }
 
     fn bytes(&self) -> u32 {
@@ -221,10 +246,6 @@ fn buffer<'a>(h: Handle) -> Option<&'a mut StreamBuffer> {
     Some(unsafe { &mut *h })
 }
 
-fn current_priority() -> u32 {
-    rtos_sys::priority(rtos_sys::current()).map_or(0, u32::from)
-}
-
 /// Wakes the blocked reader (`rx`) or writer; returns its priority if there was one.
 fn notify(b: &mut StreamBuffer, rx: bool) -> Option<u32> {
     b.lock.lock();
@@ -310,6 +331,8 @@ fn init(
             tx_event: AtomicU32::new(0),
             rx_waiting: 0,
             tx_waiting: 0,
+            rx_thread: 0,
+            tx_thread: 0,
             send_completed: send,
             receive_completed: receive,
             number: 0,
@@ -399,7 +422,7 @@ pub extern "C" fn vStreamBufferDelete(h: Handle) {
 pub extern "C" fn xStreamBufferReset(h: Handle) -> BaseType_t {
     let Some(b) = buffer(h) else { return pdFALSE };
     b.lock.lock();
-    let idle = b.rx_waiting == 0 && b.tx_waiting == 0;
+    let idle = !b.waiting(true) && !b.waiting(false);
     if idle {
         b.head = 0;
         b.tail = 0;
@@ -505,11 +528,11 @@ pub unsafe extern "C" fn xStreamBufferSend(h: Handle, data: *const c_void, len: 
                 break;
             }
             let start = *started.get_or_insert_with(rtos_sys::ticks);
-            if !config::check(b.tx_waiting == 0) {
+            if !config::check(!b.waiting(false)) {
                 b.lock.unlock();
                 return 0;
             }
-            b.tx_waiting = current_priority() + 1;
+            b.mark_waiting(false);
             let seen = b.tx_event.load(Ordering::Relaxed);
             b.lock.unlock();
             let elapsed = rtos_sys::ticks().wrapping_sub(start);
@@ -572,11 +595,11 @@ pub unsafe extern "C" fn xStreamBufferReceive(h: Handle, out: *mut c_void, max: 
     if wait != 0 {
         b.lock.lock();
         if b.bytes() <= reserved {
-            if !config::check(b.rx_waiting == 0) {
+            if !config::check(!b.waiting(true)) {
                 b.lock.unlock();
                 return 0;
             }
-            b.rx_waiting = current_priority() + 1;
+            b.mark_waiting(true);
             let seen = b.rx_event.load(Ordering::Relaxed);
             b.lock.unlock();
             // One wait, as FreeRTOS's one notification wait: woken by a send that reached the
@@ -651,7 +674,10 @@ pub extern "C" fn uxStreamBufferGetStreamBufferNotificationIndex(h: Handle) -> U
 #[no_mangle]
 pub extern "C" fn vStreamBufferSetStreamBufferNotificationIndex(h: Handle, index: UBaseType_t) {
     if let Some(b) = buffer(h) {
-        if config::check(b.rx_waiting == 0 && b.tx_waiting == 0) {
+        b.lock.lock();
+        let idle = !b.waiting(true) && !b.waiting(false);
+        b.lock.unlock();
+        if config::check(idle) {
             b.notification_index = index;
         }
     }

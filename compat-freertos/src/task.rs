@@ -416,6 +416,8 @@ pub extern "C" fn vTaskDelete(handle: *mut Task) {
         if !q.is_null() {
             crate::queue::forget_waiter(q, t);
         }
+        // An event-group wait record lives on the stack freed below.
+        crate::event_groups::forget_thread((*t).thread.load(Ordering::Relaxed));
         release(t);
     }
 }

@@ -3,7 +3,7 @@
  * the scheduler, an auto-reload timer whose callback overruns (one callback per missed period),
  * commands and pended calls queued by a callback (run after it, in order), reset of a dormant
  * timer, stop/change-period from an interrupt, deleting a running timer; deleting an event group
- * releases its waiters with 0; a batching buffer (the reader waits for more than the trigger
+ * releases its waiters with 0, deleting a task blocked on one takes it off the group; a batching buffer (the reader waits for more than the trigger
  * level); a stream reader that times out below the trigger level still gets the bytes; a writer
  * that times out writes what fits; a message whose length field and data wrap around the ring.
  */
@@ -134,6 +134,14 @@ static void ctrl_task( void * arg )
     trace( "ctrl: deleting the group at tick %lu", now() );
     vEventGroupDelete( eg );
     vTaskDelay( 1 );
+
+    /* Deleting a task blocked on an event group takes it off the group: its clear-on-exit no
+     * longer applies. (The victim is more urgent, so it blocks before it is deleted.) */
+    eg = xEventGroupCreate();
+    TaskHandle_t victim = spawn( group_waiter, "victim", 6, ( void * ) 0x1 );
+    vTaskDelete( victim );
+    trace( "ctrl: set 0x1 after deleting the waiter -> %x", ( unsigned ) xEventGroupSetBits( eg, 0x1 ) );
+    vEventGroupDelete( eg );
 
     /* Batching buffer: a reader waits until MORE than the trigger level is there; woken at the
      * level itself it finds too little and returns 0. */
