@@ -76,7 +76,7 @@ typedef struct xCOMPAT_STATIC_EVENT_GROUP
 
 typedef struct xCOMPAT_STATIC_STREAM_BUFFER
 {
-    uint32_t opaque[ 18 ];
+    uint32_t opaque[ 20 ];
 } StaticStreamBuffer_t;
 typedef StaticStreamBuffer_t StaticMessageBuffer_t;
 

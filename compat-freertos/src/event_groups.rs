@@ -5,9 +5,9 @@
 //!
 //! One lock covers every event group of the compartment (a compare-and-swap when uncontended,
 //! like the object locks of queues): it outlives the groups, so a waiter whose time runs out
-//! just as its group is deleted never touches freed memory. A blocked task waits on a futex
-//! word in a [`Waiter`] record on its own stack, linked into the group's list in arrival
-//! order, and sleeps on the futex word [`EVENT`]. A set walks that list, releases every waiter
+//! just as its group is deleted never touches freed memory. A blocked task has a [`Waiter`]
+//! record on its own stack, linked into the group's list in arrival order, and sleeps on the
+//! futex word [`EVENT`]. A set walks that list, releases every waiter
 //! whose condition holds (storing the bits it sees in its record), clears the union of their
 //! clear-on-exit bits and only then bumps `EVENT` and wakes all its sleepers with one system
 //! call: the kernel readies them together and runs the most urgent first, as FreeRTOS does when
@@ -232,14 +232,23 @@ unsafe fn release(mut w: *mut Waiter) {
 
 /// Blocks on a listed waiter record until it is released or `wait` ticks pass; returns the
 /// result, or `Err` on timeout (the record is then unlinked, with the lock held on return).
-fn block(w: &mut Waiter, wait: TickType_t) -> Result<u32, ()> {
+///
+/// # Safety
+/// `w` is the caller's listed record. Other tasks write it (under the lock) while we wait, so
+/// it is only reached through the raw pointer.
+unsafe fn block(w: *mut Waiter, wait: TickType_t) -> Result<u32, ()> {
+    // SAFETY: the caller's record; `result` is written before `released` is set (Release), so
+    // it is read after seeing `released` (Acquire).
+    let released = || unsafe { (*w).released.load(Ordering::Acquire) != 0 };
+    // SAFETY: as above.
+    let result = || unsafe { (*w).result };
     let start = rtos_sys::ticks();
     loop {
         // `released` is stored before `EVENT` is bumped: reading them in the opposite order
         // never misses a release (the wait below returns at once if `EVENT` moved).
         let seen = EVENT.load(Ordering::Acquire);
-        if w.released.load(Ordering::Acquire) != 0 {
-            return Ok(w.result);
+        if released() {
+            return Ok(result());
         }
         let elapsed = rtos_sys::ticks().wrapping_sub(start);
         if wait != portMAX_DELAY && elapsed >= wait {
@@ -248,10 +257,10 @@ fn block(w: &mut Waiter, wait: TickType_t) -> Result<u32, ()> {
         let _ = rtos_sys::futex_wait(&EVENT, seen, task::timeout(wait).map(|t| t - elapsed));
     }
     LOCK.lock();
-    if w.released.load(Ordering::Acquire) != 0 {
+    if released() {
         // Released while our time ran out: the release wins, as in FreeRTOS.
         LOCK.unlock();
-        return Ok(w.result);
+        return Ok(result());
     }
     // SAFETY: lock held; still listed, so the group is alive.
     unsafe { delist(w) };
@@ -389,7 +398,7 @@ pub extern "C" fn xEventGroupWaitBits(
 /// Lists a waiter for `wanted` (lock held on entry, released here) and blocks; on timeout
 /// returns the group's bits, clearing the wanted ones if the condition holds by then.
 fn wait_listed(h: Handle, wanted: u32, flags: u32, wait: TickType_t, all: bool, clear: bool) -> EventBits_t {
-    let mut w = Waiter {
+    let mut record = Waiter {
         released: AtomicU32::new(0),
         wait: wanted | flags,
         result: 0,
@@ -398,10 +407,13 @@ fn wait_listed(h: Handle, wanted: u32, flags: u32, wait: TickType_t, all: bool, 
         group: h,
         all_next: null_mut(),
     };
-    // SAFETY: lock held; `w` outlives its listing (we unlink it or are released before return).
-    unsafe { enlist(&mut w) };
+    let w: *mut Waiter = &mut record;
+    // SAFETY: lock held; the record outlives its listing (it is unlinked, by a release, a
+    // deletion, our timeout or `forget_thread`, before this function returns or the stack goes).
+    unsafe { enlist(w) };
     LOCK.unlock();
-    match block(&mut w, wait) {
+    // SAFETY: our listed record, from now on reached only through `w`.
+    match unsafe { block(w, wait) } {
         Ok(result) => result & !CONTROL,
         Err(()) => {
             // Timed out; lock held and the group alive.

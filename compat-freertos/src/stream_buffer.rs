@@ -4,12 +4,14 @@
 //! writer at a time (as FreeRTOS asserts), and messages framed by a length field of
 //! `sizeof( configMESSAGE_BUFFER_LENGTH_TYPE )` bytes.
 //!
-//! State changes happen under the buffer's [`Lock`] (a compare-and-swap when uncontended). Where
+//! The changing state (a [`Ring`]) is only reached with the buffer's [`Lock`] held (a
+//! compare-and-swap when uncontended); what never changes after creation is outside it. Where
 //! FreeRTOS blocks a reader or writer on its task notification, this layer blocks it on a futex
 //! word of the buffer (`rx_event`, `tx_event`): a completed send bumps `rx_event` and wakes the
 //! reader, a completed receive bumps `tx_event` and wakes the writer. Nothing enters the kernel
 //! unless a task has to wait or be woken, and a task's notification value is left alone.
 
+use core::cell::UnsafeCell;
 use core::ffi::c_void;
 use core::ptr::null_mut;
 use core::sync::atomic::{AtomicU32, Ordering};
@@ -33,33 +35,45 @@ pub type Callback = Option<unsafe extern "C" fn(*mut StreamBuffer, BaseType_t, *
 #[repr(C)]
 pub struct StreamBuffer {
     lock: Lock,
-    /// Next byte to read and next byte to write, `0..length`.
-    tail: u32,
-    head: u32,
-    length: u32,
-    trigger: u32,
-    storage: *mut u8,
-    flags: u32,
+    /// Guarded by `lock`.
+    ring: UnsafeCell<Ring>,
     /// Futex words of the blocked reader and writer (bumped to wake them).
     rx_event: AtomicU32,
     tx_event: AtomicU32,
+    // Fixed at creation.
+    flags: u32,
+    length: u32,
+    storage: *mut u8,
+    send_completed: Callback,
+    receive_completed: Callback,
+    /// `uxStreamBufferGetStreamBufferNumber` (trace facility) and the notification index the
+    /// API lets one choose (kept, unused: we do not block on notifications).
+    number: AtomicU32,
+    notification_index: AtomicU32,
+}
+
+/// The state that changes, under the buffer's lock.
+#[repr(C)]
+struct Ring {
+    /// Next byte to read and next byte to write, `0..length`.
+    tail: u32,
+    head: u32,
+    trigger: u32,
     /// Priority + 1 of the blocked reader / writer, 0 if none, and its thread (raw handle).
     rx_waiting: u32,
     tx_waiting: u32,
     rx_thread: u32,
     tx_thread: u32,
-    send_completed: Callback,
-    receive_completed: Callback,
-    /// `uxStreamBufferGetStreamBufferNumber` (trace facility) and the notification index the
-    /// API lets one choose (kept, unused: we do not block on notifications).
-    number: u32,
-    notification_index: u32,
+    /// Copies of the buffer's fixed fields, for the ring arithmetic.
+    length: u32,
+    storage: *mut u8,
+    flags: u32,
 }
 
 /// FreeRTOS `StaticStreamBuffer_t` (also `StaticMessageBuffer_t`): room for a [`StreamBuffer`]
 /// (checked below).
 #[repr(C, align(4))]
-pub struct StaticStreamBuffer_t([u32; 18]);
+pub struct StaticStreamBuffer_t([u32; 20]);
 const _: () = assert!(core::mem::size_of::<StreamBuffer>() <= core::mem::size_of::<StaticStreamBuffer_t>());
 const _: () = assert!(core::mem::align_of::<StreamBuffer>() <= core::mem::align_of::<StaticStreamBuffer_t>());
 
@@ -75,7 +89,22 @@ impl StreamBuffer {
         self.flags & flag != 0
     }
 
-    /// Whether a reader (`rx`) or writer is blocked (lock held). A task deleted while blocked
+    /// Runs `f` on the ring with the lock held.
+    fn locked<R>(&self, f: impl FnOnce(&mut Ring) -> R) -> R {
+        self.lock.lock();
+        // SAFETY: the lock is held: no other reference to the ring exists meanwhile.
+        let r = f(unsafe { &mut *self.ring.get() });
+        self.lock.unlock();
+        r
+    }
+}
+
+impl Ring {
+    fn is(&self, flag: u32) -> bool {
+        self.flags & flag != 0
+    }
+
+    /// Whether a reader (`rx`) or writer is blocked. A task deleted while blocked
     /// leaves its mark behind; its thread no longer exists, so the mark is dropped here (the
     /// check costs a system call only while a mark is set).
     fn waiting(&mut self, rx: bool) -> bool {
@@ -87,7 +116,7 @@ impl StreamBuffer {
         *mark != 0
     }
 
-    /// Marks the caller as the blocked reader (`rx`) or writer (lock held).
+    /// Marks the caller as the blocked reader (`rx`) or writer.
     fn mark_waiting(&mut self, rx: bool) {
         let me = rtos_sys::current();
         let prio = rtos_sys::priority(me).map_or(0, u32::from) + 1;
@@ -131,7 +160,7 @@ impl StreamBuffer {
     /// Copies `n` bytes in at `at`; returns the index after them.
     ///
     /// # Safety
-    /// `data` holds `n <= length` readable bytes; the lock is held.
+    /// `data` holds `n <= length` readable bytes.
     unsafe fn write_at(&mut self, data: *const u8, n: u32, at: u32) -> u32 {
         let first = (self.length - at).min(n);
         // SAFETY: `at + first <= length` and `n - first < length` stay inside the storage.
@@ -150,7 +179,7 @@ impl StreamBuffer {
     /// Copies `n` bytes out from `at`; returns the index after them.
     ///
     /// # Safety
-    /// `out` has room for `n <= length` bytes; the lock is held.
+    /// `out` has room for `n <= length` bytes.
     unsafe fn read_at(&self, out: *mut u8, n: u32, at: u32) -> u32 {
         let first = (self.length - at).min(n);
         // SAFETY: as in `write_at`.
@@ -166,7 +195,7 @@ impl StreamBuffer {
         }
     }
 
-    /// The length field of the message at the tail (lock held, a whole field present).
+    /// The length field of the message at the tail (a whole field present).
     fn peek_length(&self) -> u32 {
         let mut field = [0u8; 8];
         // SAFETY: the field fits `field` and lies in the storage.
@@ -174,7 +203,7 @@ impl StreamBuffer {
         u64::from_le_bytes(field) as u32
     }
 
-    /// Writes a message or as much of a stream as fits (lock held); returns the bytes written.
+    /// Writes a message or as much of a stream as fits; returns the bytes written.
     ///
     /// # Safety
     /// `data` holds `len` readable bytes.
@@ -202,7 +231,7 @@ impl StreamBuffer {
     }
 
     /// Reads the next message (or up to `max` bytes of a stream) when more than `reserved`
-    /// bytes are there (lock held); returns the bytes read. A message longer than `max` stays.
+    /// bytes are there; returns the bytes read. A message longer than `max` stays.
     ///
     /// # Safety
     /// `out` has room for `max` bytes.
@@ -238,25 +267,26 @@ impl StreamBuffer {
 }
 
 /// The buffer behind a handle; a null handle fails `configASSERT`.
-fn buffer<'a>(h: Handle) -> Option<&'a mut StreamBuffer> {
+fn buffer<'a>(h: Handle) -> Option<&'a StreamBuffer> {
     if !config::check(!h.is_null()) {
         return None;
     }
     // SAFETY: a handle from a create function that has not been deleted.
-    Some(unsafe { &mut *h })
+    Some(unsafe { &*h })
 }
 
 /// Wakes the blocked reader (`rx`) or writer; returns its priority if there was one.
-fn notify(b: &mut StreamBuffer, rx: bool) -> Option<u32> {
-    b.lock.lock();
-    let (waiting, event) = if rx { (&mut b.rx_waiting, &b.rx_event) } else { (&mut b.tx_waiting, &b.tx_event) };
-    let prio = core::mem::take(waiting).checked_sub(1);
+fn notify(b: &StreamBuffer, rx: bool) -> Option<u32> {
+    let event = if rx { &b.rx_event } else { &b.tx_event };
+    let prio = b.locked(|r| {
+        let prio = core::mem::take(if rx { &mut r.rx_waiting } else { &mut r.tx_waiting }).checked_sub(1);
+        if prio.is_some() {
+            event.fetch_add(1, Ordering::Release);
+        }
+        prio
+    });
     if prio.is_some() {
-        event.fetch_add(1, Ordering::Release);
-    }
-    b.lock.unlock();
-    if prio.is_some() {
-        rtos_sys::futex_wake(if rx { &b.rx_event } else { &b.tx_event }, 1);
+        rtos_sys::futex_wake(event, 1);
     }
     prio
 }
@@ -271,7 +301,7 @@ fn report_woken(prio: Option<u32>, woken: *mut BaseType_t) {
 }
 
 /// "Send completed": the application's callback, or wake the reader.
-fn send_completed(h: Handle, b: &mut StreamBuffer, from_isr: bool, woken: *mut BaseType_t) {
+fn send_completed(h: Handle, b: &StreamBuffer, from_isr: bool, woken: *mut BaseType_t) {
     match b.send_completed {
         // SAFETY: the application's callback with its buffer.
         Some(f) => unsafe { f(h, from_isr as BaseType_t, woken) },
@@ -280,7 +310,7 @@ fn send_completed(h: Handle, b: &mut StreamBuffer, from_isr: bool, woken: *mut B
 }
 
 /// "Receive completed": the application's callback, or wake the writer.
-fn receive_completed(h: Handle, b: &mut StreamBuffer, from_isr: bool, woken: *mut BaseType_t) {
+fn receive_completed(h: Handle, b: &StreamBuffer, from_isr: bool, woken: *mut BaseType_t) {
     match b.receive_completed {
         // SAFETY: as above.
         Some(f) => unsafe { f(h, from_isr as BaseType_t, woken) },
@@ -317,26 +347,32 @@ fn init(
     send: Callback,
     receive: Callback,
 ) {
+    let ring = Ring {
+        tail: 0,
+        head: 0,
+        trigger,
+        rx_waiting: 0,
+        tx_waiting: 0,
+        rx_thread: 0,
+        tx_thread: 0,
+        length,
+        storage,
+        flags,
+    };
     // SAFETY: memory for a buffer owned by the caller.
     unsafe {
         b.write(StreamBuffer {
             lock: Lock::new(),
-            tail: 0,
-            head: 0,
-            length,
-            trigger,
-            storage,
-            flags,
+            ring: UnsafeCell::new(ring),
             rx_event: AtomicU32::new(0),
             tx_event: AtomicU32::new(0),
-            rx_waiting: 0,
-            tx_waiting: 0,
-            rx_thread: 0,
-            tx_thread: 0,
+            flags,
+            length,
+            storage,
             send_completed: send,
             receive_completed: receive,
-            number: 0,
-            notification_index: 0,
+            number: AtomicU32::new(0),
+            notification_index: AtomicU32::new(0),
         })
     };
 }
@@ -409,7 +445,7 @@ pub unsafe extern "C" fn xStreamBufferGetStaticBuffers(
 pub extern "C" fn vStreamBufferDelete(h: Handle) {
     let Some(b) = buffer(h) else { return };
     if b.is(STATIC) {
-        let p: *mut StreamBuffer = b;
+        let p = b as *const StreamBuffer as *mut StreamBuffer;
         // SAFETY: the application's buffer, no longer in use: cleared as FreeRTOS does.
         unsafe { p.write_bytes(0, 1) };
     } else {
@@ -421,14 +457,14 @@ pub extern "C" fn vStreamBufferDelete(h: Handle) {
 #[no_mangle]
 pub extern "C" fn xStreamBufferReset(h: Handle) -> BaseType_t {
     let Some(b) = buffer(h) else { return pdFALSE };
-    b.lock.lock();
-    let idle = !b.waiting(true) && !b.waiting(false);
-    if idle {
-        b.head = 0;
-        b.tail = 0;
-    }
-    b.lock.unlock();
-    idle as BaseType_t
+    b.locked(|r| {
+        let idle = !r.waiting(true) && !r.waiting(false);
+        if idle {
+            r.head = 0;
+            r.tail = 0;
+        }
+        idle as BaseType_t
+    })
 }
 
 /// FreeRTOS `xStreamBufferResetFromISR`.
@@ -443,7 +479,7 @@ pub extern "C" fn xStreamBufferSetTriggerLevel(h: Handle, level: usize) -> BaseT
     let Some(b) = buffer(h) else { return pdFALSE };
     let level = level.max(1);
     if level < b.length as usize {
-        b.trigger = level as u32;
+        b.locked(|r| r.trigger = level as u32);
         pdTRUE
     } else {
         pdFALSE
@@ -454,20 +490,14 @@ pub extern "C" fn xStreamBufferSetTriggerLevel(h: Handle, level: usize) -> BaseT
 #[no_mangle]
 pub extern "C" fn xStreamBufferSpacesAvailable(h: Handle) -> usize {
     let Some(b) = buffer(h) else { return 0 };
-    b.lock.lock();
-    let n = b.spaces();
-    b.lock.unlock();
-    n as usize
+    b.locked(|r| r.spaces()) as usize
 }
 
 /// FreeRTOS `xStreamBufferBytesAvailable`.
 #[no_mangle]
 pub extern "C" fn xStreamBufferBytesAvailable(h: Handle) -> usize {
     let Some(b) = buffer(h) else { return 0 };
-    b.lock.lock();
-    let n = b.bytes();
-    b.lock.unlock();
-    n as usize
+    b.locked(|r| r.bytes()) as usize
 }
 
 /// FreeRTOS `xStreamBufferIsEmpty`.
@@ -492,11 +522,7 @@ pub extern "C" fn xStreamBufferNextMessageLengthBytes(h: Handle) -> usize {
     if !b.is(MESSAGE) {
         return 0;
     }
-    b.lock.lock();
-    let available = b.bytes();
-    let n = if available > length_bytes() { b.peek_length() } else { 0 };
-    b.lock.unlock();
-    n as usize
+    b.locked(|r| if r.bytes() > length_bytes() { r.peek_length() } else { 0 }) as usize
 }
 
 /// FreeRTOS `xStreamBufferSend` (also `xMessageBufferSend`): a stream writes what fits after
@@ -522,34 +548,37 @@ pub unsafe extern "C" fn xStreamBufferSend(h: Handle, data: *const c_void, len: 
         // The clock is read only once we must wait: a send with room never enters the kernel.
         let mut started: Option<u32> = None;
         loop {
-            b.lock.lock();
-            if b.spaces() >= required {
-                b.lock.unlock();
-                break;
-            }
+            // Room, or the writer's mark set and the event count it will wait on.
+            let state = b.locked(|r| {
+                if r.spaces() >= required {
+                    return Ok(None);
+                }
+                if r.waiting(false) {
+                    return Err(());
+                }
+                r.mark_waiting(false);
+                Ok(Some(b.tx_event.load(Ordering::Relaxed)))
+            });
+            let seen = match state {
+                Ok(None) => break,
+                Ok(Some(seen)) => seen,
+                Err(()) => {
+                    // Another task is already blocked writing (FreeRTOS asserts).
+                    config::assert_failed();
+                    return 0;
+                }
+            };
             let start = *started.get_or_insert_with(rtos_sys::ticks);
-            if !config::check(!b.waiting(false)) {
-                b.lock.unlock();
-                return 0;
-            }
-            b.mark_waiting(false);
-            let seen = b.tx_event.load(Ordering::Relaxed);
-            b.lock.unlock();
             let elapsed = rtos_sys::ticks().wrapping_sub(start);
             let _ = rtos_sys::futex_wait(&b.tx_event, seen, task::timeout(wait).map(|w| w.saturating_sub(elapsed)));
-            b.lock.lock();
-            b.tx_waiting = 0;
-            b.lock.unlock();
+            b.locked(|r| r.tx_waiting = 0);
             if wait != portMAX_DELAY && rtos_sys::ticks().wrapping_sub(start) >= wait {
                 break;
             }
         }
     }
-    b.lock.lock();
     // SAFETY: the caller's `len` bytes at `data`.
-    let n = unsafe { b.put(data.cast(), len, required) };
-    let trigger_reached = b.bytes() >= b.trigger;
-    b.lock.unlock();
+    let (n, trigger_reached) = b.locked(|r| (unsafe { r.put(data.cast(), len, required) }, r.bytes() >= r.trigger));
     if n > 0 && trigger_reached {
         send_completed(h, b, false, null_mut());
     }
@@ -570,11 +599,8 @@ pub unsafe extern "C" fn xStreamBufferSendFromISR(
     }
     let len = len.min(u32::MAX as usize / 2) as u32;
     let required = if b.is(MESSAGE) { len + length_bytes() } else { len };
-    b.lock.lock();
     // SAFETY: the caller's `len` bytes at `data`.
-    let n = unsafe { b.put(data.cast(), len, required) };
-    let trigger_reached = b.bytes() >= b.trigger;
-    b.lock.unlock();
+    let (n, trigger_reached) = b.locked(|r| (unsafe { r.put(data.cast(), len, required) }, r.bytes() >= r.trigger));
     if n > 0 && trigger_reached {
         send_completed(h, b, true, woken);
     }
@@ -591,29 +617,36 @@ pub unsafe extern "C" fn xStreamBufferReceive(h: Handle, out: *mut c_void, max: 
         return 0;
     }
     let max = max.min(u32::MAX as usize / 2) as u32;
-    let reserved = b.reserved(false);
+    let reserved = b.locked(|r| r.reserved(false));
     if wait != 0 {
-        b.lock.lock();
-        if b.bytes() <= reserved {
-            if !config::check(!b.waiting(true)) {
-                b.lock.unlock();
+        // Nothing to read: the reader's mark set and the event count it will wait on.
+        let state = b.locked(|r| {
+            if r.bytes() > reserved {
+                return Ok(None);
+            }
+            if r.waiting(true) {
+                return Err(());
+            }
+            r.mark_waiting(true);
+            Ok(Some(b.rx_event.load(Ordering::Relaxed)))
+        });
+        match state {
+            Ok(None) => {}
+            Ok(Some(seen)) => {
+                // One wait, as FreeRTOS's one notification wait: woken by a send that reached
+                // the trigger level, or out of time.
+                let _ = rtos_sys::futex_wait(&b.rx_event, seen, task::timeout(wait));
+                b.locked(|r| r.rx_waiting = 0);
+            }
+            Err(()) => {
+                // Another task is already blocked reading (FreeRTOS asserts).
+                config::assert_failed();
                 return 0;
             }
-            b.mark_waiting(true);
-            let seen = b.rx_event.load(Ordering::Relaxed);
-            b.lock.unlock();
-            // One wait, as FreeRTOS's one notification wait: woken by a send that reached the
-            // trigger level, or out of time.
-            let _ = rtos_sys::futex_wait(&b.rx_event, seen, task::timeout(wait));
-            b.lock.lock();
-            b.rx_waiting = 0;
         }
-        b.lock.unlock();
     }
-    b.lock.lock();
     // SAFETY: the caller's buffer of `max` bytes.
-    let n = unsafe { b.take(out.cast(), max, reserved) };
-    b.lock.unlock();
+    let n = b.locked(|r| unsafe { r.take(out.cast(), max, reserved) });
     if n > 0 {
         receive_completed(h, b, false, null_mut());
     }
@@ -633,10 +666,8 @@ pub unsafe extern "C" fn xStreamBufferReceiveFromISR(
         return 0;
     }
     let max = max.min(u32::MAX as usize / 2) as u32;
-    b.lock.lock();
     // SAFETY: the caller's buffer of `max` bytes.
-    let n = unsafe { b.take(out.cast(), max, b.reserved(true)) };
-    b.lock.unlock();
+    let n = b.locked(|r| unsafe { r.take(out.cast(), max, r.reserved(true)) });
     if n > 0 {
         receive_completed(h, b, true, woken);
     }
@@ -666,7 +697,7 @@ pub extern "C" fn xStreamBufferReceiveCompletedFromISR(h: Handle, woken: *mut Ba
 /// FreeRTOS `uxStreamBufferGetStreamBufferNotificationIndex`.
 #[no_mangle]
 pub extern "C" fn uxStreamBufferGetStreamBufferNotificationIndex(h: Handle) -> UBaseType_t {
-    buffer(h).map_or(0, |b| b.notification_index)
+    buffer(h).map_or(0, |b| b.notification_index.load(Ordering::Relaxed))
 }
 
 /// FreeRTOS `vStreamBufferSetStreamBufferNotificationIndex` (recorded only: blocking uses the
@@ -674,11 +705,9 @@ pub extern "C" fn uxStreamBufferGetStreamBufferNotificationIndex(h: Handle) -> U
 #[no_mangle]
 pub extern "C" fn vStreamBufferSetStreamBufferNotificationIndex(h: Handle, index: UBaseType_t) {
     if let Some(b) = buffer(h) {
-        b.lock.lock();
-        let idle = !b.waiting(true) && !b.waiting(false);
-        b.lock.unlock();
+        let idle = b.locked(|r| !r.waiting(true) && !r.waiting(false));
         if config::check(idle) {
-            b.notification_index = index;
+            b.notification_index.store(index, Ordering::Relaxed);
         }
     }
 }
@@ -686,14 +715,14 @@ pub extern "C" fn vStreamBufferSetStreamBufferNotificationIndex(h: Handle, index
 /// FreeRTOS `uxStreamBufferGetStreamBufferNumber` (trace facility).
 #[no_mangle]
 pub extern "C" fn uxStreamBufferGetStreamBufferNumber(h: Handle) -> UBaseType_t {
-    buffer(h).map_or(0, |b| b.number)
+    buffer(h).map_or(0, |b| b.number.load(Ordering::Relaxed))
 }
 
 /// FreeRTOS `vStreamBufferSetStreamBufferNumber` (trace facility).
 #[no_mangle]
 pub extern "C" fn vStreamBufferSetStreamBufferNumber(h: Handle, n: UBaseType_t) {
     if let Some(b) = buffer(h) {
-        b.number = n;
+        b.number.store(n, Ordering::Relaxed);
     }
 }
 
