@@ -54,11 +54,11 @@ static BLOCKED: Blocked = Blocked(UnsafeCell::new(null_mut()));
 #[repr(C)]
 pub struct EventGroup {
     bits: AtomicU32,
-    /// Blocked tasks in arrival order (under [`LOCK`]).
-    waiters: *mut Waiter,
+    /// Blocked tasks in arrival order (only reached with [`LOCK`] held).
+    waiters: UnsafeCell<*mut Waiter>,
     flags: u32,
     /// `uxEventGroupGetNumber` (trace facility).
-    number: u32,
+    number: AtomicU32,
 }
 
 /// FreeRTOS `StaticEventGroup_t`: room for an [`EventGroup`] (checked below).
@@ -93,12 +93,12 @@ fn satisfied(bits: u32, wanted: u32, all: bool) -> bool {
 }
 
 /// The group behind a handle; a null handle fails `configASSERT`.
-fn group<'a>(h: Handle) -> Option<&'a mut EventGroup> {
+fn group<'a>(h: Handle) -> Option<&'a EventGroup> {
     if !config::check(!h.is_null()) {
         return None;
     }
     // SAFETY: a handle from xEventGroupCreate[Static] that has not been deleted.
-    Some(unsafe { &mut *h })
+    Some(unsafe { &*h })
 }
 
 /// Appends a waiter to its group's list and to [`BLOCKED`] (lock held).
@@ -108,7 +108,7 @@ fn group<'a>(h: Handle) -> Option<&'a mut EventGroup> {
 unsafe fn enlist(w: *mut Waiter) {
     // SAFETY: list entries are live waiter records (lock held).
     unsafe {
-        let mut link: *mut *mut Waiter = &mut (*(*w).group).waiters;
+        let mut link: *mut *mut Waiter = (*(*w).group).waiters.get();
         while !(*link).is_null() {
             link = &mut (**link).next;
         }
@@ -144,7 +144,7 @@ unsafe fn untrack(w: *mut Waiter) {
 unsafe fn delist(w: *mut Waiter) {
     // SAFETY: as for `enlist`.
     unsafe {
-        let mut link: *mut *mut Waiter = &mut (*(*w).group).waiters;
+        let mut link: *mut *mut Waiter = (*(*w).group).waiters.get();
         while !(*link).is_null() {
             if *link == w {
                 *link = (*w).next;
@@ -180,11 +180,11 @@ pub fn forget_thread(thread: u32) {
 ///
 /// # Safety
 /// [`LOCK`] is held.
-unsafe fn set_locked(g: &mut EventGroup, set: u32) -> *mut Waiter {
+unsafe fn set_locked(g: &EventGroup, set: u32) -> *mut Waiter {
     let bits = g.bits.load(Ordering::Relaxed) | set;
     let mut clear = 0;
     let mut released: *mut Waiter = null_mut();
-    let mut link: *mut *mut Waiter = &mut g.waiters;
+    let mut link: *mut *mut Waiter = g.waiters.get();
     // SAFETY: list entries are live waiter records (lock held).
     unsafe {
         while !(*link).is_null() {
@@ -272,7 +272,14 @@ fn create_in(g: *mut EventGroup, flags: u32) -> Handle {
         return null_mut();
     }
     // SAFETY: memory for an event group owned by the caller.
-    unsafe { g.write(EventGroup { bits: AtomicU32::new(0), waiters: null_mut(), flags, number: 0 }) };
+    unsafe {
+        g.write(EventGroup {
+            bits: AtomicU32::new(0),
+            waiters: UnsafeCell::new(null_mut()),
+            flags,
+            number: AtomicU32::new(0),
+        })
+    };
     g
 }
 
@@ -309,8 +316,8 @@ pub unsafe extern "C" fn xEventGroupGetStaticBuffer(h: Handle, buf: *mut *mut St
 pub extern "C" fn vEventGroupDelete(h: Handle) {
     let Some(g) = group(h) else { return };
     LOCK.lock();
-    let all = g.waiters;
-    g.waiters = null_mut();
+    // SAFETY: lock held.
+    let all = unsafe { core::mem::take(&mut *g.waiters.get()) };
     let mut w = all;
     while !w.is_null() {
         // SAFETY: listed records are live (lock held).
@@ -418,7 +425,7 @@ fn wait_listed(h: Handle, wanted: u32, flags: u32, wait: TickType_t, all: bool, 
         Err(()) => {
             // Timed out; lock held and the group alive.
             // SAFETY: as above.
-            let g = unsafe { &mut *h };
+            let g = unsafe { &*h };
             let bits = g.bits.load(Ordering::Relaxed);
             if clear && satisfied(bits, wanted, all) {
                 g.bits.store(bits & !wanted, Ordering::Relaxed);
@@ -494,13 +501,13 @@ pub extern "C" fn xEventGroupClearBitsFromISR(h: Handle, bits: EventBits_t) -> B
 /// FreeRTOS `uxEventGroupGetNumber` (trace facility).
 #[no_mangle]
 pub extern "C" fn uxEventGroupGetNumber(h: Handle) -> UBaseType_t {
-    group(h).map_or(0, |g| g.number)
+    group(h).map_or(0, |g| g.number.load(Ordering::Relaxed))
 }
 
 /// FreeRTOS `vEventGroupSetNumber` (trace facility).
 #[no_mangle]
 pub extern "C" fn vEventGroupSetNumber(h: Handle, n: UBaseType_t) {
     if let Some(g) = group(h) {
-        g.number = n;
+        g.number.store(n, Ordering::Relaxed);
     }
 }

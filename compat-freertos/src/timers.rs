@@ -64,11 +64,27 @@ pub struct Timer {
     expiry: AtomicU32,
     /// `uxTimerGetTimerNumber` (trace facility).
     number: AtomicU32,
-    // Owned by the timer task: the 64-bit expiry (low, high), the active-list link and whether
-    // the timer is on that list.
+    /// Owned by the timer task (other tasks only hold shared references to the timer).
+    place: UnsafeCell<Place>,
+}
+
+/// A timer's place in the active list: its 64-bit expiry (low, high words: the C buffer type is
+/// only 4-byte aligned), the next timer and whether it is on the list.
+#[repr(C)]
+struct Place {
     when: [u32; 2],
     next: *mut Timer,
     linked: u32,
+}
+
+/// A timer's place in the active list.
+///
+/// # Safety
+/// Timer task only (it owns every `place`); `t` is a live timer; the reference is not held
+/// across another call of this function for the same timer.
+unsafe fn place<'a>(t: *mut Timer) -> &'a mut Place {
+    // SAFETY: as stated: nobody else reaches the cell.
+    unsafe { &mut *(*t).place.get() }
 }
 
 /// FreeRTOS `StaticTimer_t`: room for a [`Timer`] (checked below, and in timers.h's size).
@@ -79,14 +95,13 @@ const _: () = assert!(core::mem::align_of::<Timer>() <= core::mem::align_of::<St
 
 type Handle = *mut Timer;
 
-impl Timer {
+impl Place {
     fn when(&self) -> u64 {
         (self.when[1] as u64) << 32 | self.when[0] as u64
     }
-    fn set_when(&mut self, w: u64) {
-        self.when = [w as u32, (w >> 32) as u32];
-        self.expiry.store(w as u32, Ordering::Relaxed);
-    }
+}
+
+impl Timer {
     fn is(&self, flag: u32) -> bool {
         self.status.load(Ordering::Relaxed) & flag != 0
     }
@@ -201,7 +216,7 @@ unsafe extern "C" fn daemon(_: *mut c_void) {
         // SAFETY: we are the timer task.
         let head = unsafe { state().active };
         // SAFETY: timers on the active list are live (deletion goes through this task).
-        let due = (!head.is_null()).then(|| unsafe { (*head).when() });
+        let due = (!head.is_null()).then(|| unsafe { place(head).when() });
         match due {
             Some(when) if when <= now => {
                 // SAFETY: the head of the active list, live.
@@ -266,14 +281,16 @@ fn command_time(tick: u32, now: u64) -> u64 {
 unsafe fn insert(t: *mut Timer, when: u64) {
     // SAFETY: timer task; list entries and `t` are live timers.
     unsafe {
-        (*t).set_when(when);
+        (*t).expiry.store(when as u32, Ordering::Relaxed);
         let mut link: *mut *mut Timer = &mut state().active;
-        while !(*link).is_null() && (**link).when() <= when {
-            link = &mut (**link).next;
+        while !(*link).is_null() && place(*link).when() <= when {
+            link = &mut place(*link).next;
         }
-        (*t).next = *link;
+        let p = place(t);
+        p.when = [when as u32, (when >> 32) as u32];
+        p.next = *link;
+        p.linked = 1;
         *link = t;
-        (*t).linked = 1;
     }
 }
 
@@ -284,19 +301,20 @@ unsafe fn insert(t: *mut Timer, when: u64) {
 unsafe fn unlink(t: *mut Timer) {
     // SAFETY: as for `insert`.
     unsafe {
-        if (*t).linked == 0 {
+        if place(t).linked == 0 {
             return;
         }
         let mut link: *mut *mut Timer = &mut state().active;
         while !(*link).is_null() {
             if *link == t {
-                *link = (*t).next;
+                *link = place(t).next;
                 break;
             }
-            link = &mut (**link).next;
+            link = &mut place(*link).next;
         }
-        (*t).next = null_mut();
-        (*t).linked = 0;
+        let p = place(t);
+        p.next = null_mut();
+        p.linked = 0;
     }
 }
 
@@ -437,9 +455,7 @@ fn init(
             status: AtomicU32::new(status),
             expiry: AtomicU32::new(0),
             number: AtomicU32::new(0),
-            when: [0; 2],
-            next: null_mut(),
-            linked: 0,
+            place: UnsafeCell::new(Place { when: [0; 2], next: null_mut(), linked: 0 }),
         })
     };
 }
