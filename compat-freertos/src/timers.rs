@@ -243,7 +243,8 @@ unsafe extern "C" fn daemon(_: *mut c_void) {
 /// Lets an emulated interrupt (`vCompatRunAsIsr`) finish first. It runs at the top priority,
 /// which the timer task may share (`configTIMER_TASK_PRIORITY` 31): time slicing could then
 /// switch to this task in the middle of the interrupt function, which a real interrupt never
-/// allows. Yielding hands the processor back to it.
+/// allows. Yielding hands the processor back to it (the mark is set only while the interrupted
+/// thread runs at the top priority, so the yield always reaches it).
 fn wait_for_interrupts() {
     while crate::isr::xPortIsInsideInterrupt() != pdFALSE {
         rtos_sys::yield_now();
