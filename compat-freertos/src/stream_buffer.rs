@@ -27,6 +27,8 @@ pub const TYPE_BATCHING: BaseType_t = 2;
 const MESSAGE: u32 = 1;
 const STATIC: u32 = 2;
 const BATCHING: u32 = 4;
+/// The flags' second byte holds the width of a message's length field.
+const LB_SHIFT: u32 = 8;
 
 /// FreeRTOS `StreamBufferCallbackFunction_t`.
 pub type Callback = Option<unsafe extern "C" fn(*mut StreamBuffer, BaseType_t, *mut BaseType_t)>;
@@ -100,6 +102,11 @@ impl StreamBuffer {
 }
 
 impl Ring {
+    /// Bytes of a message's length field (kept in the flags' second byte).
+    fn lb(&self) -> u32 {
+        self.flags >> LB_SHIFT
+    }
+
     fn is(&self, flag: u32) -> bool {
         self.flags & flag != 0
     }
@@ -114,6 +121,11 @@ impl Ring {
             *mark = 0;
         }
         *mark != 0
+    }
+
+    /// Takes the mark of the blocked reader (`rx`) or writer; returns its priority.
+    fn take_waiter(&mut self, rx: bool) -> Option<u32> {
+        core::mem::take(if rx { &mut self.rx_waiting } else { &mut self.tx_waiting }).checked_sub(1)
     }
 
     /// Marks the caller as the blocked reader (`rx`) or writer.
@@ -149,7 +161,7 @@ impl Ring {
     /// buffer's trigger level, nothing for a stream.
     fn reserved(&self, from_isr: bool) -> u32 {
         if self.is(MESSAGE) {
-            length_bytes()
+            self.lb()
         } else if self.is(BATCHING) && !from_isr {
             self.trigger
         } else {
@@ -166,7 +178,9 @@ impl Ring {
         // SAFETY: `at + first <= length` and `n - first < length` stay inside the storage.
         unsafe {
             core::ptr::copy_nonoverlapping(data, self.storage.add(at as usize), first as usize);
-            core::ptr::copy_nonoverlapping(data.add(first as usize), self.storage, (n - first) as usize);
+            if n > first {
+                core::ptr::copy_nonoverlapping(data.add(first as usize), self.storage, (n - first) as usize);
+            }
         }
         let end = at + n;
         if end >= self.length {
@@ -185,7 +199,9 @@ impl Ring {
         // SAFETY: as in `write_at`.
         unsafe {
             core::ptr::copy_nonoverlapping(self.storage.add(at as usize), out, first as usize);
-            core::ptr::copy_nonoverlapping(self.storage, out.add(first as usize), (n - first) as usize);
+            if n > first {
+                core::ptr::copy_nonoverlapping(self.storage, out.add(first as usize), (n - first) as usize);
+            }
         }
         let end = at + n;
         if end >= self.length {
@@ -199,7 +215,7 @@ impl Ring {
     fn peek_length(&self) -> u32 {
         let mut field = [0u8; 8];
         // SAFETY: the field fits `field` and lies in the storage.
-        unsafe { self.read_at(field.as_mut_ptr(), length_bytes(), self.tail) };
+        unsafe { self.read_at(field.as_mut_ptr(), self.lb(), self.tail) };
         u64::from_le_bytes(field) as u32
     }
 
@@ -212,13 +228,13 @@ impl Ring {
         let mut at = self.head;
         let n = if self.is(MESSAGE) {
             // The length must fit configMESSAGE_BUFFER_LENGTH_TYPE (FreeRTOS asserts).
-            let fits = length_bytes() >= 4 || (len as u64) < 1u64 << (8 * length_bytes());
+            let fits = self.lb() >= 4 || (len as u64) < 1u64 << (8 * self.lb());
             if !config::check(fits) || space < required {
                 return 0;
             }
             let field = (len as u64).to_le_bytes();
             // SAFETY: the field's bytes, room checked.
-            at = unsafe { self.write_at(field.as_ptr(), length_bytes(), at) };
+            at = unsafe { self.write_at(field.as_ptr(), self.lb(), at) };
             len
         } else {
             len.min(space)
@@ -243,12 +259,8 @@ impl Ring {
         let mut at = self.tail;
         let wanted = if self.is(MESSAGE) {
             let len = self.peek_length();
-            available -= length_bytes();
-            at = if at + length_bytes() >= self.length {
-                at + length_bytes() - self.length
-            } else {
-                at + length_bytes()
-            };
+            available -= self.lb();
+            at = if at + self.lb() >= self.length { at + self.lb() - self.length } else { at + self.lb() };
             if len > max {
                 0
             } else {
@@ -275,19 +287,21 @@ fn buffer<'a>(h: Handle) -> Option<&'a StreamBuffer> {
     Some(unsafe { &*h })
 }
 
-/// Wakes the blocked reader (`rx`) or writer; returns its priority if there was one.
-fn notify(b: &StreamBuffer, rx: bool) -> Option<u32> {
-    let event = if rx { &b.rx_event } else { &b.tx_event };
-    let prio = b.locked(|r| {
-        let prio = core::mem::take(if rx { &mut r.rx_waiting } else { &mut r.tx_waiting }).checked_sub(1);
-        if prio.is_some() {
-            event.fetch_add(1, Ordering::Release);
-        }
-        prio
-    });
+/// Wakes the blocked reader (`rx`) or writer whose mark the caller took (`prio`, from
+/// [`Ring::take_waiter`]). Bumping the event after the lock is released is enough: the waiter
+/// read the old count under the lock, so its futex wait either sees the new count or is woken.
+fn wake(b: &StreamBuffer, rx: bool, prio: Option<u32>) {
     if prio.is_some() {
+        let event = if rx { &b.rx_event } else { &b.tx_event };
+        event.fetch_add(1, Ordering::Release);
         rtos_sys::futex_wake(event, 1);
     }
+}
+
+/// Wakes the blocked reader (`rx`) or writer; returns its priority if there was one.
+fn notify(b: &StreamBuffer, rx: bool) -> Option<u32> {
+    let prio = b.locked(|r| r.take_waiter(rx));
+    wake(b, rx, prio);
     prio
 }
 
@@ -300,21 +314,17 @@ fn report_woken(prio: Option<u32>, woken: *mut BaseType_t) {
     }
 }
 
-/// "Send completed": the application's callback, or wake the reader.
-fn send_completed(h: Handle, b: &StreamBuffer, from_isr: bool, woken: *mut BaseType_t) {
-    match b.send_completed {
+/// "Send completed" (`rx`: wake the reader) or "receive completed" (wake the writer): the
+/// application's callback if it gave one, else wake the task whose mark the caller took in the
+/// same critical section as the transfer (`prio`).
+fn completed(h: Handle, b: &StreamBuffer, rx: bool, prio: Option<u32>, from_isr: bool, woken: *mut BaseType_t) {
+    match if rx { b.send_completed } else { b.receive_completed } {
         // SAFETY: the application's callback with its buffer.
         Some(f) => unsafe { f(h, from_isr as BaseType_t, woken) },
-        None => report_woken(notify(b, true), woken),
-    }
-}
-
-/// "Receive completed": the application's callback, or wake the writer.
-fn receive_completed(h: Handle, b: &StreamBuffer, from_isr: bool, woken: *mut BaseType_t) {
-    match b.receive_completed {
-        // SAFETY: as above.
-        Some(f) => unsafe { f(h, from_isr as BaseType_t, woken) },
-        None => report_woken(notify(b, false), woken),
+        None => {
+            wake(b, rx, prio);
+            report_woken(prio, woken);
+        }
     }
 }
 
@@ -335,7 +345,7 @@ fn check_create(size: usize, trigger: usize, kind: BaseType_t) -> Option<(u32, u
     if !config::check(size > min && size < u32::MAX as usize / 2) || !config::check(trigger <= size) {
         return None;
     }
-    Some((flags, trigger.max(1) as u32))
+    Some((flags | length_bytes() << LB_SHIFT, trigger.max(1) as u32))
 }
 
 fn init(
@@ -510,7 +520,7 @@ pub extern "C" fn xStreamBufferIsEmpty(h: Handle) -> BaseType_t {
 #[no_mangle]
 pub extern "C" fn xStreamBufferIsFull(h: Handle) -> BaseType_t {
     let Some(b) = buffer(h) else { return pdFALSE };
-    let reserved = if b.is(MESSAGE) { length_bytes() } else { 0 };
+    let reserved = if b.is(MESSAGE) { b.flags >> LB_SHIFT } else { 0 };
     (xStreamBufferSpacesAvailable(h) <= reserved as usize) as BaseType_t
 }
 
@@ -522,7 +532,7 @@ pub extern "C" fn xStreamBufferNextMessageLengthBytes(h: Handle) -> usize {
     if !b.is(MESSAGE) {
         return 0;
     }
-    b.locked(|r| if r.bytes() > length_bytes() { r.peek_length() } else { 0 }) as usize
+    b.locked(|r| if r.bytes() > r.lb() { r.peek_length() } else { 0 }) as usize
 }
 
 /// FreeRTOS `xStreamBufferSend` (also `xMessageBufferSend`): a stream writes what fits after
@@ -537,7 +547,7 @@ pub unsafe extern "C" fn xStreamBufferSend(h: Handle, data: *const c_void, len: 
     let len = len.min(u32::MAX as usize / 2) as u32;
     let mut required = len;
     if b.is(MESSAGE) {
-        required += length_bytes();
+        required += b.flags >> LB_SHIFT;
         if required > max {
             wait = 0;
         }
@@ -577,10 +587,15 @@ pub unsafe extern "C" fn xStreamBufferSend(h: Handle, data: *const c_void, len: 
             }
         }
     }
-    // SAFETY: the caller's `len` bytes at `data`.
-    let (n, trigger_reached) = b.locked(|r| (unsafe { r.put(data.cast(), len, required) }, r.bytes() >= r.trigger));
-    if n > 0 && trigger_reached {
-        send_completed(h, b, false, null_mut());
+    let (n, reached, prio) = b.locked(|r| {
+        // SAFETY: the caller's `len` bytes at `data`.
+        let n = unsafe { r.put(data.cast(), len, required) };
+        let reached = n > 0 && r.bytes() >= r.trigger;
+        let prio = if reached && b.send_completed.is_none() { r.take_waiter(true) } else { None };
+        (n, reached, prio)
+    });
+    if reached {
+        completed(h, b, true, prio, false, null_mut());
     }
     n as usize
 }
@@ -598,11 +613,16 @@ pub unsafe extern "C" fn xStreamBufferSendFromISR(
         return 0;
     }
     let len = len.min(u32::MAX as usize / 2) as u32;
-    let required = if b.is(MESSAGE) { len + length_bytes() } else { len };
-    // SAFETY: the caller's `len` bytes at `data`.
-    let (n, trigger_reached) = b.locked(|r| (unsafe { r.put(data.cast(), len, required) }, r.bytes() >= r.trigger));
-    if n > 0 && trigger_reached {
-        send_completed(h, b, true, woken);
+    let required = if b.is(MESSAGE) { len + (b.flags >> LB_SHIFT) } else { len };
+    let (n, reached, prio) = b.locked(|r| {
+        // SAFETY: the caller's `len` bytes at `data`.
+        let n = unsafe { r.put(data.cast(), len, required) };
+        let reached = n > 0 && r.bytes() >= r.trigger;
+        let prio = if reached && b.send_completed.is_none() { r.take_waiter(true) } else { None };
+        (n, reached, prio)
+    });
+    if reached {
+        completed(h, b, true, prio, true, woken);
     }
     n as usize
 }
@@ -617,11 +637,10 @@ pub unsafe extern "C" fn xStreamBufferReceive(h: Handle, out: *mut c_void, max: 
         return 0;
     }
     let max = max.min(u32::MAX as usize / 2) as u32;
-    let reserved = b.locked(|r| r.reserved(false));
     if wait != 0 {
         // Nothing to read: the reader's mark set and the event count it will wait on.
         let state = b.locked(|r| {
-            if r.bytes() > reserved {
+            if r.bytes() > r.reserved(false) {
                 return Ok(None);
             }
             if r.waiting(true) {
@@ -645,10 +664,14 @@ pub unsafe extern "C" fn xStreamBufferReceive(h: Handle, out: *mut c_void, max: 
             }
         }
     }
-    // SAFETY: the caller's buffer of `max` bytes.
-    let n = b.locked(|r| unsafe { r.take(out.cast(), max, reserved) });
+    let (n, prio) = b.locked(|r| {
+        // SAFETY: the caller's buffer of `max` bytes.
+        let n = unsafe { r.take(out.cast(), max, r.reserved(false)) };
+        let prio = if n > 0 && b.receive_completed.is_none() { r.take_waiter(false) } else { None };
+        (n, prio)
+    });
     if n > 0 {
-        receive_completed(h, b, false, null_mut());
+        completed(h, b, false, prio, false, null_mut());
     }
     n as usize
 }
@@ -666,10 +689,14 @@ pub unsafe extern "C" fn xStreamBufferReceiveFromISR(
         return 0;
     }
     let max = max.min(u32::MAX as usize / 2) as u32;
-    // SAFETY: the caller's buffer of `max` bytes.
-    let n = b.locked(|r| unsafe { r.take(out.cast(), max, r.reserved(true)) });
+    let (n, prio) = b.locked(|r| {
+        // SAFETY: the caller's buffer of `max` bytes.
+        let n = unsafe { r.take(out.cast(), max, r.reserved(true)) };
+        let prio = if n > 0 && b.receive_completed.is_none() { r.take_waiter(false) } else { None };
+        (n, prio)
+    });
     if n > 0 {
-        receive_completed(h, b, true, woken);
+        completed(h, b, false, prio, true, woken);
     }
     n as usize
 }
