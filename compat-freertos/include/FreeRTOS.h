@@ -241,4 +241,7 @@ __attribute__( ( weak ) ) const CompatTaskConfig_t xCompatTaskConfig =
     vCompatTaskAssertFailed,
 };
 
+/* The configuration record the runtime reads (timer task, message lengths, configASSERT). */
+#include "compat_config.h"
+
 #endif /* INC_FREERTOS_H */

@@ -30,8 +30,10 @@ pub unsafe extern "C" fn vCompatRunAsIsr(f: Option<unsafe extern "C" fn(*mut c_v
     let Some(f) = f else { return };
     let me = rtos_sys::current();
     let old = rtos_sys::priority(me).unwrap_or(0);
-    INTERRUPTED.store(old as u32 + 1, Ordering::Relaxed);
     let _ = rtos_sys::set_priority(me, crate::task::MAX_PRIORITY);
+    // Marked only once raised: a task that sees the mark (the timer task yields to it) knows
+    // the interrupted thread runs at the top priority.
+    INTERRUPTED.store(old as u32 + 1, Ordering::Relaxed);
     // SAFETY: the caller passes a C function and its argument.
     unsafe { f(arg) };
     INTERRUPTED.store(0, Ordering::Relaxed);

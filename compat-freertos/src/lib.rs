@@ -17,6 +17,12 @@
 //! - critical sections and scheduler suspension are one recursive futex lock per compartment:
 //!   they exclude each other, but (unlike FreeRTOS) they neither mask interrupts nor stop other
 //!   tasks from running (see docs/porting.md).
+//! - software timers are run by a timer task of the compartment fed through a command queue, as
+//!   in FreeRTOS ([`timers`]); event groups ([`event_groups`]) and stream/message buffers
+//!   ([`stream_buffer`]) have lock words and futex words of their own, so they too enter the
+//!   kernel only to block or wake;
+//! - what the runtime must know of the application's `FreeRTOSConfig.h` comes from a record the
+//!   headers define in every C file ([`config`]).
 #![no_std]
 // The C names are the API.
 #![allow(non_snake_case, non_camel_case_types, non_upper_case_globals)]
@@ -27,13 +33,17 @@
 // The C API and compartment runtime (panic handler, trampolines) go into this archive once.
 use rtos_c as _;
 
+pub mod config;
+pub mod event_groups;
 pub mod heap;
 pub mod hooks;
 pub mod isr;
 pub mod lock;
 pub mod notify;
 pub mod queue;
+pub mod stream_buffer;
 pub mod task;
+pub mod timers;
 
 /// FreeRTOS `BaseType_t` (`long` on this ABI).
 pub type BaseType_t = i32;

@@ -496,6 +496,8 @@ pub extern "C" fn vTaskDelete(handle: *mut Task) {
         if !q.is_null() {
             crate::queue::forget_waiter(q, t);
         }
+        // An event-group wait record lives on the stack freed below.
+        crate::event_groups::forget_thread((*t).thread.load(Ordering::Relaxed));
         release(t);
     }
 }
@@ -846,6 +848,7 @@ pub extern "C" fn xCompatTickRateMatches(hz: u32) -> BaseType_t {
 #[no_mangle]
 pub extern "C" fn vCompatStartScheduler() {
     hooks::start();
+    crate::timers::start();
     T0.store(rtos_sys::ticks(), Ordering::Relaxed);
     STARTED.store(1, Ordering::Release);
     rtos_sys::futex_wake(&STARTED, u32::MAX);
