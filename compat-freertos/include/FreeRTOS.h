@@ -241,6 +241,27 @@ __attribute__( ( weak ) ) const CompatTaskConfig_t xCompatTaskConfig =
     vCompatTaskAssertFailed,
 };
 
+/* ---- Names of older FreeRTOS versions (configENABLE_BACKWARD_COMPATIBILITY, default 1) -------
+ * Macros, as in FreeRTOS, so they work whichever header defines the type they stand for. lwIP's
+ * FreeRTOS port, for one, still uses portTICK_RATE_MS. */
+#ifndef configENABLE_BACKWARD_COMPATIBILITY
+    #define configENABLE_BACKWARD_COMPATIBILITY    1
+#endif
+#if ( configENABLE_BACKWARD_COMPATIBILITY == 1 )
+    #define portTickType             TickType_t
+    #define portTICK_RATE_MS         portTICK_PERIOD_MS
+    #define xTaskHandle              TaskHandle_t
+    #define xQueueHandle             QueueHandle_t
+    #define xSemaphoreHandle         SemaphoreHandle_t
+    #define xQueueSetHandle          QueueSetHandle_t
+    #define xQueueSetMemberHandle    QueueSetMemberHandle_t
+    #define xTimeOutType             TimeOut_t
+    #define xTimerHandle             TimerHandle_t
+    #define pdTASK_CODE              TaskFunction_t
+    #define pdTASK_HOOK_CODE         TaskHookFunction_t
+    #define tmrTIMER_CALLBACK        TimerCallbackFunction_t
+#endif
+
 /* The configuration record the runtime reads (timer task, message lengths, configASSERT). */
 #include "compat_config.h"
 
