@@ -41,6 +41,9 @@ pub struct MmioSpec {
     pub base: usize,
     /// Size in bytes (a multiple of 32).
     pub size: usize,
+    /// The device's external interrupt line (NVIC number), if the board gives it one: owned by
+    /// the compartment the device is granted to.
+    pub irq: Option<u16>,
     /// Board-specific bus gate to open for unprivileged access: (register address, bit mask), or
     /// `None` when the bus does not filter unprivileged accesses.
     pub gate: Option<(usize, u32)>,

@@ -245,8 +245,9 @@ pub fn kernel_tables(config: &ImageConfig) -> Vec<String> {
             .iter()
             .map(|d| {
                 let gate = d.gate.map_or("None".to_owned(), |(reg, bit)| format!("Some(({reg:#x}, 1 << {bit}))"));
+                let irq = d.irq.map_or("None".to_owned(), |n| format!("Some({n})"));
                 format!(
-                    "rtos::image::MmioSpec {{ name: {:?}, base: {:#x}, size: {:#x}, gate: {gate} }}",
+                    "rtos::image::MmioSpec {{ name: {:?}, base: {:#x}, size: {:#x}, irq: {irq}, gate: {gate} }}",
                     d.name, d.base, d.size
                 )
             })

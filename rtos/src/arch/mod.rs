@@ -5,7 +5,8 @@
 //!
 //! 1. **One kernel priority.** SVCall, PendSV and SysTick all run at the lowest exception
 //!    priority, so they never preempt one another: the [`Kernel`] is touched by one handler at a
-//!    time and needs no lock. Device interrupts may run above it but never touch kernel state.
+//!    time and needs no lock. Device interrupt lines owned by compartments run at that priority
+//!    too (their handler wakes a waiter); no other device interrupt is ever enabled.
 //! 2. **Threads run on PSP in Thread mode; handlers run on MSP.** A thread's saved context is its
 //!    PSP pointing at 8 callee-saved words (r4–r11) stored just below the hardware exception frame.
 //! 3. **PSPLIM = stack base + 32.** The hardware faults (UsageFault STKOF) before a thread's own
@@ -179,6 +180,9 @@ pub fn start<B: Board>(image: &'static ImageSpec) -> ! {
     if let Err(e) = load_compartments(sw, image) {
         boot_failure("<compartments>", e);
     }
+    if let Err(e) = claim_irqs(image) {
+        boot_failure("<interrupts>", e);
+    }
     // Handle tags only need to be unguessable by compartments: mix the image name with the tick
     // timer's free-running value. (A board with a TRNG should seed from it.)
     let seed = image.name.bytes().fold(0x811C_9DC5u32, |h, b| (h ^ b as u32).wrapping_mul(0x0100_0193));
@@ -316,6 +320,74 @@ fn load_compartments(sw: &mut Switcher, image: &'static ImageSpec) -> Result<(),
         kprintln!("rtos: {} compartment(s), {} export(s)", image.compartments.len(), image.exports.len());
     }
     Ok(())
+}
+
+/// Records which compartment owns each device interrupt line (the one its device is granted to)
+/// and prepares the lines: kernel priority (the handler touches kernel state, module invariant 1),
+/// masked until the owner unmasks them with `IRQ_ACK`.
+fn claim_irqs(image: &'static ImageSpec) -> Result<(), Error> {
+    // SAFETY: boot context, interrupts disabled.
+    let irqs = unsafe { &mut SERVICES.get().irqs };
+    for (c, spec) in image.compartments.iter().enumerate() {
+        for irq in spec.mmio.iter().filter_map(|d| d.irq) {
+            irqs.add(irq, c as u8)?;
+            nvic::mask(irq);
+            nvic::set_kernel_priority(irq);
+        }
+    }
+    Ok(())
+}
+
+/// The NVIC registers the kernel uses for device interrupt lines (System Control Space; only the
+/// kernel reaches them: no view ever covers the SCS).
+mod nvic {
+    const ISER: usize = 0xE000_E100;
+    const ICER: usize = 0xE000_E180;
+    const IPR: usize = 0xE000_E400;
+
+    fn bank(base: usize, irq: u16) -> (*mut u32, u32) {
+        ((base + 4 * (irq as usize / 32)) as *mut u32, 1 << (irq % 32))
+    }
+
+    /// Stops line `irq` from interrupting; an event on it stays pending in the NVIC.
+    pub(super) fn mask(irq: u16) {
+        let (reg, bit) = bank(ICER, irq);
+        // SAFETY: ICERn is write-one-to-clear: only this line's enable bit changes. `irq` is a line
+        // the kernel registered (at most 479, so the register exists on ARMv8-M).
+        unsafe { reg.write_volatile(bit) };
+        // The line must be off before the caller proceeds (e.g. returns from its handler).
+        cortex_m::asm::dsb();
+        cortex_m::asm::isb();
+    }
+
+    /// Lets line `irq` interrupt again.
+    pub(super) fn unmask(irq: u16) {
+        let (reg, bit) = bank(ISER, irq);
+        // SAFETY: ISERn is write-one-to-set: only this line's enable bit changes.
+        unsafe { reg.write_volatile(bit) };
+    }
+
+    /// Gives line `irq` the kernel's (lowest) exception priority.
+    pub(super) fn set_kernel_priority(irq: u16) {
+        // SAFETY: IPRn is byte-accessible, one byte per line; boot context, line masked.
+        unsafe { ((IPR + irq as usize) as *mut u8).write_volatile(super::KERNEL_PRIORITY) };
+    }
+}
+
+/// A device interrupt (the CPU enters `DefaultHandler` for every line; it calls this). Masks the
+/// line and wakes its owner's waiter. Returns `false` for a line no compartment owns.
+pub(super) fn device_interrupt(irq: u16) -> bool {
+    // SAFETY: owned lines run at the kernel priority (`claim_irqs`), so this handler never
+    // preempts another kernel handler (module invariant 1); unowned lines are never unmasked.
+    let (k, services) = unsafe { (KERNEL.get(), SERVICES.get()) };
+    nvic::mask(irq);
+    if !services.irqs.fired(k, irq) {
+        return false;
+    }
+    if k.need_switch() {
+        SCB::set_pendsv();
+    }
+    true
 }
 
 /// Sets a compartment's globals to their initial values from the image.
@@ -736,6 +808,10 @@ impl Port for ArmPort<'_> {
 
     fn zero(&mut self, block: Range) {
         zero_granules(block);
+    }
+
+    fn irq_unmask(&mut self, irq: u16) {
+        nvic::unmask(irq);
     }
 
     fn write_bytes(&mut self, addr: usize, bytes: &[u8]) -> Result<(), Error> {

@@ -180,6 +180,11 @@ pub(super) fn reboot(k: &mut Kernel, sw: &mut Switcher, me: usize, index: u32) -
     let freed = services.heap.reset_arena(c);
     reset_globals(spec);
     let revoked = services.sealer.revoke_all(Owner::Compartment(c));
+    // Its interrupt lines go back to their boot state (masked, no event remembered); waiters
+    // were threads inside it, unwound above.
+    for irq in services.irqs.reset_owner(c) {
+        nvic::mask(irq);
+    }
     // Its static keys and sealed objects come back with new handles (the old ones stay stale).
     services.issue_static(c)?;
     kprintln!(
