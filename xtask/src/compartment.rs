@@ -215,9 +215,18 @@ pub fn kernel_tables(config: &ImageConfig) -> Vec<String> {
     }
     lines.push("];".to_owned());
 
+    // Pool stacks: kernel memory (the image crate's .bss), like the manifest threads' stacks.
+    for (i, c) in config.compartments.iter().enumerate() {
+        if c.thread_stacks.count > 0 {
+            lines.push(format!(
+                "static __RTOS_POOL_{i}: rtos::image::StaticStack<{}> = rtos::image::StaticStack::new();",
+                c.thread_stacks.bytes()
+            ));
+        }
+    }
     lines
         .push(format!("static __RTOS_COMPARTMENTS: [rtos::image::CompartmentSpec; {}] = [", config.compartments.len()));
-    for c in &config.compartments {
+    for (index, c) in config.compartments.iter().enumerate() {
         let sym = |s: &str| compartment_symbol(&c.name, s);
         let imports: Vec<String> = c.imports.iter().map(|i| import_index(config, i).to_string()).collect();
         lines.push("    rtos::image::CompartmentSpec {".to_owned());
@@ -253,6 +262,14 @@ pub fn kernel_tables(config: &ImageConfig) -> Vec<String> {
             })
             .collect();
         lines.push(format!("        mmio: &[{}],", mmio.join(", ")));
+        lines.push(if c.thread_stacks.count > 0 {
+            format!(
+                "        thread_stacks: rtos::image::StackPool {{ region: __RTOS_POOL_{index}.region(), count: {} }},",
+                c.thread_stacks.count
+            )
+        } else {
+            "        thread_stacks: rtos::image::StackPool::NONE,".to_owned()
+        });
         lines.push(format!("        sealing_keys: {},", c.sealing_keys.len()));
         let sealed: Vec<String> = c
             .sealed_imports

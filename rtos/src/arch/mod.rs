@@ -313,6 +313,12 @@ fn load_compartments(sw: &mut Switcher, image: &'static ImageSpec) -> Result<(),
         sw.add_compartment(info)?;
         reset_globals(c);
     }
+    // After every compartment: a pool stack must lie outside all of their globals.
+    for (i, c) in image.compartments.iter().enumerate() {
+        for (base, size) in c.thread_stacks.stacks() {
+            sw.add_pool_stack(i as u8, Range::new(base, base + size))?;
+        }
+    }
     for e in image.exports {
         sw.add_export(ExportInfo { compartment: e.compartment, entry: e.entry as usize })?;
     }
@@ -640,8 +646,19 @@ extern "C" fn rtos_svc(regs: &mut SavedRegs) {
         } else {
             None
         };
-        let mut port = ArmPort { view: view.as_ref(), spawner: spawner.map(|(_, info)| info), stack: Range::default() };
+        // The pool stacks a compartment's new thread could get (`stack_base` 0): those whose last
+        // user has ended.
+        let pool =
+            spawner.map(|(c, _)| sw.free_pool_stacks(c, |raw| k.lookup(crate::ThreadId::from_raw(raw)).is_ok()));
+        let mut port = ArmPort {
+            view: view.as_ref(),
+            spawner: spawner.map(|(_, info)| info),
+            pool: pool.as_ref(),
+            stack: Range::default(),
+            pool_taken: None,
+        };
         let ret = syscall::dispatch(k, services, owner, &mut port, number, args);
+        let (stack, pool_taken) = (port.stack, port.pool_taken);
         if let (SysRet::Value(v), nr::THREAD_CREATE) = (ret, number) {
             if v >= 0 {
                 // A new thread: a kernel thread's slot loses whatever compartment state it had;
@@ -649,8 +666,11 @@ extern "C" fn rtos_svc(regs: &mut SavedRegs) {
                 let index = crate::ThreadId::from_raw(v as u32).index();
                 let bound = match spawner {
                     None => sw.bind_thread(index, None, 0, 0),
-                    Some((c, _)) => sw.bind_thread(index, Some(c), port.stack.start, port.stack.len()),
+                    Some((c, _)) => sw.bind_thread(index, Some(c), stack.start, stack.len()),
                 };
+                if let Some(i) = pool_taken {
+                    sw.claim_pool_stack(i, v as u32);
+                }
                 if let Err(e) = bound {
                     // Cannot happen after `check_new_thread`; never let the thread run unbound.
                     let _ = k.kill(crate::ThreadId::from_raw(v as u32));
@@ -714,8 +734,12 @@ struct ArmPort<'a> {
     /// The compartment a compartment thread is running in: where threads it creates live (only
     /// looked up for THREAD_CREATE).
     spawner: Option<CompartmentInfo>,
+    /// The spawner's free pool stacks (only looked up for THREAD_CREATE).
+    pool: Option<&'a compartment::FreeStacks>,
     /// The stack of the thread `init_thread` prepared.
     stack: Range,
+    /// The pool stack it took, if it asked for one.
+    pool_taken: Option<u8>,
 }
 
 impl ArmPort<'_> {
@@ -773,6 +797,16 @@ impl Port for ArmPort<'_> {
             None => init_frame(base, size, entry, p.arg0, p.arg1, thread_return as *const () as usize),
             // Unprivileged, in the caller's compartment, returning into its thread-exit
             // trampoline, exactly like the manifest's compartment threads at boot.
+            // `stack_base` 0: a stack of at least `stack_size` bytes from the compartment's pool,
+            // zeroed so that nothing of its previous thread is left.
+            Some(info) if base == 0 => {
+                info.check_entry(entry)?;
+                let (i, stack) = self.pool.and_then(|free| free.best(size)).ok_or(Error::OutOfMemory)?;
+                zero_granules(stack);
+                let ctx = init_frame(stack.start, stack.len(), entry, p.arg0, p.arg1, info.thread_exit)?;
+                (self.stack, self.pool_taken) = (stack, Some(i));
+                Ok(ctx)
+            }
             Some(info) => {
                 info.check_new_thread(entry, base, size)?;
                 self.stack = Range::new(base, base + size);

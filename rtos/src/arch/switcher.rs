@@ -58,8 +58,8 @@ pub(super) fn cross_call(
 /// Zeroes a granule-aligned range, 16 bytes per store instruction (this bounds the cost of a
 /// cross-compartment return, which scrubs the callee's whole stack window).
 ///
-/// Callers pass only memory no one else uses at that moment: a returning callee's stack window, or
-/// a heap block the allocator has just reserved.
+/// Callers pass only memory no one else uses at that moment: a returning callee's stack window, a
+/// heap block the allocator has just reserved, or a pool stack about to be given to a new thread.
 pub(super) fn zero_granules(range: Range) {
     if range.is_empty() || !range.is_granular() {
         return;
