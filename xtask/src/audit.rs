@@ -131,6 +131,20 @@ pub struct CompartmentAudit {
     pub mmio: Vec<MmioAudit>,
     /// Bytes the compartment's own allocation capability may have allocated at once.
     pub heap_quota: u64,
+    /// Interrupt lines it owns: those of its granted devices (only it may wait on or unmask them).
+    pub interrupts: Vec<u32>,
+    /// Its pool of kernel-reserved thread stacks (`thread_stacks`), `None` without one.
+    pub thread_stacks: Option<PoolAudit>,
+}
+
+/// A compartment's pool of thread stacks: `count` stacks of `size` bytes in `[start, end)`, kernel
+/// memory outside every compartment region.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PoolAudit {
+    pub count: u32,
+    pub size: u32,
+    pub start: Option<u64>,
+    pub end: Option<u64>,
 }
 
 /// One MMIO grant.
@@ -406,6 +420,16 @@ pub fn assemble(image: &Image, profile: Profile, elf: &ElfFacts) -> Result<Audit
                 })
                 .collect(),
             heap_quota: c.heap_quota as u64,
+            interrupts: c.mmio_devices.iter().filter_map(|d| d.irq).collect(),
+            thread_stacks: (c.thread_stacks.count > 0).then(|| {
+                let at = elf.symbol(&crate::compartment::pool_symbol(&c.name));
+                PoolAudit {
+                    count: c.thread_stacks.count,
+                    size: c.thread_stacks.size,
+                    start: at.map(|s| s.address),
+                    end: at.map(|s| s.address + c.thread_stacks.bytes()),
+                }
+            }),
         });
     }
     if !errors.is_empty() {
@@ -588,6 +612,17 @@ pub fn render_text(a: &Audit) -> String {
                 },
             ]);
         }
+        if let Some(p) = &c.thread_stacks {
+            rows.push(vec![
+                "stacks".to_owned(),
+                match (p.start, p.end) {
+                    (Some(start), Some(end)) => format!("[{start:#010x}, {end:#010x})"),
+                    _ => "(not found)".to_owned(),
+                },
+                format!("{} B", p.count as u64 * p.size as u64),
+                format!("thread_stacks: {} x {} B, kernel memory", p.count, p.size),
+            ]);
+        }
         out.push_str(&table("    ", &rows));
         if !c.sources.is_empty() {
             out.push_str(&wrapped("    ", "sources", &c.sources));
@@ -598,8 +633,13 @@ pub fn render_text(a: &Audit) -> String {
         out.push_str(&wrapped("    ", "imports", &imports));
         out.push_str(&wrapped("    ", "threads", &c.threads));
         out.push_str(&format!(
-            "    mmio: {}; heap quota: {} B\n",
+            "    mmio: {}; interrupts: {}; heap quota: {} B\n",
             if c.mmio.is_empty() { "none".to_owned() } else { format!("{} region(s)", c.mmio.len()) },
+            if c.interrupts.is_empty() {
+                "none".to_owned()
+            } else {
+                c.interrupts.iter().map(u32::to_string).collect::<Vec<_>>().join(", ")
+            },
             c.heap_quota
         ));
     }

@@ -187,6 +187,11 @@ pub fn import_index(config: &ImageConfig, import: &Import) -> usize {
         .unwrap_or(usize::MAX)
 }
 
+/// The symbol of compartment `name`'s pool of thread stacks (kernel memory, in the image crate).
+pub fn pool_symbol(name: &str) -> String {
+    format!("__rtos_pool_{name}")
+}
+
 /// Lines appended to an image's generated file: declarations of the linker symbols and entry
 /// points, `__RTOS_EXPORTS` and `__RTOS_COMPARTMENTS`. Empty without compartments.
 pub fn kernel_tables(config: &ImageConfig) -> Vec<String> {
@@ -218,8 +223,11 @@ pub fn kernel_tables(config: &ImageConfig) -> Vec<String> {
     // Pool stacks: kernel memory (the image crate's .bss), like the manifest threads' stacks.
     for (i, c) in config.compartments.iter().enumerate() {
         if c.thread_stacks.count > 0 {
+            // Unmangled, so that the audit finds it (`pool_symbol`).
+            lines.push("#[no_mangle]".to_owned());
             lines.push(format!(
-                "static __RTOS_POOL_{i}: rtos::image::StaticStack<{}> = rtos::image::StaticStack::new();",
+                "static {}: rtos::image::StaticStack<{}> = rtos::image::StaticStack::new();",
+                pool_symbol(&c.name),
                 c.thread_stacks.bytes()
             ));
         }
@@ -264,7 +272,8 @@ pub fn kernel_tables(config: &ImageConfig) -> Vec<String> {
         lines.push(format!("        mmio: &[{}],", mmio.join(", ")));
         lines.push(if c.thread_stacks.count > 0 {
             format!(
-                "        thread_stacks: rtos::image::StackPool {{ region: __RTOS_POOL_{index}.region(), count: {} }},",
+                "        thread_stacks: rtos::image::StackPool {{ region: {}.region(), count: {} }},",
+                pool_symbol(&c.name),
                 c.thread_stacks.count
             )
         } else {
