@@ -221,7 +221,7 @@ pub fn kernel_tables(config: &ImageConfig) -> Vec<String> {
     lines.push("];".to_owned());
 
     // Pool stacks: kernel memory (the image crate's .bss), like the manifest threads' stacks.
-    for (i, c) in config.compartments.iter().enumerate() {
+    for c in &config.compartments {
         if c.thread_stacks.count > 0 {
             // Unmangled, so that the audit finds it (`pool_symbol`).
             lines.push("#[no_mangle]".to_owned());
@@ -234,7 +234,7 @@ pub fn kernel_tables(config: &ImageConfig) -> Vec<String> {
     }
     lines
         .push(format!("static __RTOS_COMPARTMENTS: [rtos::image::CompartmentSpec; {}] = [", config.compartments.len()));
-    for (index, c) in config.compartments.iter().enumerate() {
+    for c in &config.compartments {
         let sym = |s: &str| compartment_symbol(&c.name, s);
         let imports: Vec<String> = c.imports.iter().map(|i| import_index(config, i).to_string()).collect();
         lines.push("    rtos::image::CompartmentSpec {".to_owned());

@@ -612,6 +612,15 @@ extern "C" fn rtos_svc(regs: &mut SavedRegs) {
             unsafe { frame.write(r.unwrap_or_else(|e| e.code() as u32)) };
             return;
         }
+        nr::THREAD_CREATE => {
+            let r = thread_create(k, sw, me, view.as_ref(), args);
+            // SAFETY: writing the stacked r0 of the caller's frame sets the return value.
+            unsafe { frame.write(r.unwrap_or_else(|e| e.code()) as u32) };
+            if k.need_switch() {
+                SCB::set_pendsv();
+            }
+            return;
+        }
         nr::RETURN => {
             // SAFETY: `frame` is the callee's exception frame; r0 holds its result.
             let value = unsafe { frame.read() };
@@ -623,9 +632,6 @@ extern "C" fn rtos_svc(regs: &mut SavedRegs) {
             }
             return;
         }
-        // A compartment thread creates threads in its current compartment only (checked in
-        // `ArmPort::init_thread` against `spawner`, bound to it below).
-        nr::THREAD_CREATE => false,
         // A compartment may only manage its own threads.
         nr::THREAD_KILL | nr::SET_PRIORITY => match (sw.home(me), k.lookup(crate::ThreadId::from_raw(args[0]))) {
             (Some(mine), Ok(target)) => sw.home(target) != Some(mine),
@@ -639,51 +645,7 @@ extern "C" fn rtos_svc(regs: &mut SavedRegs) {
         let owner = sw.current(me).map_or(Owner::Kernel, Owner::Compartment);
         // SAFETY: SVCall runs at the kernel priority (module invariant 1).
         let services = unsafe { SERVICES.get() };
-        // Only THREAD_CREATE needs to know where a compartment's new thread would live; the other
-        // calls must not pay for copying the compartment's description.
-        let spawner = if number == nr::THREAD_CREATE {
-            sw.current(me).and_then(|c| sw.compartment(c).map(|info| (c, *info)))
-        } else {
-            None
-        };
-        // The pool stacks a compartment's new thread could get (`stack_base` 0): those whose last
-        // user has ended.
-        let pool =
-            spawner.map(|(c, _)| sw.free_pool_stacks(c, |raw| k.lookup(crate::ThreadId::from_raw(raw)).is_ok()));
-        let mut port = ArmPort {
-            view: view.as_ref(),
-            spawner: spawner.map(|(_, info)| info),
-            pool: pool.as_ref(),
-            stack: Range::default(),
-            pool_taken: None,
-        };
-        let ret = syscall::dispatch(k, services, owner, &mut port, number, args);
-        let (stack, pool_taken) = (port.stack, port.pool_taken);
-        if let (SysRet::Value(v), nr::THREAD_CREATE) = (ret, number) {
-            if v >= 0 {
-                // A new thread: a kernel thread's slot loses whatever compartment state it had;
-                // a compartment's new thread gets its home and its whole stack as first window.
-                let index = crate::ThreadId::from_raw(v as u32).index();
-                let bound = match spawner {
-                    None => sw.bind_thread(index, None, 0, 0),
-                    Some((c, _)) => sw.bind_thread(index, Some(c), stack.start, stack.len()),
-                };
-                if let Some(i) = pool_taken {
-                    sw.claim_pool_stack(i, v as u32);
-                }
-                if let Err(e) = bound {
-                    // Cannot happen after `check_new_thread`; never let the thread run unbound.
-                    let _ = k.kill(crate::ThreadId::from_raw(v as u32));
-                    // SAFETY: writing the stacked r0 of the caller's frame sets the return value.
-                    unsafe { frame.write(e.code() as u32) };
-                    if k.need_switch() {
-                        SCB::set_pendsv();
-                    }
-                    return;
-                }
-            }
-        }
-        ret
+        syscall::dispatch(k, services, owner, &mut ArmPort { view: view.as_ref(), spawn: None }, number, args)
     };
     match ret {
         SysRet::Value(v) => {
@@ -711,6 +673,49 @@ extern "C" fn rtos_svc(regs: &mut SavedRegs) {
     }
 }
 
+/// THREAD_CREATE, out of line so that the other system calls do not pay for what only thread
+/// creation needs: the spawner's compartment and its free pool stacks. Returns the new thread's
+/// handle; `Err` also if the new thread cannot be bound to its compartment (it is then killed
+/// before it ever runs).
+#[inline(never)]
+fn thread_create(k: &mut Kernel, sw: &mut Switcher, me: usize, view: Option<&View>, args: [u32; 4]) -> Result<i32, Error> {
+    let owner = sw.current(me).map_or(Owner::Kernel, Owner::Compartment);
+    // A compartment thread creates threads in its current compartment only (checked in
+    // `ArmPort::init_thread`), on its own memory or on one of its pool stacks whose last user has
+    // ended.
+    let mut spawn = sw.current(me).and_then(|c| sw.compartment(c).map(|info| (c, *info))).map(|(c, info)| Spawn {
+        compartment: c,
+        info,
+        pool: sw.free_pool_stacks(c, |raw| k.lookup(crate::ThreadId::from_raw(raw)).is_ok()),
+        stack: Range::default(),
+        pool_taken: None,
+    });
+    // SAFETY: SVCall runs at the kernel priority (module invariant 1).
+    let services = unsafe { SERVICES.get() };
+    let ret =
+        syscall::dispatch(k, services, owner, &mut ArmPort { view, spawn: spawn.as_mut() }, nr::THREAD_CREATE, args);
+    let SysRet::Value(v) = ret else { return Err(Error::InvalidArgument) };
+    if v < 0 {
+        return Ok(v);
+    }
+    // A new thread: a kernel thread's slot loses whatever compartment state it had; a
+    // compartment's new thread gets its home and its whole stack as first window.
+    let id = crate::ThreadId::from_raw(v as u32);
+    let bound = match &spawn {
+        None => sw.bind_thread(id.index(), None, 0, 0),
+        Some(s) => sw.bind_thread(id.index(), Some(s.compartment), s.stack.start, s.stack.len()),
+    };
+    if let Err(e) = bound {
+        // Cannot happen after `check_new_thread`; never let the thread run unbound.
+        let _ = k.kill(id);
+        return Err(e);
+    }
+    if let Some(i) = spawn.and_then(|s| s.pool_taken) {
+        sw.claim_pool_stack(i, v as u32);
+    }
+    Ok(v)
+}
+
 /// SysTick: advances kernel time. Kernel priority.
 ///
 /// # Safety
@@ -731,14 +736,20 @@ pub unsafe extern "C" fn SysTick() {
 /// path (copying a whole view there cost ~35 instructions per call).
 struct ArmPort<'a> {
     view: Option<&'a View>,
-    /// The compartment a compartment thread is running in: where threads it creates live (only
-    /// looked up for THREAD_CREATE).
-    spawner: Option<CompartmentInfo>,
-    /// The spawner's free pool stacks (only looked up for THREAD_CREATE).
-    pool: Option<&'a compartment::FreeStacks>,
-    /// The stack of the thread `init_thread` prepared.
+    /// THREAD_CREATE from a compartment thread only: where its new thread would live.
+    spawn: Option<&'a mut Spawn>,
+}
+
+/// What a compartment thread's THREAD_CREATE needs, and what `init_thread` decided.
+struct Spawn {
+    /// The compartment the caller runs in: the new thread's home.
+    compartment: u8,
+    info: CompartmentInfo,
+    /// Its pool stacks no live thread uses.
+    pool: compartment::FreeStacks,
+    /// The stack `init_thread` prepared.
     stack: Range,
-    /// The pool stack it took, if it asked for one.
+    /// The pool stack it took, if the caller asked for one.
     pool_taken: Option<u8>,
 }
 
@@ -793,24 +804,24 @@ impl Port for ArmPort<'_> {
 
     fn init_thread(&mut self, p: &ThreadParams) -> Result<Context, Error> {
         let (base, size, entry) = (p.stack_base as usize, p.stack_size, p.entry as *const () as usize);
-        match &self.spawner {
+        match self.spawn.as_deref_mut() {
             None => init_frame(base, size, entry, p.arg0, p.arg1, thread_return as *const () as usize),
             // Unprivileged, in the caller's compartment, returning into its thread-exit
             // trampoline, exactly like the manifest's compartment threads at boot.
             // `stack_base` 0: a stack of at least `stack_size` bytes from the compartment's pool,
             // zeroed so that nothing of its previous thread is left.
-            Some(info) if base == 0 => {
-                info.check_entry(entry)?;
-                let (i, stack) = self.pool.and_then(|free| free.best(size)).ok_or(Error::OutOfMemory)?;
+            Some(spawn) if base == 0 => {
+                spawn.info.check_entry(entry)?;
+                let (i, stack) = spawn.pool.best(size).ok_or(Error::OutOfMemory)?;
                 zero_granules(stack);
-                let ctx = init_frame(stack.start, stack.len(), entry, p.arg0, p.arg1, info.thread_exit)?;
-                (self.stack, self.pool_taken) = (stack, Some(i));
+                let ctx = init_frame(stack.start, stack.len(), entry, p.arg0, p.arg1, spawn.info.thread_exit)?;
+                (spawn.stack, spawn.pool_taken) = (stack, Some(i));
                 Ok(ctx)
             }
-            Some(info) => {
-                info.check_new_thread(entry, base, size)?;
-                self.stack = Range::new(base, base + size);
-                init_frame(base, size, entry, p.arg0, p.arg1, info.thread_exit)
+            Some(spawn) => {
+                spawn.info.check_new_thread(entry, base, size)?;
+                spawn.stack = Range::new(base, base + size);
+                init_frame(base, size, entry, p.arg0, p.arg1, spawn.info.thread_exit)
             }
         }
     }
