@@ -774,8 +774,11 @@ mod tests {
     #[test]
     fn pool_stacks_are_handed_out_per_compartment_and_come_back_when_the_thread_ends() {
         let mut s = setup();
-        let (p0, p1, p2) =
-            (Range::new(0x3802_0000, 0x3802_0800), Range::new(0x3802_0800, 0x3802_0C00), Range::new(0x3802_0C00, 0x3802_1000));
+        let (p0, p1, p2) = (
+            Range::new(0x3802_0000, 0x3802_0800),
+            Range::new(0x3802_0800, 0x3802_0C00),
+            Range::new(0x3802_0C00, 0x3802_1000),
+        );
         s.add_pool_stack(0, p0).unwrap();
         s.add_pool_stack(0, p1).unwrap();
         s.add_pool_stack(1, p2).unwrap();

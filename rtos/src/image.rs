@@ -254,7 +254,7 @@ impl StackPool {
 
     /// The stacks, as `(base, size)`.
     pub fn stacks(&self) -> impl Iterator<Item = (usize, usize)> {
-        let size = if self.count == 0 { 0 } else { self.region.size / self.count };
+        let size = self.region.size.checked_div(self.count).unwrap_or(0);
         let base = self.region.base as usize;
         (0..self.count).map(move |i| (base + i * size, size))
     }

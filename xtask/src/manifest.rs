@@ -1792,7 +1792,11 @@ mod tests {
         let e = format!("{:?}", parse("thread_stacks = { count = 0, size = 2048 }").unwrap_err());
         assert!(e.contains("thread_stacks count 0 is out of range; use 1 ..= 16"), "{e}");
         let e = format!("{:?}", parse("thread_stacks = { count = 1, size = 1000 }").unwrap_err());
-        assert!(e.contains("thread_stacks size 1000 must be 256 ..= 65536 bytes and a multiple of 32") && e.contains("use 1024"), "{e}");
+        assert!(
+            e.contains("thread_stacks size 1000 must be 256 ..= 65536 bytes and a multiple of 32")
+                && e.contains("use 1024"),
+            "{e}"
+        );
         let e = format!("{:?}", parse("thread_stacks = { count = 1 }").unwrap_err());
         assert!(e.contains("missing field `size`"), "{e}");
         let many = "[[compartment]]\nname = \"a\"\ncrate = \"a\"\nthread_stacks = { count = 9, size = 256 }\n";

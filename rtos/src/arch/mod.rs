@@ -678,7 +678,13 @@ extern "C" fn rtos_svc(regs: &mut SavedRegs) {
 /// handle; `Err` also if the new thread cannot be bound to its compartment (it is then killed
 /// before it ever runs).
 #[inline(never)]
-fn thread_create(k: &mut Kernel, sw: &mut Switcher, me: usize, view: Option<&View>, args: [u32; 4]) -> Result<i32, Error> {
+fn thread_create(
+    k: &mut Kernel,
+    sw: &mut Switcher,
+    me: usize,
+    view: Option<&View>,
+    args: [u32; 4],
+) -> Result<i32, Error> {
     let owner = sw.current(me).map_or(Owner::Kernel, Owner::Compartment);
     // A compartment thread creates threads in its current compartment only (checked in
     // `ArmPort::init_thread`), on its own memory or on one of its pool stacks whose last user has

@@ -27,7 +27,7 @@ pub extern "C" fn irq_prober_main(_arg: usize) {
     case("no-event-before-kick", Ok(0), irq_driver::events(0, 0, 0, 0));
     for n in 1..=3 {
         case("kick", Ok(0), irq_driver::kick(0, 0, 0, 0));
-        let _ = rtos_sys::sleep(2);
+        rtos_sys::sleep(2);
         case("owner-woken-once-per-event", Ok(n), irq_driver::events(0, 0, 0, 0));
     }
     let spurious = irq_driver::spurious(0, 0, 0, 0).unwrap_or(u32::MAX);

@@ -193,7 +193,11 @@ pub extern "C" fn spawner_main(_arg: usize) {
     case("pool-stack-back-after-kill", ANY_OK, create(scribbler, 0, 5, pool, 0).map(ThreadId::to_raw));
     case("pool-stack-back-after-return", ANY_OK, create(inspector, 0, 5, pool, 0).map(ThreadId::to_raw));
     case("pool-stack-zeroed-before-reuse", Ok(0), Ok(LEAKED.load(Ordering::Acquire)));
-    case("pool-entry-outside-own-code", Err(Error::InvalidArgument), create(data_entry, 0, 2, pool, 0).map(ThreadId::to_raw));
+    case(
+        "pool-entry-outside-own-code",
+        Err(Error::InvalidArgument),
+        create(data_entry, 0, 2, pool, 0).map(ThreadId::to_raw),
+    );
 
     boundary_support::finish("compartment thread-creation");
 }
