@@ -7,8 +7,6 @@ pub const RX_DATA_FIFO: usize = 0x00;
 pub const TX_DATA_FIFO: usize = 0x20;
 /// Receive status FIFO (read: pops one frame's status).
 pub const RX_STATUS_FIFO: usize = 0x40;
-/// Transmit status FIFO.
-pub const TX_STATUS_FIFO: usize = 0x48;
 /// Chip identification and revision.
 pub const ID_REV: usize = 0x50;
 /// Interrupt pin configuration.
