@@ -884,12 +884,41 @@ stack_size = 512
             "\"threads\"",
             "\"mmio\"",
             "\"heap_quota\"",
+            "\"interrupts\"",
+            "\"thread_stacks\"",
         ];
         let at: Vec<usize> = order.iter().map(|k| c + json[c..].find(k).unwrap()).collect();
         assert!(at.windows(2).all(|w| w[0] < w[1]), "{json}");
         assert!(json.contains("\"heap_quota\": 0") && json.contains("\"mmio\": []"));
         assert!(json.contains("\"profile\": \"release\""));
         assert!(json.contains("\"compartment\": null"));
+    }
+
+    #[test]
+    fn pools_and_interrupts_are_reported() {
+        let text = MANIFEST
+            .replace("heap = 64\n", "heap = 64\nmmio = [\"uart1\"]\nthread_stacks = { count = 2, size = 1024 }\n");
+        let mut img = image_from("watchers", &text);
+        let ws = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+        let board = crate::board::load(ws, "mps2-an505").unwrap();
+        assert!(crate::manifest::check_against_boards(std::slice::from_mut(&mut img), &[board]).is_empty());
+        let mut f = facts();
+        let a = assemble(&img, Profile::Dev, &f).unwrap();
+        let beta = &a.compartments[1];
+        assert_eq!(beta.interrupts, [43], "uart1's line comes with the device");
+        assert_eq!(
+            beta.thread_stacks,
+            Some(PoolAudit { count: 2, size: 1024, start: None, end: None }),
+            "pool symbol missing"
+        );
+        assert_eq!(a.compartments[0].thread_stacks, None);
+        assert!(a.compartments[0].interrupts.is_empty());
+        f.symbols.insert("__rtos_pool_beta".into(), sym(0x3800_1000, false));
+        let a = assemble(&img, Profile::Dev, &f).unwrap();
+        let pool = a.compartments[1].thread_stacks.as_ref().unwrap();
+        assert_eq!((pool.start, pool.end), (Some(0x3800_1000), Some(0x3800_1800)));
+        let t = render_text(&a);
+        assert!(t.contains("thread_stacks: 2 x 1024 B, kernel memory") && t.contains("interrupts: 43;"), "{t}");
     }
 
     #[test]
