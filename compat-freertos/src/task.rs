@@ -360,7 +360,9 @@ unsafe fn init(t: *mut Task, f: TaskFunction_t, name: *const c_char, param: *mut
     }
 }
 
-/// FreeRTOS `xTaskCreate`: control block and stack (`depth` words) from the heap.
+/// FreeRTOS `xTaskCreate`: control block from the heap; stack (`depth` words) from the
+/// compartment's pool of kernel-reserved stacks if one that large is free (manifest
+/// `thread_stacks`; such a task may call other compartments), else from the heap.
 ///
 /// # Safety
 /// `name` is null or a C string; `handle` is null or writable; `f` may be called with `param`.
@@ -376,6 +378,20 @@ pub unsafe extern "C" fn xTaskCreate(
     reap();
     let t = heap::alloc(core::mem::size_of::<Task>()) as *mut Task;
     let bytes = (depth as usize * 4).next_multiple_of(GRANULE);
+    if !t.is_null() {
+        // SAFETY: a fresh block of our heap; a null stack asks the kernel for a pool stack of at
+        // least `bytes`, which it owns and hands back when the task's thread ends.
+        unsafe {
+            init(t, f, name, param);
+            (*t).flags = DYNAMIC_TCB;
+            if !handle.is_null() {
+                *handle = t;
+            }
+            if create(t, null_mut(), bytes, priority) {
+                return pdTRUE;
+            }
+        }
+    }
     let stack = heap::alloc(bytes);
     if t.is_null() || stack.is_null() {
         heap::free(t.cast());

@@ -33,6 +33,8 @@ pub const GRANULE: usize = 32;
 /// Stack a callee is guaranteed at least, below its entry frame; calls with less fail with
 /// `NoStackForCall` rather than letting the callee start on an almost-full stack.
 pub const MIN_CALL_STACK: usize = 128;
+/// Most kernel-reserved stacks (manifest `thread_stacks`) in one image, all compartments together.
+pub const MAX_POOL_STACKS: usize = 16;
 /// Bytes at the bottom of every stack kept free for the context save (see the port).
 pub const STACK_RESERVE: usize = 32;
 /// Size of the exception frame the port builds for a callee's entry.
@@ -141,9 +143,7 @@ impl CompartmentInfo {
     /// after the creating call returns), both ends a multiple of [`GRANULE`] so the stack is
     /// exactly one MPU region.
     pub fn check_new_thread(&self, entry: usize, base: usize, size: usize) -> Result<(), Error> {
-        if !self.code.contains(entry & !1, 2) {
-            return Err(Error::InvalidArgument);
-        }
+        self.check_entry(entry)?;
         if !base.is_multiple_of(GRANULE)
             || !size.is_multiple_of(GRANULE)
             || size == 0
@@ -152,6 +152,17 @@ impl CompartmentInfo {
             return Err(Error::BadStack);
         }
         Ok(())
+    }
+}
+
+impl CompartmentInfo {
+    /// Checks that a new thread's `entry` lies in the compartment's code (`InvalidArgument`).
+    pub fn check_entry(&self, entry: usize) -> Result<(), Error> {
+        if self.code.contains(entry & !1, 2) {
+            Ok(())
+        } else {
+            Err(Error::InvalidArgument)
+        }
     }
 }
 
@@ -321,13 +332,38 @@ pub struct ReturnPlan {
     pub regs: SavedRegs,
 }
 
-/// Compartment table and per-thread call stacks.
+/// A kernel-reserved stack a compartment hands to threads it creates (manifest `thread_stacks`).
+#[derive(Clone, Copy, Debug, Default)]
+struct PoolStack {
+    compartment: u8,
+    range: Range,
+    /// Raw handle of the thread last given the stack; the stack is free once that thread is gone.
+    user: Option<u32>,
+}
+
+/// The pool stacks one compartment could hand out right now (see [`Switcher::free_pool_stacks`]).
+#[derive(Clone, Copy, Debug)]
+pub struct FreeStacks {
+    stacks: [(u8, Range); MAX_POOL_STACKS],
+    n: usize,
+}
+
+impl FreeStacks {
+    /// The smallest free stack of at least `size` bytes, with its pool index.
+    pub fn best(&self, size: usize) -> Option<(u8, Range)> {
+        self.stacks[..self.n].iter().filter(|(_, r)| r.len() >= size).min_by_key(|(_, r)| r.len()).copied()
+    }
+}
+
+/// Compartment table, per-thread call stacks and the compartments' pools of thread stacks.
 pub struct Switcher {
     compartments: [CompartmentInfo; MAX_COMPARTMENTS],
     n_compartments: usize,
     exports: [ExportInfo; MAX_EXPORTS],
     n_exports: usize,
     threads: [ThreadCalls; MAX_THREADS],
+    pool: [PoolStack; MAX_POOL_STACKS],
+    n_pool: usize,
 }
 
 impl Default for Switcher {
@@ -352,6 +388,47 @@ impl Switcher {
             exports: [ExportInfo { compartment: 0, entry: 0 }; MAX_EXPORTS],
             n_exports: 0,
             threads: [ThreadCalls::KERNEL; MAX_THREADS],
+            pool: [PoolStack { compartment: 0, range: Range::new(0, 0), user: None }; MAX_POOL_STACKS],
+            n_pool: 0,
+        }
+    }
+
+    /// Adds a kernel-reserved stack to compartment `c`'s pool (at boot). It must be whole MPU
+    /// granules, large enough for a thread that calls out, and outside every compartment's
+    /// globals: its threads get it as a stack window of their own, which the compartment's other
+    /// threads cannot reach.
+    pub fn add_pool_stack(&mut self, c: u8, range: Range) -> Result<(), Error> {
+        let outside = |r: &Range| range.end <= r.start || r.end <= range.start;
+        if self.n_pool == MAX_POOL_STACKS
+            || c as usize >= self.n_compartments
+            || !range.is_granular()
+            || range.len() < crate::image::MIN_STACK_SIZE
+            || !self.compartments[..self.n_compartments].iter().all(|info| outside(&info.data))
+            || !self.pool[..self.n_pool].iter().all(|p| outside(&p.range))
+        {
+            return Err(Error::InvalidArgument);
+        }
+        self.pool[self.n_pool] = PoolStack { compartment: c, range, user: None };
+        self.n_pool += 1;
+        Ok(())
+    }
+
+    /// Compartment `c`'s pool stacks that no live thread uses (`live(raw handle)`).
+    pub fn free_pool_stacks(&self, c: u8, live: impl Fn(u32) -> bool) -> FreeStacks {
+        let mut free = FreeStacks { stacks: [(0, Range::default()); MAX_POOL_STACKS], n: 0 };
+        for (i, p) in self.pool[..self.n_pool].iter().enumerate() {
+            if p.compartment == c && !p.user.is_some_and(&live) {
+                free.stacks[free.n] = (i as u8, p.range);
+                free.n += 1;
+            }
+        }
+        free
+    }
+
+    /// Records that pool stack `index` now belongs to thread `user` (raw handle) until it ends.
+    pub fn claim_pool_stack(&mut self, index: u8, user: u32) {
+        if let Some(p) = self.pool[..self.n_pool].get_mut(index as usize) {
+            p.user = Some(user);
         }
     }
 
@@ -692,6 +769,57 @@ mod tests {
         assert_eq!(a.check_new_thread(0x1002_0201, 0x3810_0040, 0x80), Err(Error::InvalidArgument));
         assert_eq!(a.check_new_thread(0x3810_0001, 0x3810_0040, 0x80), Err(Error::InvalidArgument));
         assert_eq!(a.check_new_thread(0x1001_0401, 0x3810_0040, 0x80), Err(Error::InvalidArgument));
+    }
+
+    #[test]
+    fn pool_stacks_are_handed_out_per_compartment_and_come_back_when_the_thread_ends() {
+        let mut s = setup();
+        let (p0, p1, p2) = (
+            Range::new(0x3802_0000, 0x3802_0800),
+            Range::new(0x3802_0800, 0x3802_0C00),
+            Range::new(0x3802_0C00, 0x3802_1000),
+        );
+        s.add_pool_stack(0, p0).unwrap();
+        s.add_pool_stack(0, p1).unwrap();
+        s.add_pool_stack(1, p2).unwrap();
+        // Refused: overlapping another pool stack or a compartment's globals, not granular, too
+        // small, an unknown compartment.
+        assert_eq!(s.add_pool_stack(0, Range::new(0x3802_0400, 0x3802_0500)), Err(Error::InvalidArgument));
+        assert_eq!(s.add_pool_stack(0, Range::new(0x3810_0000, 0x3810_0100)), Err(Error::InvalidArgument));
+        assert_eq!(s.add_pool_stack(0, Range::new(0x3803_0010, 0x3803_0410)), Err(Error::InvalidArgument));
+        assert_eq!(s.add_pool_stack(0, Range::new(0x3803_0000, 0x3803_0020)), Err(Error::InvalidArgument));
+        assert_eq!(s.add_pool_stack(9, Range::new(0x3803_0000, 0x3803_0400)), Err(Error::InvalidArgument));
+        let none_live = |_: u32| false;
+        // Best fit among the compartment's own stacks only.
+        assert_eq!(s.free_pool_stacks(0, none_live).best(0), Some((1, p1)));
+        assert_eq!(s.free_pool_stacks(0, none_live).best(0x500), Some((0, p0)));
+        assert_eq!(s.free_pool_stacks(0, none_live).best(0x1000), None);
+        assert_eq!(s.free_pool_stacks(1, none_live).best(0), Some((2, p2)));
+        assert_eq!(s.free_pool_stacks(2, none_live).best(0), None);
+        // In use while its thread lives; free again once it is gone (or its slot reused).
+        s.claim_pool_stack(1, 0x0001_0004);
+        let live = |raw: u32| raw == 0x0001_0004;
+        assert_eq!(s.free_pool_stacks(0, live).best(0), Some((0, p0)));
+        s.claim_pool_stack(0, 0x0002_0005);
+        assert_eq!(s.free_pool_stacks(0, |raw| raw == 0x0001_0004 || raw == 0x0002_0005).best(0), None);
+        assert_eq!(s.free_pool_stacks(0, |raw| raw == 0x0002_0005).best(0), Some((1, p1)));
+    }
+
+    #[test]
+    fn threads_on_pool_stacks_get_a_window_and_may_call_out() {
+        let mut s = setup();
+        let pool = Range::new(0x3802_0000, 0x3802_0800);
+        s.add_pool_stack(0, pool).unwrap();
+        s.bind_thread(5, Some(0), pool.start, pool.len()).unwrap();
+        assert_eq!(s.view(5).unwrap().stack, pool, "its own MPU region, like a manifest thread's");
+        let plan = s.call(5, 0, pool.end - 64, [0; 8]).unwrap();
+        assert_eq!(plan.callee, 1);
+        let v = s.view(5).unwrap();
+        assert_eq!(v.stack, Range::new(pool.start, (pool.end - 64) & !31), "callee window below the caller");
+        assert_eq!(v.data, s.compartment(1).unwrap().data);
+        let ret = s.ret(5).unwrap();
+        assert_eq!(ret.scrub.start, pool.start);
+        assert_eq!(s.view(5).unwrap().stack, pool);
     }
 
     #[test]

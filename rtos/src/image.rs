@@ -41,6 +41,9 @@ pub struct MmioSpec {
     pub base: usize,
     /// Size in bytes (a multiple of 32).
     pub size: usize,
+    /// The device's external interrupt line (NVIC number), if the board gives it one: owned by
+    /// the compartment the device is granted to.
+    pub irq: Option<u16>,
     /// Board-specific bus gate to open for unprivileged access: (register address, bit mask), or
     /// `None` when the bus does not filter unprivileged accesses.
     pub gate: Option<(usize, u32)>,
@@ -146,6 +149,9 @@ pub struct CompartmentSpec {
     pub heap_quota: u32,
     /// Device registers granted to it (at most [`MAX_MMIO`](crate::compartment::MAX_MMIO)).
     pub mmio: &'static [MmioSpec],
+    /// Kernel-reserved stacks for threads it creates that may call other compartments (manifest
+    /// `thread_stacks`).
+    pub thread_stacks: StackPool,
     /// How many static sealing keys it owns (manifest `sealing_keys`).
     pub sealing_keys: u8,
     /// Index into [`ImageSpec::sealed_objects`] of each static sealed object it imports.
@@ -230,6 +236,28 @@ pub struct StackRegion {
     pub base: *mut u8,
     /// Size in bytes.
     pub size: usize,
+}
+
+/// A compartment's pool of thread stacks: `count` stacks of equal size, one after another in
+/// `region` (kernel memory, outside every compartment).
+#[derive(Clone, Copy, Debug)]
+pub struct StackPool {
+    /// All the stacks.
+    pub region: StackRegion,
+    /// How many stacks `region` is split into.
+    pub count: usize,
+}
+
+impl StackPool {
+    /// No pool.
+    pub const NONE: StackPool = StackPool { region: StackRegion { base: core::ptr::null_mut(), size: 0 }, count: 0 };
+
+    /// The stacks, as `(base, size)`.
+    pub fn stacks(&self) -> impl Iterator<Item = (usize, usize)> {
+        let size = self.region.size.checked_div(self.count).unwrap_or(0);
+        let base = self.region.base as usize;
+        (0..self.count).map(move |i| (base + i * size, size))
+    }
 }
 
 // SAFETY: a `StackRegion` is plain bounds information; the memory it names is used only by the

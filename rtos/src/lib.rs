@@ -9,6 +9,7 @@
 //! - [`sealing`]: sealed handles: keys owned by compartments, opaque handles only a key opens.
 //! - [`heap`]: per-compartment heap arenas with quotas; [`services`] ties them to allocation
 //!   capabilities (sealed handles naming a quota).
+//! - [`irq`]: device interrupt lines owned by driver compartments (wait, acknowledge).
 //! - `arch`: the ARMv8-M port (exception handlers, context switch, faults) — target only.
 //!
 //! The kernel knows nothing of boards beyond the [`Board`] trait, and nothing of FreeRTOS.
@@ -18,6 +19,7 @@
 pub mod compartment;
 pub mod heap;
 pub mod image;
+pub mod irq;
 pub mod kernel;
 pub mod sealing;
 pub mod services;

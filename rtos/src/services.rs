@@ -1,5 +1,5 @@
 //! Kernel object services offered to compartments beside scheduling: sealed handles and the
-//! heap with its allocation capabilities.
+//! heap with its allocation capabilities, and the interrupt lines driver compartments own.
 //!
 //! An **allocation capability** is a sealed handle naming a quota, sealed under a key that only
 //! the allocator owns ([`Owner::Allocator`]): no compartment can open, forge (beyond guessing a
@@ -15,6 +15,7 @@
 use crate::compartment::MAX_COMPARTMENTS;
 use crate::heap::Heap;
 use crate::image::SealedObjectSpec;
+use crate::irq::Irqs;
 use crate::sealing::{Owner, Sealer};
 use crate::Error;
 
@@ -24,6 +25,8 @@ pub struct Services {
     pub sealer: Sealer,
     /// Heap arenas and quotas.
     pub heap: Heap,
+    /// Interrupt lines owned by driver compartments.
+    pub irqs: Irqs,
     alloc_key: u32,
     /// Allocation capability of each compartment's own quota (0: none).
     alloc_caps: [u32; MAX_COMPARTMENTS],
@@ -53,6 +56,7 @@ impl Services {
         Services {
             sealer: Sealer::new(),
             heap: Heap::new(),
+            irqs: Irqs::new(),
             alloc_key: 0,
             alloc_caps: [0; MAX_COMPARTMENTS],
             objects: &[],

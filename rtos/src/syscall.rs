@@ -34,6 +34,8 @@ pub trait Port {
     fn zero(&mut self, block: Range);
     /// Copies `bytes` to `addr` on behalf of the calling thread (which must be able to write there).
     fn write_bytes(&mut self, addr: usize, bytes: &[u8]) -> Result<(), Error>;
+    /// Discards a pending event of interrupt line `irq` and unmasks it (its owner acknowledged it).
+    fn irq_unmask(&mut self, irq: u16);
 }
 
 /// Result of a dispatched system call, for the port to deliver.
@@ -141,7 +143,8 @@ pub fn dispatch(
         }
         nr::CONSOLE_WRITE => done(port.console_write(a0 as usize, a1 as usize).map(|()| 0)),
         nr::SHUTDOWN => port.shutdown(a0 as i32),
-        _ => SysRet::Value(Error::UnknownSyscall.code()),
+        // Rare calls, out of line: the scheduling and time calls above keep a compact dispatch.
+        _ => irq_call(k, services, owner, port, number, a0, a1),
     }
 }
 
@@ -214,6 +217,32 @@ fn heap_call(s: &mut Services, owner: Owner, port: &mut impl Port, number: u8, c
     })
 }
 
+/// The interrupt calls (only the compartment owning a line may wait for it or unmask it), and
+/// unknown numbers.
+#[inline(never)]
+fn irq_call(
+    k: &mut Kernel,
+    s: &mut Services,
+    owner: Owner,
+    port: &mut impl Port,
+    number: u8,
+    irq: u32,
+    timeout: u32,
+) -> SysRet {
+    let caller = match owner {
+        Owner::Compartment(c) => Some(c),
+        _ => None,
+    };
+    match number {
+        nr::IRQ_WAIT => outcome(s.irqs.wait(k, caller, irq, (timeout != FOREVER).then_some(timeout))),
+        nr::IRQ_ACK => done(s.irqs.ack(caller, irq).map(|line| {
+            port.irq_unmask(line);
+            0
+        })),
+        _ => SysRet::Value(Error::UnknownSyscall.code()),
+    }
+}
+
 fn quota_ret(q: Result<crate::heap::Quota, Error>) -> SysRet {
     SysRet::Wide(match q {
         Ok(q) => (q.limit as u64) << 32 | q.used as u64,
@@ -245,6 +274,7 @@ mod tests {
         console: Vec<(usize, usize)>,
         zeroed: Vec<Range>,
         written: Vec<(usize, Vec<u8>)>,
+        unmasked: Vec<u16>,
     }
 
     impl Port for FakePort {
@@ -291,6 +321,9 @@ mod tests {
             }
             self.written.push((addr, bytes.to_vec()));
             Ok(())
+        }
+        fn irq_unmask(&mut self, irq: u16) {
+            self.unmasked.push(irq);
         }
     }
 
@@ -428,6 +461,23 @@ mod tests {
         );
         assert_eq!(call(&mut s, Owner::Kernel, nr::HEAP_CAP, [0; 4]), SysRet::Status(Err(Error::NotPermitted)));
         assert_eq!(p.zeroed, vec![Range::new(0x3801_0000, 0x3801_0040)], "every block is zeroed");
+    }
+
+    #[test]
+    fn irq_calls_reach_only_the_owner() {
+        let (mut k, mut p) = setup();
+        let mut s = Services::new();
+        s.irqs.add(43, 1).unwrap();
+        let (drv, other) = (Owner::Compartment(1), Owner::Compartment(0));
+        let mut call = |s: &mut Services, who, n, args| dispatch(&mut k, s, who, &mut p, n, args);
+        let refused = SysRet::Value(Error::NotPermitted.code());
+        assert_eq!(call(&mut s, other, nr::IRQ_ACK, [43, 0, 0, 0]), refused);
+        assert_eq!(call(&mut s, Owner::Kernel, nr::IRQ_ACK, [43, 0, 0, 0]), refused);
+        assert_eq!(call(&mut s, other, nr::IRQ_WAIT, [43, FOREVER, 0, 0]), refused);
+        assert_eq!(call(&mut s, drv, nr::IRQ_ACK, [43, 0, 0, 0]), SysRet::Value(0));
+        assert_eq!(call(&mut s, drv, nr::IRQ_WAIT, [43, 0, 0, 0]), SysRet::Value(Error::TimedOut.code()));
+        assert_eq!(call(&mut s, drv, nr::IRQ_WAIT, [43, 5, 0, 0]), SysRet::Blocked);
+        assert_eq!(p.unmasked, vec![43], "only the owner's acknowledgement unmasks");
     }
 
     fn setup() -> (Kernel, FakePort) {

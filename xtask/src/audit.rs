@@ -131,6 +131,20 @@ pub struct CompartmentAudit {
     pub mmio: Vec<MmioAudit>,
     /// Bytes the compartment's own allocation capability may have allocated at once.
     pub heap_quota: u64,
+    /// Interrupt lines it owns: those of its granted devices (only it may wait on or unmask them).
+    pub interrupts: Vec<u32>,
+    /// Its pool of kernel-reserved thread stacks (`thread_stacks`), `None` without one.
+    pub thread_stacks: Option<PoolAudit>,
+}
+
+/// A compartment's pool of thread stacks: `count` stacks of `size` bytes in `[start, end)`, kernel
+/// memory outside every compartment region.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PoolAudit {
+    pub count: u32,
+    pub size: u32,
+    pub start: Option<u64>,
+    pub end: Option<u64>,
 }
 
 /// One MMIO grant.
@@ -406,6 +420,16 @@ pub fn assemble(image: &Image, profile: Profile, elf: &ElfFacts) -> Result<Audit
                 })
                 .collect(),
             heap_quota: c.heap_quota as u64,
+            interrupts: c.mmio_devices.iter().filter_map(|d| d.irq).collect(),
+            thread_stacks: (c.thread_stacks.count > 0).then(|| {
+                let at = elf.symbol(&crate::compartment::pool_symbol(&c.name));
+                PoolAudit {
+                    count: c.thread_stacks.count,
+                    size: c.thread_stacks.size,
+                    start: at.map(|s| s.address),
+                    end: at.map(|s| s.address + c.thread_stacks.bytes()),
+                }
+            }),
         });
     }
     if !errors.is_empty() {
@@ -588,6 +612,17 @@ pub fn render_text(a: &Audit) -> String {
                 },
             ]);
         }
+        if let Some(p) = &c.thread_stacks {
+            rows.push(vec![
+                "stacks".to_owned(),
+                match (p.start, p.end) {
+                    (Some(start), Some(end)) => format!("[{start:#010x}, {end:#010x})"),
+                    _ => "(not found)".to_owned(),
+                },
+                format!("{} B", p.count as u64 * p.size as u64),
+                format!("thread_stacks: {} x {} B, kernel memory", p.count, p.size),
+            ]);
+        }
         out.push_str(&table("    ", &rows));
         if !c.sources.is_empty() {
             out.push_str(&wrapped("    ", "sources", &c.sources));
@@ -598,8 +633,13 @@ pub fn render_text(a: &Audit) -> String {
         out.push_str(&wrapped("    ", "imports", &imports));
         out.push_str(&wrapped("    ", "threads", &c.threads));
         out.push_str(&format!(
-            "    mmio: {}; heap quota: {} B\n",
+            "    mmio: {}; interrupts: {}; heap quota: {} B\n",
             if c.mmio.is_empty() { "none".to_owned() } else { format!("{} region(s)", c.mmio.len()) },
+            if c.interrupts.is_empty() {
+                "none".to_owned()
+            } else {
+                c.interrupts.iter().map(u32::to_string).collect::<Vec<_>>().join(", ")
+            },
             c.heap_quota
         ));
     }
@@ -844,12 +884,41 @@ stack_size = 512
             "\"threads\"",
             "\"mmio\"",
             "\"heap_quota\"",
+            "\"interrupts\"",
+            "\"thread_stacks\"",
         ];
         let at: Vec<usize> = order.iter().map(|k| c + json[c..].find(k).unwrap()).collect();
         assert!(at.windows(2).all(|w| w[0] < w[1]), "{json}");
         assert!(json.contains("\"heap_quota\": 0") && json.contains("\"mmio\": []"));
         assert!(json.contains("\"profile\": \"release\""));
         assert!(json.contains("\"compartment\": null"));
+    }
+
+    #[test]
+    fn pools_and_interrupts_are_reported() {
+        let text = MANIFEST
+            .replace("heap = 64\n", "heap = 64\nmmio = [\"uart1\"]\nthread_stacks = { count = 2, size = 1024 }\n");
+        let mut img = image_from("watchers", &text);
+        let ws = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+        let board = crate::board::load(ws, "mps2-an505").unwrap();
+        assert!(crate::manifest::check_against_boards(std::slice::from_mut(&mut img), &[board]).is_empty());
+        let mut f = facts();
+        let a = assemble(&img, Profile::Dev, &f).unwrap();
+        let beta = &a.compartments[1];
+        assert_eq!(beta.interrupts, [43], "uart1's line comes with the device");
+        assert_eq!(
+            beta.thread_stacks,
+            Some(PoolAudit { count: 2, size: 1024, start: None, end: None }),
+            "pool symbol missing"
+        );
+        assert_eq!(a.compartments[0].thread_stacks, None);
+        assert!(a.compartments[0].interrupts.is_empty());
+        f.symbols.insert("__rtos_pool_beta".into(), sym(0x3800_1000, false));
+        let a = assemble(&img, Profile::Dev, &f).unwrap();
+        let pool = a.compartments[1].thread_stacks.as_ref().unwrap();
+        assert_eq!((pool.start, pool.end), (Some(0x3800_1000), Some(0x3800_1800)));
+        let t = render_text(&a);
+        assert!(t.contains("thread_stacks: 2 x 1024 B, kernel memory") && t.contains("interrupts: 43;"), "{t}");
     }
 
     #[test]

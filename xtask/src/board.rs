@@ -34,6 +34,9 @@ struct DeviceSection {
     unprivileged_gate: Option<[u64; 2]>,
 }
 
+/// Highest external interrupt number of an ARMv8-M NVIC (the kernel's limit too).
+pub const MAX_IRQ: u32 = 479;
+
 /// A memory-mapped device a manifest may grant to a compartment.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Device {
@@ -41,7 +44,8 @@ pub struct Device {
     /// First register, as the CPU addresses it.
     pub base: u64,
     pub size: u64,
-    /// External interrupt number, if any.
+    /// External interrupt number (as the NVIC numbers it: exception number − 16), if any. The
+    /// compartment granted the device owns the line.
     pub irq: Option<u32>,
     /// (register address, bit number) to set so unprivileged code passes the bus filter.
     pub gate: Option<(u64, u32)>,
@@ -146,6 +150,17 @@ pub fn parse(text: &str, dir_name: &str, rel: &str) -> Result<Board> {
         if let Some(other) = devices.iter().find(|o| o.base < d.base + d.size && d.base < o.base + o.size) {
             bail!("{rel}: devices {} and {} overlap; fix their base/size", other.name, d.name);
         }
+        if let Some(irq) = d.irq {
+            if irq > MAX_IRQ {
+                bail!("{rel}: device {}: irq {irq} is beyond the NVIC (external interrupts 0..={MAX_IRQ}); give the NVIC number the CPU sees", d.name);
+            }
+            if let Some(other) = devices.iter().find(|o| o.irq == Some(irq)) {
+                bail!(
+                    "{rel}: devices {} and {} share irq {irq}; an interrupt line has one owner (the compartment granted its device), so list it on one device only",
+                    other.name, d.name
+                );
+            }
+        }
         let gate = match d.unprivileged_gate {
             None => None,
             Some([reg, bit]) if reg % 4 == 0 && bit < 32 => Some((reg, bit as u32)),
@@ -218,7 +233,8 @@ icount_args = ["-icount", "shift=0,sleep=off"]
         assert_eq!(b.qemu_binary, "qemu-system-arm");
         assert!(b.qemu_args.iter().any(|a| a == "mps2-an505"));
         assert_eq!(b.ram, Some((0x3800_0000, 0x20_0000)));
-        assert!(b.devices.iter().any(|d| d.name == "eth" && d.irq == Some(16)));
+        assert!(b.devices.iter().any(|d| d.name == "eth" && d.irq == Some(48)));
+        assert!(b.devices.iter().any(|d| d.name == "uart1" && d.irq == Some(43)));
     }
 
     #[test]
@@ -233,6 +249,12 @@ icount_args = ["-icount", "shift=0,sleep=off"]
         let twice = format!("{one}{}", one.replace("0x50201000", "0x50201800").replace("uart1", "uart9"));
         let e = format!("{:#}", parse(&dev(&twice), "mps2-an505", "b.toml").unwrap_err());
         assert!(e.contains("devices uart1 and uart9 overlap"), "{e}");
+        let irq = one.replace("size = 0x1000\n", "size = 0x1000\nirq = 43\n");
+        let shared = format!("{irq}{}", irq.replace("0x50201000", "0x50202000").replace("uart1", "uart2"));
+        let e = format!("{:#}", parse(&dev(&shared), "mps2-an505", "b.toml").unwrap_err());
+        assert!(e.contains("devices uart1 and uart2 share irq 43"), "{e}");
+        let e = format!("{:#}", parse(&dev(&irq.replace("43", "480")), "mps2-an505", "b.toml").unwrap_err());
+        assert!(e.contains("irq 480 is beyond the NVIC"), "{e}");
     }
 
     #[test]

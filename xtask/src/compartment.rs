@@ -187,6 +187,11 @@ pub fn import_index(config: &ImageConfig, import: &Import) -> usize {
         .unwrap_or(usize::MAX)
 }
 
+/// The symbol of compartment `name`'s pool of thread stacks (kernel memory, in the image crate).
+pub fn pool_symbol(name: &str) -> String {
+    format!("__rtos_pool_{name}")
+}
+
 /// Lines appended to an image's generated file: declarations of the linker symbols and entry
 /// points, `__RTOS_EXPORTS` and `__RTOS_COMPARTMENTS`. Empty without compartments.
 pub fn kernel_tables(config: &ImageConfig) -> Vec<String> {
@@ -215,6 +220,18 @@ pub fn kernel_tables(config: &ImageConfig) -> Vec<String> {
     }
     lines.push("];".to_owned());
 
+    // Pool stacks: kernel memory (the image crate's .bss), like the manifest threads' stacks.
+    for c in &config.compartments {
+        if c.thread_stacks.count > 0 {
+            // Unmangled, so that the audit finds it (`pool_symbol`).
+            lines.push("#[no_mangle]".to_owned());
+            lines.push(format!(
+                "static {}: rtos::image::StaticStack<{}> = rtos::image::StaticStack::new();",
+                pool_symbol(&c.name),
+                c.thread_stacks.bytes()
+            ));
+        }
+    }
     lines
         .push(format!("static __RTOS_COMPARTMENTS: [rtos::image::CompartmentSpec; {}] = [", config.compartments.len()));
     for c in &config.compartments {
@@ -245,13 +262,23 @@ pub fn kernel_tables(config: &ImageConfig) -> Vec<String> {
             .iter()
             .map(|d| {
                 let gate = d.gate.map_or("None".to_owned(), |(reg, bit)| format!("Some(({reg:#x}, 1 << {bit}))"));
+                let irq = d.irq.map_or("None".to_owned(), |n| format!("Some({n})"));
                 format!(
-                    "rtos::image::MmioSpec {{ name: {:?}, base: {:#x}, size: {:#x}, gate: {gate} }}",
+                    "rtos::image::MmioSpec {{ name: {:?}, base: {:#x}, size: {:#x}, irq: {irq}, gate: {gate} }}",
                     d.name, d.base, d.size
                 )
             })
             .collect();
         lines.push(format!("        mmio: &[{}],", mmio.join(", ")));
+        lines.push(if c.thread_stacks.count > 0 {
+            format!(
+                "        thread_stacks: rtos::image::StackPool {{ region: {}.region(), count: {} }},",
+                pool_symbol(&c.name),
+                c.thread_stacks.count
+            )
+        } else {
+            "        thread_stacks: rtos::image::StackPool::NONE,".to_owned()
+        });
         lines.push(format!("        sealing_keys: {},", c.sealing_keys.len()));
         let sealed: Vec<String> = c
             .sealed_imports

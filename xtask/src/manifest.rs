@@ -58,6 +58,13 @@ exports = ["add", "peek"]     # default []; C symbols (#[no_mangle] extern "C" f
 imports = ["beta.add"]        # default []; "<compartment>.<export>" of another compartment of
                               #   this image; slot = position; every image using a Rust crate
                               #   must list the same imports in the same order
+thread_stacks = { count = 2, size = 2048 }  # optional; kernel-reserved stacks (outside every
+                              #   compartment) for threads it creates at run time with stack 0
+                              #   (FreeRTOS xTaskCreate): such threads may call other
+                              #   compartments; count 1 ..= 16 (16 per image), size 256 ..= 65536,
+                              #   a multiple of 32
+mmio = ["uart1"]              # default []; board devices granted (at most 3); a device's irq
+                              #   (board.toml) is then owned by this compartment (IRQ_WAIT/ACK)
 
 [[compartment]]               # a C compartment: `sources` instead of `crate` (exactly one)
 name = "hostile"
@@ -173,6 +180,7 @@ struct RawCompartment {
     heap_quota: Option<i64>,
     #[serde(default)]
     mmio: Vec<String>,
+    thread_stacks: Option<RawThreadStacks>,
     #[serde(default)]
     sealing_keys: Vec<String>,
     #[serde(default)]
@@ -183,6 +191,13 @@ struct RawCompartment {
     defines: Option<Vec<String>>,
     cflags: Option<Vec<String>>,
     runtime: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawThreadStacks {
+    count: i64,
+    size: i64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -240,6 +255,23 @@ impl ThreadSpec {
         self.entry.rsplit("::").next().unwrap_or(&self.entry)
     }
 }
+
+/// A compartment's `thread_stacks`: `count` stacks of `size` bytes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ThreadStacks {
+    pub count: u32,
+    pub size: u32,
+}
+
+impl ThreadStacks {
+    /// Bytes of RAM the pool takes.
+    pub fn bytes(&self) -> u64 {
+        self.count as u64 * self.size as u64
+    }
+}
+
+/// Most pool stacks (`thread_stacks` counts) in one image: the kernel's table size.
+pub const MAX_POOL_STACKS: u32 = 16;
 
 /// One entry of a compartment's `imports`: `<compartment>.<export>`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -309,6 +341,8 @@ pub struct CompartmentSpec {
     /// The same devices as the board describes them; filled in when the workspace is loaded
     /// (see [`check_against_boards`]).
     pub mmio_devices: Vec<crate::board::Device>,
+    /// Its pool of kernel-reserved thread stacks (`thread_stacks`; count 0: none).
+    pub thread_stacks: ThreadStacks,
     /// Static sealing keys it owns (index = position).
     pub sealing_keys: Vec<String>,
     /// Static sealed objects it may obtain (slot = position).
@@ -710,6 +744,25 @@ fn validate_compartments(raw: &[RawCompartment], err: &mut impl FnMut(String)) -
             }
             Some(q) => q as u32,
         };
+        let thread_stacks = match &c.thread_stacks {
+            None => ThreadStacks::default(),
+            Some(p) if !(1..=MAX_POOL_STACKS as i64).contains(&p.count) => {
+                err(format!(
+                    "{label}: thread_stacks count {} is out of range; use 1 ..= {MAX_POOL_STACKS} (or drop thread_stacks)",
+                    p.count
+                ));
+                ThreadStacks::default()
+            }
+            Some(p) if !(MIN_STACK..=MAX_STACK).contains(&p.size) || p.size % 32 != 0 => {
+                err(format!(
+                    "{label}: thread_stacks size {} must be {MIN_STACK} ..= {MAX_STACK} bytes and a multiple of 32 (each stack is one MPU region); use {}",
+                    p.size,
+                    ((p.size.clamp(MIN_STACK, MAX_STACK) + 31) / 32 * 32).min(MAX_STACK)
+                ));
+                ThreadStacks::default()
+            }
+            Some(p) => ThreadStacks { count: p.count as u32, size: p.size as u32 },
+        };
         labels.push(label);
         compartments.push(CompartmentSpec {
             name: c.name.clone(),
@@ -721,10 +774,17 @@ fn validate_compartments(raw: &[RawCompartment], err: &mut impl FnMut(String)) -
             heap_quota,
             mmio: c.mmio.clone(),
             mmio_devices: Vec::new(),
+            thread_stacks,
             sealing_keys: c.sealing_keys.clone(),
             sealed_imports: c.sealed_imports.clone(),
             c: csources,
         });
+    }
+    let pooled: u32 = compartments.iter().map(|c| c.thread_stacks.count).sum();
+    if pooled > MAX_POOL_STACKS {
+        err(format!(
+            "thread_stacks: {pooled} pool stacks in all; the kernel keeps at most {MAX_POOL_STACKS} per image; lower the counts"
+        ));
     }
     // Imports refer to compartments declared anywhere in the manifest.
     for (i, c) in raw.iter().enumerate() {
@@ -923,7 +983,8 @@ pub fn check_against_boards(images: &mut [Image], boards: &[crate::board::Board]
                 }
             }
             let heaps: u64 = image.config.compartments.iter().map(|c| c.heap as u64).sum();
-            let stacks: u64 = image.config.threads.iter().map(|t| t.stack_size as u64).sum();
+            let stacks: u64 = image.config.threads.iter().map(|t| t.stack_size as u64).sum::<u64>()
+                + image.config.compartments.iter().map(|c| c.thread_stacks.bytes()).sum::<u64>();
             if heaps + stacks > ram {
                 errors.push(format!(
                     "{rel}: heaps ({heaps} bytes) and thread stacks ({stacks} bytes) need more than the RAM of board {} ({ram} bytes); shrink them",
@@ -1762,6 +1823,37 @@ mod tests {
         assert!(board_limits_image(quota)[0].contains("larger than the RAM of board mps2-an505"));
         let heap = "[[compartment]]\nname = \"big\"\ncrate = \"b\"\nheap = 2097152\nheap_quota = 0\n";
         assert!(board_limits_image(heap)[0].contains("heaps (2097152 bytes) and thread stacks (1024 bytes)"));
+    }
+
+    #[test]
+    fn thread_stacks_are_checked_and_count_against_ram() {
+        let parse = |pool: &str| {
+            let text = format!(
+                "[image]\nboard = \"mps2-an505\"\n[[compartment]]\nname = \"net\"\ncrate = \"n\"\n{pool}\n[[thread]]\nname = \"t\"\nentry = \"m\"\npriority = 1\nstack_size = 1024\n"
+            );
+            parse_manifest(&text, "m.toml", &boards())
+        };
+        let ok = parse("thread_stacks = { count = 2, size = 2048 }").unwrap();
+        assert_eq!(ok.compartments[0].thread_stacks, ThreadStacks { count: 2, size: 2048 });
+        assert_eq!(parse("").unwrap().compartments[0].thread_stacks.count, 0);
+        let e = format!("{:?}", parse("thread_stacks = { count = 0, size = 2048 }").unwrap_err());
+        assert!(e.contains("thread_stacks count 0 is out of range; use 1 ..= 16"), "{e}");
+        let e = format!("{:?}", parse("thread_stacks = { count = 1, size = 1000 }").unwrap_err());
+        assert!(
+            e.contains("thread_stacks size 1000 must be 256 ..= 65536 bytes and a multiple of 32")
+                && e.contains("use 1024"),
+            "{e}"
+        );
+        let e = format!("{:?}", parse("thread_stacks = { count = 1 }").unwrap_err());
+        assert!(e.contains("missing field `size`"), "{e}");
+        let many = "[[compartment]]\nname = \"a\"\ncrate = \"a\"\nthread_stacks = { count = 9, size = 256 }\n";
+        let two = format!("{many}{}", many.replace("\"a\"", "\"b\""));
+        let text = format!("[image]\nboard = \"mps2-an505\"\n{two}[[thread]]\nname = \"t\"\nentry = \"m\"\npriority = 1\nstack_size = 1024\n");
+        let e = format!("{:?}", parse_manifest(&text, "m.toml", &boards()).unwrap_err());
+        assert!(e.contains("18 pool stacks in all; the kernel keeps at most 16 per image"), "{e}");
+        let big = "[[compartment]]\nname = \"big\"\ncrate = \"b\"\nheap = 1048576\nthread_stacks = { count = 16, size = 65536 }\n";
+        let e = board_limits_image(big);
+        assert!(e[0].contains("heaps (1048576 bytes) and thread stacks (1049600 bytes)"), "{e:?}");
     }
 
     const GOOD: &str = r#"

@@ -5,7 +5,7 @@
 //! - Console: CMSDK APB UART0, Secure alias 0x5020_0000, wired to QEMU's first serial port.
 //! - Exit: Arm semihosting `SYS_EXIT_EXTENDED`, so the QEMU process exits with the given code
 //!   (`-semihosting-config enable=on,target=native`).
-//! - Memory map: see `memory.x`. Ethernet (LAN9118) at 0x4200_0000, IRQ 16, for later use.
+//! - Memory map: see `memory.x`. Ethernet (LAN9118) at 0x4200_0000 (Secure alias 0x5200_0000), NVIC line 48.
 #![no_std]
 
 use core::ptr::{read_volatile, write_volatile};

@@ -216,7 +216,9 @@ fn describe(cfsr: u32, hfsr: u32, sfsr: u32) -> &'static str {
     "unknown cause"
 }
 
-/// Any exception or interrupt without a handler: report and stop.
+/// Every device interrupt, and any exception without a handler: a line a compartment owns is
+/// delivered to it ([`device_interrupt`](super::device_interrupt)); anything else is reported and
+/// stops the system.
 ///
 /// # Safety
 /// Only the CPU calls this, as an exception handler.
@@ -225,6 +227,10 @@ pub unsafe extern "C" fn DefaultHandler() {
     let ipsr: u32;
     // SAFETY: reading IPSR has no side effects.
     unsafe { core::arch::asm!("mrs {}, ipsr", out(reg) ipsr, options(nomem, nostack, preserves_flags)) };
+    let exception = ipsr & 0x1FF;
+    if exception >= 16 && super::device_interrupt((exception - 16) as u16) {
+        return;
+    }
     kprintln!(
         "\n*** unexpected exception {} (IRQ {}): no handler installed; system halted",
         ipsr & 0x1FF,

@@ -5,7 +5,8 @@
 //!
 //! 1. **One kernel priority.** SVCall, PendSV and SysTick all run at the lowest exception
 //!    priority, so they never preempt one another: the [`Kernel`] is touched by one handler at a
-//!    time and needs no lock. Device interrupts may run above it but never touch kernel state.
+//!    time and needs no lock. Device interrupt lines owned by compartments run at that priority
+//!    too (their handler wakes a waiter); no other device interrupt is ever enabled.
 //! 2. **Threads run on PSP in Thread mode; handlers run on MSP.** A thread's saved context is its
 //!    PSP pointing at 8 callee-saved words (r4–r11) stored just below the hardware exception frame.
 //! 3. **PSPLIM = stack base + 32.** The hardware faults (UsageFault STKOF) before a thread's own
@@ -179,6 +180,9 @@ pub fn start<B: Board>(image: &'static ImageSpec) -> ! {
     if let Err(e) = load_compartments(sw, image) {
         boot_failure("<compartments>", e);
     }
+    if let Err(e) = claim_irqs(image) {
+        boot_failure("<interrupts>", e);
+    }
     // Handle tags only need to be unguessable by compartments: mix the image name with the tick
     // timer's free-running value. (A board with a TRNG should seed from it.)
     let seed = image.name.bytes().fold(0x811C_9DC5u32, |h, b| (h ^ b as u32).wrapping_mul(0x0100_0193));
@@ -309,6 +313,12 @@ fn load_compartments(sw: &mut Switcher, image: &'static ImageSpec) -> Result<(),
         sw.add_compartment(info)?;
         reset_globals(c);
     }
+    // After every compartment: a pool stack must lie outside all of their globals.
+    for (i, c) in image.compartments.iter().enumerate() {
+        for (base, size) in c.thread_stacks.stacks() {
+            sw.add_pool_stack(i as u8, Range::new(base, base + size))?;
+        }
+    }
     for e in image.exports {
         sw.add_export(ExportInfo { compartment: e.compartment, entry: e.entry as usize })?;
     }
@@ -316,6 +326,74 @@ fn load_compartments(sw: &mut Switcher, image: &'static ImageSpec) -> Result<(),
         kprintln!("rtos: {} compartment(s), {} export(s)", image.compartments.len(), image.exports.len());
     }
     Ok(())
+}
+
+/// Records which compartment owns each device interrupt line (the one its device is granted to)
+/// and prepares the lines: kernel priority (the handler touches kernel state, module invariant 1),
+/// masked until the owner unmasks them with `IRQ_ACK`.
+fn claim_irqs(image: &'static ImageSpec) -> Result<(), Error> {
+    // SAFETY: boot context, interrupts disabled.
+    let irqs = unsafe { &mut SERVICES.get().irqs };
+    for (c, spec) in image.compartments.iter().enumerate() {
+        for irq in spec.mmio.iter().filter_map(|d| d.irq) {
+            irqs.add(irq, c as u8)?;
+            nvic::mask(irq);
+            nvic::set_kernel_priority(irq);
+        }
+    }
+    Ok(())
+}
+
+/// The NVIC registers the kernel uses for device interrupt lines (System Control Space; only the
+/// kernel reaches them: no view ever covers the SCS).
+mod nvic {
+    const ISER: usize = 0xE000_E100;
+    const ICER: usize = 0xE000_E180;
+    const IPR: usize = 0xE000_E400;
+
+    fn bank(base: usize, irq: u16) -> (*mut u32, u32) {
+        ((base + 4 * (irq as usize / 32)) as *mut u32, 1 << (irq % 32))
+    }
+
+    /// Stops line `irq` from interrupting; an event on it stays pending in the NVIC.
+    pub(super) fn mask(irq: u16) {
+        let (reg, bit) = bank(ICER, irq);
+        // SAFETY: ICERn is write-one-to-clear: only this line's enable bit changes. `irq` is a line
+        // the kernel registered (at most 479, so the register exists on ARMv8-M).
+        unsafe { reg.write_volatile(bit) };
+        // The line must be off before the caller proceeds (e.g. returns from its handler).
+        cortex_m::asm::dsb();
+        cortex_m::asm::isb();
+    }
+
+    /// Lets line `irq` interrupt again.
+    pub(super) fn unmask(irq: u16) {
+        let (reg, bit) = bank(ISER, irq);
+        // SAFETY: ISERn is write-one-to-set: only this line's enable bit changes.
+        unsafe { reg.write_volatile(bit) };
+    }
+
+    /// Gives line `irq` the kernel's (lowest) exception priority.
+    pub(super) fn set_kernel_priority(irq: u16) {
+        // SAFETY: IPRn is byte-accessible, one byte per line; boot context, line masked.
+        unsafe { ((IPR + irq as usize) as *mut u8).write_volatile(super::KERNEL_PRIORITY) };
+    }
+}
+
+/// A device interrupt (the CPU enters `DefaultHandler` for every line; it calls this). Masks the
+/// line and wakes its owner's waiter. Returns `false` for a line no compartment owns.
+pub(super) fn device_interrupt(irq: u16) -> bool {
+    // SAFETY: owned lines run at the kernel priority (`claim_irqs`), so this handler never
+    // preempts another kernel handler (module invariant 1); unowned lines are never unmasked.
+    let (k, services) = unsafe { (KERNEL.get(), SERVICES.get()) };
+    nvic::mask(irq);
+    if !services.irqs.fired(k, irq) {
+        return false;
+    }
+    if k.need_switch() {
+        SCB::set_pendsv();
+    }
+    true
 }
 
 /// Sets a compartment's globals to their initial values from the image.
@@ -534,6 +612,15 @@ extern "C" fn rtos_svc(regs: &mut SavedRegs) {
             unsafe { frame.write(r.unwrap_or_else(|e| e.code() as u32)) };
             return;
         }
+        nr::THREAD_CREATE => {
+            let r = thread_create(k, sw, me, view.as_ref(), args);
+            // SAFETY: writing the stacked r0 of the caller's frame sets the return value.
+            unsafe { frame.write(r.unwrap_or_else(|e| e.code()) as u32) };
+            if k.need_switch() {
+                SCB::set_pendsv();
+            }
+            return;
+        }
         nr::RETURN => {
             // SAFETY: `frame` is the callee's exception frame; r0 holds its result.
             let value = unsafe { frame.read() };
@@ -545,9 +632,6 @@ extern "C" fn rtos_svc(regs: &mut SavedRegs) {
             }
             return;
         }
-        // A compartment thread creates threads in its current compartment only (checked in
-        // `ArmPort::init_thread` against `spawner`, bound to it below).
-        nr::THREAD_CREATE => false,
         // A compartment may only manage its own threads.
         nr::THREAD_KILL
         | nr::SET_PRIORITY
@@ -566,37 +650,7 @@ extern "C" fn rtos_svc(regs: &mut SavedRegs) {
         let owner = sw.current(me).map_or(Owner::Kernel, Owner::Compartment);
         // SAFETY: SVCall runs at the kernel priority (module invariant 1).
         let services = unsafe { SERVICES.get() };
-        // Only THREAD_CREATE needs to know where a compartment's new thread would live; the other
-        // calls must not pay for copying the compartment's description.
-        let spawner = if number == nr::THREAD_CREATE {
-            sw.current(me).and_then(|c| sw.compartment(c).map(|info| (c, *info)))
-        } else {
-            None
-        };
-        let mut port = ArmPort { view: view.as_ref(), spawner: spawner.map(|(_, info)| info), stack: Range::default() };
-        let ret = syscall::dispatch(k, services, owner, &mut port, number, args);
-        if let (SysRet::Value(v), nr::THREAD_CREATE) = (ret, number) {
-            if v >= 0 {
-                // A new thread: a kernel thread's slot loses whatever compartment state it had;
-                // a compartment's new thread gets its home and its whole stack as first window.
-                let index = crate::ThreadId::from_raw(v as u32).index();
-                let bound = match spawner {
-                    None => sw.bind_thread(index, None, 0, 0),
-                    Some((c, _)) => sw.bind_thread(index, Some(c), port.stack.start, port.stack.len()),
-                };
-                if let Err(e) = bound {
-                    // Cannot happen after `check_new_thread`; never let the thread run unbound.
-                    let _ = k.kill(crate::ThreadId::from_raw(v as u32));
-                    // SAFETY: writing the stacked r0 of the caller's frame sets the return value.
-                    unsafe { frame.write(e.code() as u32) };
-                    if k.need_switch() {
-                        SCB::set_pendsv();
-                    }
-                    return;
-                }
-            }
-        }
-        ret
+        syscall::dispatch(k, services, owner, &mut ArmPort { view: view.as_ref(), spawn: None }, number, args)
     };
     match ret {
         SysRet::Value(v) => {
@@ -624,6 +678,55 @@ extern "C" fn rtos_svc(regs: &mut SavedRegs) {
     }
 }
 
+/// THREAD_CREATE, out of line so that the other system calls do not pay for what only thread
+/// creation needs: the spawner's compartment and its free pool stacks. Returns the new thread's
+/// handle; `Err` also if the new thread cannot be bound to its compartment (it is then killed
+/// before it ever runs).
+#[inline(never)]
+fn thread_create(
+    k: &mut Kernel,
+    sw: &mut Switcher,
+    me: usize,
+    view: Option<&View>,
+    args: [u32; 4],
+) -> Result<i32, Error> {
+    let owner = sw.current(me).map_or(Owner::Kernel, Owner::Compartment);
+    // A compartment thread creates threads in its current compartment only (checked in
+    // `ArmPort::init_thread`), on its own memory or on one of its pool stacks whose last user has
+    // ended.
+    let mut spawn = sw.current(me).and_then(|c| sw.compartment(c).map(|info| (c, *info))).map(|(c, info)| Spawn {
+        compartment: c,
+        info,
+        pool: sw.free_pool_stacks(c, |raw| k.lookup(crate::ThreadId::from_raw(raw)).is_ok()),
+        stack: Range::default(),
+        pool_taken: None,
+    });
+    // SAFETY: SVCall runs at the kernel priority (module invariant 1).
+    let services = unsafe { SERVICES.get() };
+    let ret =
+        syscall::dispatch(k, services, owner, &mut ArmPort { view, spawn: spawn.as_mut() }, nr::THREAD_CREATE, args);
+    let SysRet::Value(v) = ret else { return Err(Error::InvalidArgument) };
+    if v < 0 {
+        return Ok(v);
+    }
+    // A new thread: a kernel thread's slot loses whatever compartment state it had; a
+    // compartment's new thread gets its home and its whole stack as first window.
+    let id = crate::ThreadId::from_raw(v as u32);
+    let bound = match &spawn {
+        None => sw.bind_thread(id.index(), None, 0, 0),
+        Some(s) => sw.bind_thread(id.index(), Some(s.compartment), s.stack.start, s.stack.len()),
+    };
+    if let Err(e) = bound {
+        // Cannot happen after `check_new_thread`; never let the thread run unbound.
+        let _ = k.kill(id);
+        return Err(e);
+    }
+    if let Some(i) = spawn.and_then(|s| s.pool_taken) {
+        sw.claim_pool_stack(i, v as u32);
+    }
+    Ok(v)
+}
+
 /// SysTick: advances kernel time. Kernel priority.
 ///
 /// # Safety
@@ -644,11 +747,21 @@ pub unsafe extern "C" fn SysTick() {
 /// path (copying a whole view there cost ~35 instructions per call).
 struct ArmPort<'a> {
     view: Option<&'a View>,
-    /// The compartment a compartment thread is running in: where threads it creates live (only
-    /// looked up for THREAD_CREATE).
-    spawner: Option<CompartmentInfo>,
-    /// The stack of the thread `init_thread` prepared.
+    /// THREAD_CREATE from a compartment thread only: where its new thread would live.
+    spawn: Option<&'a mut Spawn>,
+}
+
+/// What a compartment thread's THREAD_CREATE needs, and what `init_thread` decided.
+struct Spawn {
+    /// The compartment the caller runs in: the new thread's home.
+    compartment: u8,
+    info: CompartmentInfo,
+    /// Its pool stacks no live thread uses.
+    pool: compartment::FreeStacks,
+    /// The stack `init_thread` prepared.
     stack: Range,
+    /// The pool stack it took, if the caller asked for one.
+    pool_taken: Option<u8>,
 }
 
 impl ArmPort<'_> {
@@ -702,14 +815,24 @@ impl Port for ArmPort<'_> {
 
     fn init_thread(&mut self, p: &ThreadParams) -> Result<Context, Error> {
         let (base, size, entry) = (p.stack_base as usize, p.stack_size, p.entry as *const () as usize);
-        match &self.spawner {
+        match self.spawn.as_deref_mut() {
             None => init_frame(base, size, entry, p.arg0, p.arg1, thread_return as *const () as usize),
             // Unprivileged, in the caller's compartment, returning into its thread-exit
             // trampoline, exactly like the manifest's compartment threads at boot.
-            Some(info) => {
-                info.check_new_thread(entry, base, size)?;
-                self.stack = Range::new(base, base + size);
-                init_frame(base, size, entry, p.arg0, p.arg1, info.thread_exit)
+            // `stack_base` 0: a stack of at least `stack_size` bytes from the compartment's pool,
+            // zeroed so that nothing of its previous thread is left.
+            Some(spawn) if base == 0 => {
+                spawn.info.check_entry(entry)?;
+                let (i, stack) = spawn.pool.best(size).ok_or(Error::OutOfMemory)?;
+                zero_granules(stack);
+                let ctx = init_frame(stack.start, stack.len(), entry, p.arg0, p.arg1, spawn.info.thread_exit)?;
+                (spawn.stack, spawn.pool_taken) = (stack, Some(i));
+                Ok(ctx)
+            }
+            Some(spawn) => {
+                spawn.info.check_new_thread(entry, base, size)?;
+                spawn.stack = Range::new(base, base + size);
+                init_frame(base, size, entry, p.arg0, p.arg1, spawn.info.thread_exit)
             }
         }
     }
@@ -741,6 +864,10 @@ impl Port for ArmPort<'_> {
 
     fn zero(&mut self, block: Range) {
         zero_granules(block);
+    }
+
+    fn irq_unmask(&mut self, irq: u16) {
+        nvic::unmask(irq);
     }
 
     fn write_bytes(&mut self, addr: usize, bytes: &[u8]) -> Result<(), Error> {

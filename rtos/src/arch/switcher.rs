@@ -58,8 +58,8 @@ pub(super) fn cross_call(
 /// Zeroes a granule-aligned range, 16 bytes per store instruction (this bounds the cost of a
 /// cross-compartment return, which scrubs the callee's whole stack window).
 ///
-/// Callers pass only memory no one else uses at that moment: a returning callee's stack window, or
-/// a heap block the allocator has just reserved.
+/// Callers pass only memory no one else uses at that moment: a returning callee's stack window, a
+/// heap block the allocator has just reserved, or a pool stack about to be given to a new thread.
 pub(super) fn zero_granules(range: Range) {
     if range.is_empty() || !range.is_granular() {
         return;
@@ -180,6 +180,11 @@ pub(super) fn reboot(k: &mut Kernel, sw: &mut Switcher, me: usize, index: u32) -
     let freed = services.heap.reset_arena(c);
     reset_globals(spec);
     let revoked = services.sealer.revoke_all(Owner::Compartment(c));
+    // Its interrupt lines go back to their boot state (masked, no event remembered); waiters
+    // were threads inside it, unwound above.
+    for irq in services.irqs.reset_owner(c) {
+        nvic::mask(irq);
+    }
     // Its static keys and sealed objects come back with new handles (the old ones stay stale).
     services.issue_static(c)?;
     kprintln!(

@@ -145,6 +145,15 @@ pub mod nr {
     /// `-> state of thread r0`: 0 running (the caller), 1 ready, 2 blocked, 3 suspended;
     /// `NoSuchThread` once it has ended.
     pub const THREAD_STATE: u8 = 37;
+    /// Wait for interrupt line `r0`, which the caller's current compartment must own (a device
+    /// with that line granted in the manifest), for up to `r1` ticks (`FOREVER`: no limit, 0:
+    /// poll). `-> 0` when it fired (the line is then masked until [`IRQ_ACK`]), `TimedOut`,
+    /// `NotPermitted` (not the owner, or a kernel thread).
+    pub const IRQ_WAIT: u8 = 42;
+    /// Unmask interrupt line `r0` (owner only) after the driver has cleared the device's cause.
+    /// An event latched while the line was masked is delivered at once (a wake-up means "look at
+    /// the device", never "exactly one event"). `-> 0`, or `NotPermitted`.
+    pub const IRQ_ACK: u8 = 43;
 }
 
 /// A thread's state, from [`nr::THREAD_STATE`].
@@ -355,6 +364,19 @@ mod user {
     pub fn futex_wait(word: &AtomicU32, expected: u32, timeout: Option<u32>) -> Result<(), Error> {
         let t = timeout.map_or(FOREVER, |t| t.min(FOREVER - 1));
         Error::check(svc!(nr::FUTEX_WAIT; word.as_ptr() as usize, expected, t)).map(drop)
+    }
+
+    /// Waits until interrupt line `irq` (owned by the calling compartment) fires, for at most
+    /// `timeout` ticks (`None`: forever). The line stays masked until [`irq_ack`].
+    pub fn irq_wait(irq: u32, timeout: Option<u32>) -> Result<(), Error> {
+        let t = timeout.map_or(FOREVER, |t| t.min(FOREVER - 1));
+        Error::check(svc!(nr::IRQ_WAIT; irq, t)).map(drop)
+    }
+
+    /// Unmasks interrupt line `irq` (owned by the calling compartment): call it once the device
+    /// is set up, and after each [`irq_wait`] once the device's interrupt cause is cleared.
+    pub fn irq_ack(irq: u32) -> Result<(), Error> {
+        Error::check(svc!(nr::IRQ_ACK; irq)).map(drop)
     }
 
     /// Wakes up to `count` waiters of `word` (`u32::MAX` = all); returns how many woke.

@@ -18,3 +18,15 @@ pub extern "C" fn touch_systick() -> u32 {
     unsafe { (0xE000_E014 as *mut u32).write_volatile(1) };
     0
 }
+
+/// Waits for UART1's interrupt line, which `irq_driver` owns: `NotPermitted` (as an error code).
+#[no_mangle]
+pub extern "C" fn try_irq_wait(irq: u32) -> u32 {
+    rtos_sys::irq_wait(irq, Some(1)).map_or_else(|e| e.code() as u32, |()| 0)
+}
+
+/// Unmasks UART1's interrupt line, which `irq_driver` owns: `NotPermitted` (as an error code).
+#[no_mangle]
+pub extern "C" fn try_irq_ack(irq: u32) -> u32 {
+    rtos_sys::irq_ack(irq).map_or_else(|e| e.code() as u32, |()| 0)
+}

@@ -1,7 +1,9 @@
 //! Compartment `spawner`: creates threads of its own at run time (the kernel side of FreeRTOS
 //! `xTaskCreate`) on a stack in its globals and on one in its heap, and tries what it must not:
 //! stacks outside its memory, unaligned stacks, entries outside its code, and calls out of a
-//! thread whose stack is its own memory. Prints `case | expected | observed | ok` rows.
+//! thread whose stack is its own memory. Threads on its pool of kernel-reserved stacks (manifest
+//! `thread_stacks`) may call out; a pool stack is free again once its thread ends, and zeroed
+//! before the next thread gets it. Prints `case | expected | observed | ok` rows.
 #![no_std]
 
 use core::sync::atomic::{AtomicU32, Ordering};
@@ -16,6 +18,11 @@ static DONE: AtomicU32 = AtomicU32::new(0);
 /// What the worker observed (its argument, its call result).
 static SEEN: AtomicU32 = AtomicU32::new(0);
 static CALL: AtomicU32 = AtomicU32::new(0);
+
+/// Where the scribbler left its pattern, and how many words of it the next pool thread found.
+static MARK: AtomicU32 = AtomicU32::new(0);
+static LEAKED: AtomicU32 = AtomicU32::new(u32::MAX);
+const MARK_BYTES: usize = 512;
 
 #[repr(C, align(32))]
 struct Stack([u8; 1024]);
@@ -46,6 +53,35 @@ unsafe extern "C" fn blocker(_: usize, _: usize) {
     // Waits forever; killed by the main thread.
     let never = AtomicU32::new(0);
     let _ = rtos_sys::futex_wait(&never, 0, None);
+}
+
+/// A pool thread that leaves a pattern in unused stack below its frames, then ends.
+///
+/// # Safety
+/// Only started by the kernel as a thread entry, on a stack of at least 2 KiB.
+unsafe extern "C" fn scribbler(_: usize, _: usize) {
+    let probe = 0u32;
+    let lo = (core::ptr::addr_of!(probe) as usize - 1280) & !31;
+    for a in (lo..lo + MARK_BYTES).step_by(4) {
+        // SAFETY: `[lo, lo + MARK_BYTES)` lies in this thread's own stack (its window is the whole
+        // pool stack), below every live frame and above the stack limit.
+        unsafe { (a as *mut u32).write_volatile(0xA5A5_A5A5) };
+    }
+    MARK.store(lo as u32, Ordering::Release);
+}
+
+/// The next pool thread on the same stack: counts words of the scribbler's pattern still there.
+///
+/// # Safety
+/// As for [`scribbler`].
+unsafe extern "C" fn inspector(_: usize, _: usize) {
+    let lo = MARK.load(Ordering::Acquire) as usize;
+    let leaked = (lo..lo + MARK_BYTES)
+        .step_by(4)
+        // SAFETY: the same range, in this thread's stack (the same pool stack), below its frames.
+        .filter(|&a| unsafe { (a as *const u32).read_volatile() } != 0)
+        .count();
+    LEAKED.store(leaked as u32, Ordering::Release);
 }
 
 fn create(
@@ -155,6 +191,28 @@ pub extern "C" fn spawner_main(_arg: usize) {
     );
     case("bad-priority", Err(Error::BadPriority), create(worker, 0, 32, stack, 1024).map(ThreadId::to_raw));
     core::hint::black_box(&mut local);
+
+    // Pool stacks (`stack_base` 0): kernel memory outside the compartment, so the thread may call
+    // out. A more urgent one runs at once.
+    let pool = core::ptr::null_mut();
+    let r = create(worker, 11, 5, pool, 1024);
+    case("create-on-pool-stack-preempts", Ok(3), r.map(|_| DONE.load(Ordering::Acquire)));
+    case("pool-thread-got-its-argument", Ok(11), Ok(SEEN.load(Ordering::Acquire)));
+    case("pool-thread-calls-out", Ok(42), Ok(CALL.load(Ordering::Acquire)));
+    case("pool-thread-ended", Err(Error::NoSuchThread), r.and_then(|id| rtos_sys::priority(id).map(u32::from)));
+    case("pool-stack-too-small", Err(Error::OutOfMemory), create(worker, 0, 2, pool, 4096).map(ThreadId::to_raw));
+    let b = create(blocker, 0, 2, pool, 0);
+    case("pool-blocker", ANY_OK, b.map(ThreadId::to_raw));
+    case("pool-exhausted-while-in-use", Err(Error::OutOfMemory), create(worker, 0, 2, pool, 0).map(ThreadId::to_raw));
+    case("kill-pool-thread", Ok(0), b.and_then(|id| rtos_sys::kill(id).map(|()| 0)));
+    case("pool-stack-back-after-kill", ANY_OK, create(scribbler, 0, 5, pool, 0).map(ThreadId::to_raw));
+    case("pool-stack-back-after-return", ANY_OK, create(inspector, 0, 5, pool, 0).map(ThreadId::to_raw));
+    case("pool-stack-zeroed-before-reuse", Ok(0), Ok(LEAKED.load(Ordering::Acquire)));
+    case(
+        "pool-entry-outside-own-code",
+        Err(Error::InvalidArgument),
+        create(data_entry, 0, 2, pool, 0).map(ThreadId::to_raw),
+    );
 
     boundary_support::finish("compartment thread-creation");
 }
