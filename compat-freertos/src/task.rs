@@ -64,6 +64,10 @@ pub struct Task {
     tag: TaskHookFunction_t,
     /// Notification slots.
     pub notify: crate::notify::Slots,
+    /// The thread parameters while the thread is created: in the control block (compartment
+    /// memory every task can read), because for a pool stack the kernel writes the stack it chose
+    /// here and the new task reads it ([`adopt_pool_stack`]).
+    spawn: UnsafeCell<ThreadParams>,
 }
 
 /// Thread-local storage pointers per task the runtime provides (the header allows up to this).
@@ -100,6 +104,16 @@ impl Task {
             tls: [null_mut(); MAX_TLS],
             tag: None,
             notify: crate::notify::Slots::new(),
+            spawn: UnsafeCell::new(ThreadParams {
+                entry: task_start,
+                arg0: 0,
+                arg1: 0,
+                priority: 0,
+                stack_base: null_mut(),
+                stack_size: 0,
+                name: core::ptr::null(),
+                name_len: 0,
+            }),
         }
     }
 }
@@ -253,11 +267,15 @@ unsafe fn release(t: *mut Task) {
 
 /// First code of every task thread: wait for the scheduler, run the task, delete it if it
 /// returns.
-unsafe extern "C" fn task_start(tcb: usize, _: usize) {
+unsafe extern "C" fn task_start(tcb: usize, pool_params: usize) {
     let t = tcb as *mut Task;
     // The creator stores it too, but a more urgent task runs before its creator gets back.
     // SAFETY: `tcb` is this task's control block, set up by `create`.
     unsafe { (*t).thread.store(rtos_sys::current().to_raw(), Ordering::Release) };
+    if pool_params != 0 {
+        // SAFETY: a pool stack: `pool_params` is the parameter block in our control block.
+        unsafe { adopt_pool_stack(t, pool_params as *const ThreadParams) };
+    }
     while STARTED.load(Ordering::Acquire) == 0 {
         let _ = rtos_sys::futex_wait(&STARTED, 0, None);
     }
@@ -271,33 +289,47 @@ unsafe extern "C" fn task_start(tcb: usize, _: usize) {
 }
 
 /// Creates the thread of a prepared control block and registers it.
+/// A null `stack` asks the kernel for a pool stack of at least `stack_len` bytes.
 unsafe fn create(t: *mut Task, stack: *mut u8, stack_len: usize, priority: u32) -> bool {
+    let pool = stack.is_null();
     // The kernel wants a granule-aligned stack of whole granules inside our memory.
-    let base = (stack as usize).next_multiple_of(GRANULE);
-    let end = (stack as usize + stack_len) & !(GRANULE - 1);
+    let (base, end) = if pool {
+        (0, stack_len.next_multiple_of(GRANULE))
+    } else {
+        ((stack as usize).next_multiple_of(GRANULE), (stack as usize + stack_len) & !(GRANULE - 1))
+    };
     if end <= base {
         return false;
     }
     // SAFETY: `t` is a control block owned by the caller.
     let name = unsafe { &(*t).name };
     let name_len = name.iter().position(|&b| b == 0).unwrap_or(NAME_LEN);
-    let params = ThreadParams {
-        entry: task_start,
-        arg0: t as usize,
-        arg1: 0,
-        priority: priority.min(MAX_PRIORITY as u32),
-        stack_base: base as *mut u8,
-        stack_size: end - base,
-        name: name.as_ptr(),
-        name_len,
-    };
-    // Registered before the thread exists, so that a more urgent new task finds itself.
-    // SAFETY: as above; the stack is the task's, unused until its thread starts.
+    // In the control block: for a pool stack the kernel writes the stack it chose there.
+    // SAFETY: `t` is a control block owned by the caller; its thread does not exist yet.
+    let params = unsafe { &(*t).spawn };
+    // SAFETY: as above.
     unsafe {
-        (*t).priority.store(params.priority, Ordering::Relaxed);
-        (*t).stack_lo = base;
-        (*t).stack_hi = end;
-        hooks::paint(base, end);
+        params.get().write(ThreadParams {
+            entry: task_start,
+            arg0: t as usize,
+            arg1: if pool { params.get() as usize } else { 0 },
+            priority: priority.min(MAX_PRIORITY as u32),
+            stack_base: base as *mut u8,
+            stack_size: end - base,
+            name: name.as_ptr(),
+            name_len,
+        });
+    }
+    // Registered before the thread exists, so that a more urgent new task finds itself.
+    // SAFETY: as above; the stack is the task's, unused until its thread starts. A pool stack is
+    // not ours until the kernel hands it out: the task paints and records it itself.
+    unsafe {
+        (*t).priority.store((*params.get()).priority, Ordering::Relaxed);
+        if !pool {
+            (*t).stack_lo = base;
+            (*t).stack_hi = end;
+            hooks::paint(base, end);
+        }
     }
     with_registry(|tasks, _| {
         // SAFETY: lock held; `t` is not in the list yet.
@@ -306,10 +338,14 @@ unsafe fn create(t: *mut Task, stack: *mut u8, stack_len: usize, priority: u32) 
     });
     // The registry lock is not held across the call: a more urgent new task runs at once.
     // SAFETY: `task_start` is sound on its own thread with `t`; the stack belongs to the task.
-    match unsafe { rtos_sys::thread_create(&params) } {
+    match unsafe { rtos_sys::thread_create(&*params.get()) } {
         Ok(id) => {
             // SAFETY: as above.
             unsafe { (*t).thread.store(id.to_raw(), Ordering::Release) };
+            if pool {
+                // SAFETY: the kernel wrote the pool stack's range into `params` during the call.
+                unsafe { record_pool_stack(t, params.get()) };
+            }
             // A new thread more urgent than us ran before this store; it waited for its id only
             // if it looked itself up, which `task_start` does not before the scheduler gate.
             REGISTRY.count.fetch_add(1, Ordering::Relaxed);
@@ -320,6 +356,58 @@ unsafe fn create(t: *mut Task, stack: *mut u8, stack_len: usize, priority: u32) 
             false
         }
     }
+}
+
+/// Records the range of a pool stack that the kernel wrote into `p` (once: the task itself and
+/// its creator both call this, whichever runs first).
+///
+/// # Safety
+/// `t` is a live control block; `p` a parameter block the kernel has filled in.
+unsafe fn record_pool_stack(t: *mut Task, p: *const ThreadParams) {
+    // SAFETY: forwarded to the caller; volatile because the kernel wrote the fields.
+    unsafe {
+        let lo = core::ptr::addr_of!((*p).stack_base).read_volatile() as usize;
+        let size = core::ptr::addr_of!((*p).stack_size).read_volatile();
+        if (*t).stack_lo == 0 && lo != 0 {
+            (*t).stack_lo = lo;
+            (*t).stack_hi = lo + size;
+        }
+    }
+}
+
+/// First thing a task on a pool stack does: records its stack and paints the part below its
+/// stack pointer (the kernel zeroed the whole stack), so that high-water marks and the
+/// stack-overflow guard work as for heap stacks.
+///
+/// # Safety
+/// `t` is the calling task's control block; `p` as for [`record_pool_stack`].
+unsafe fn adopt_pool_stack(t: *mut Task, p: *const ThreadParams) {
+    // SAFETY: forwarded to the caller.
+    unsafe { record_pool_stack(t, p) };
+    let sp = stack_pointer();
+    // SAFETY: as above.
+    let lo = unsafe { (*t).stack_lo };
+    // Room for the frames of this function and of the fill itself below `sp`.
+    let top = sp.saturating_sub(256) & !(GRANULE - 1);
+    if lo != 0 && top > lo {
+        // SAFETY: `[lo, top)` is our own stack, below everything in use.
+        unsafe { hooks::paint(lo, top) };
+    }
+}
+
+/// The calling thread's stack pointer.
+fn stack_pointer() -> usize {
+    let sp: usize;
+    // SAFETY: reads the stack pointer; no memory access.
+    #[cfg(target_arch = "arm")]
+    unsafe {
+        core::arch::asm!("mov {}, sp", out(reg) sp, options(nomem, nostack, preserves_flags))
+    };
+    #[cfg(not(target_arch = "arm"))]
+    {
+        sp = 0;
+    }
+    sp
 }
 
 fn unlink(t: *mut Task) {

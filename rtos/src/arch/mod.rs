@@ -721,8 +721,20 @@ fn thread_create(
         let _ = k.kill(id);
         return Err(e);
     }
-    if let Some(i) = spawn.and_then(|s| s.pool_taken) {
+    if let Some((i, stack)) = spawn.and_then(|s| s.pool_taken.map(|i| (i, s.stack))) {
         sw.claim_pool_stack(i, v as u32);
+        // Tell the creator where its new thread's stack is: `stack_base` and `stack_size` of its
+        // parameters, if it can write them (the FreeRTOS layer needs the range to find tasks by
+        // their stack pointer). `ThreadParams` is `repr(C)`: six words, then those two.
+        let at = args[0] as usize + core::mem::offset_of!(crate::sys::ThreadParams, stack_base);
+        if view.is_some_and(|v| v.can_write(at, 8)) {
+            // SAFETY: the caller's view allows writing these 8 bytes (checked just above), and
+            // the kernel may access all of RAM.
+            unsafe {
+                (at as *mut u32).write_volatile(stack.start as u32);
+                ((at + 4) as *mut u32).write_volatile(stack.len() as u32);
+            }
+        }
     }
     Ok(v)
 }

@@ -290,7 +290,9 @@ pub struct ThreadParams {
     pub arg1: usize,
     /// Priority `0..=31`.
     pub priority: u32,
-    /// Lowest address of the stack.
+    /// Lowest address of the stack. Null from a compartment thread: a stack of at least
+    /// `stack_size` bytes from the compartment's pool (manifest `thread_stacks`); the kernel then
+    /// stores the stack it chose here and in `stack_size`, if the caller can write them.
     pub stack_base: *mut u8,
     /// Stack size in bytes.
     pub stack_size: usize,
