@@ -43,4 +43,16 @@ BaseType_t xPortIsInsideInterrupt( void );
 #define portTASK_FUNCTION_PROTO( f, p )             void f( void * p )
 #define portTASK_FUNCTION( f, p )                   void f( void * p )
 
+/* The layer (Rust) calls this when an API function gets arguments the FreeRTOS kernel rejects
+ * with configASSERT (a NULL handle, ...), so that the application's configASSERT reports it; the
+ * function then fails cleanly. Weak: every file including this header carries a copy, the
+ * linker keeps one. FreeRTOSConfig.h is read before this header, so configASSERT is known here
+ * if the application defines it. */
+__attribute__( ( weak ) ) void vCompatAssertFailed( void )
+{
+    #ifdef configASSERT
+        configASSERT( 0 );
+    #endif
+}
+
 #endif /* PORTMACRO_H */

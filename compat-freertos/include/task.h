@@ -45,6 +45,8 @@ BaseType_t xTaskDelayUntil( TickType_t * pxPreviousWakeTime, TickType_t xTimeInc
 UBaseType_t uxTaskPriorityGet( TaskHandle_t xTask );
 UBaseType_t uxTaskPriorityGetFromISR( TaskHandle_t xTask );
 void vTaskPrioritySet( TaskHandle_t xTask, UBaseType_t uxNewPriority );
+UBaseType_t uxTaskBasePriorityGet( TaskHandle_t xTask );
+UBaseType_t uxTaskBasePriorityGetFromISR( TaskHandle_t xTask );
 TickType_t xTaskGetTickCount( void );
 TickType_t xTaskGetTickCountFromISR( void );
 char * pcTaskGetName( TaskHandle_t xTaskToQuery );

@@ -30,8 +30,10 @@ use rtos_c as _;
 pub mod heap;
 pub mod isr;
 pub mod lock;
+pub mod priority;
 pub mod queue;
 pub mod task;
+pub mod whoami;
 
 /// FreeRTOS `BaseType_t` (`long` on this ABI).
 pub type BaseType_t = i32;

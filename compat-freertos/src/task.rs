@@ -50,6 +50,10 @@ pub struct Task {
     pub wait_woken: u32,
     pub wait_prio: u32,
     pub waiting_on: *mut Queue,
+    // Priority inheritance (priority.rs): the priority inherited from tasks waiting for a mutex
+    // this task holds (0: none, otherwise above the base), and how many mutexes it holds.
+    pub inherited: AtomicU32,
+    pub mutexes_held: AtomicU32,
 }
 
 /// FreeRTOS `StaticTask_t`: room for a [`Task`] (checked below).
@@ -73,6 +77,8 @@ impl Task {
             wait_woken: 0,
             wait_prio: 0,
             waiting_on: null_mut(),
+            inherited: AtomicU32::new(0),
+            mutexes_held: AtomicU32::new(0),
         }
     }
 }
@@ -126,6 +132,11 @@ fn with_registry<R>(f: impl FnOnce(&mut *mut Task, &mut *mut Task) -> R) -> R {
 
 /// The calling task's control block.
 pub fn current_task() -> *mut Task {
+    // Without a system call for tasks whose stack the layer placed (whoami.rs).
+    let fast = crate::whoami::lookup();
+    if !fast.is_null() {
+        return fast;
+    }
     let me = rtos_sys::current().to_raw();
     let found = with_registry(|tasks, _| {
         let mut t = *tasks;
@@ -155,10 +166,10 @@ pub fn current_task() -> *mut Task {
     boot
 }
 
-/// The calling task's base priority.
+/// The calling task's effective priority (inheritance included).
 pub fn current_priority() -> u32 {
     // SAFETY: `current_task` returns a live control block.
-    unsafe { (*current_task()).priority.load(Ordering::Relaxed) }
+    unsafe { crate::priority::effective(current_task()) }
 }
 
 fn task_of(handle: *mut Task) -> *mut Task {
@@ -254,6 +265,8 @@ unsafe fn create(t: *mut Task, stack: *mut u8, stack_len: usize, priority: u32) 
     // Registered before the thread exists, so that a more urgent new task finds itself.
     // SAFETY: as above.
     unsafe { (*t).priority.store(params.priority, Ordering::Relaxed) };
+    // Found by its stack pointer from its first instruction on.
+    crate::whoami::register(t, base, end);
     with_registry(|tasks, _| {
         // SAFETY: lock held; `t` is not in the list yet.
         unsafe { (*t).next = *tasks };
@@ -278,6 +291,7 @@ unsafe fn create(t: *mut Task, stack: *mut u8, stack_len: usize, priority: u32) 
 }
 
 fn unlink(t: *mut Task) {
+    crate::whoami::unregister(t);
     with_registry(|tasks, _| {
         let mut link: *mut *mut Task = tasks;
         // SAFETY: lock held; entries are live control blocks.
@@ -445,30 +459,7 @@ pub unsafe extern "C" fn xTaskDelayUntil(prev: *mut TickType_t, increment: TickT
     waited as BaseType_t
 }
 
-/// FreeRTOS `uxTaskPriorityGet` (`NULL`: the caller).
-#[no_mangle]
-pub extern "C" fn uxTaskPriorityGet(handle: *mut Task) -> UBaseType_t {
-    // SAFETY: a live control block.
-    unsafe { (*task_of(handle)).priority.load(Ordering::Relaxed) }
-}
-
-/// FreeRTOS `uxTaskPriorityGetFromISR`.
-#[no_mangle]
-pub extern "C" fn uxTaskPriorityGetFromISR(handle: *mut Task) -> UBaseType_t {
-    uxTaskPriorityGet(handle)
-}
-
-/// FreeRTOS `vTaskPrioritySet`: switches at once if another task becomes more urgent.
-#[no_mangle]
-pub extern "C" fn vTaskPrioritySet(handle: *mut Task, priority: UBaseType_t) {
-    let t = task_of(handle);
-    let p = priority.min(MAX_PRIORITY as u32);
-    // SAFETY: a live control block.
-    unsafe {
-        (*t).priority.store(p, Ordering::Relaxed);
-        let _ = rtos_sys::set_priority(ThreadId::from_raw((*t).thread.load(Ordering::Relaxed)), p as u8);
-    }
-}
+// The priority functions (uxTaskPriorityGet, vTaskPrioritySet, ...) are in priority.rs.
 
 /// `portYIELD` / `taskYIELD`.
 #[no_mangle]
