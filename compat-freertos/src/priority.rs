@@ -91,8 +91,12 @@ pub unsafe fn inherit(holder: *mut Task, waiter: u32) -> bool {
 /// # Safety
 /// `me` is the caller's live control block.
 pub unsafe fn mutex_taken(me: *mut Task) {
-    // SAFETY: the caller's control block. Only its own thread changes the count.
-    unsafe { (*me).mutexes_held.fetch_add(1, Ordering::Relaxed) };
+    // SAFETY: the caller's control block. Only its own thread changes the count, so a plain
+    // read and write suffice (no read-modify-write loop).
+    unsafe {
+        let held = (*me).mutexes_held.load(Ordering::Relaxed);
+        (*me).mutexes_held.store(held + 1, Ordering::Relaxed);
+    }
 }
 
 /// `xTaskPriorityDisinherit`: the calling task `me` gave a mutex back (after waking a waiter, so
@@ -101,17 +105,19 @@ pub unsafe fn mutex_taken(me: *mut Task) {
 /// # Safety
 /// `me` is the caller's live control block.
 pub unsafe fn mutex_given(me: *mut Task) {
-    LOCK.lock();
-    // SAFETY: the caller's control block; lock held.
+    // SAFETY: the caller's control block. Only its own thread changes the count, and nobody
+    // raises a task that holds no mutex, so the lock is needed only to drop an inheritance.
     unsafe {
         let held = (*me).mutexes_held.load(Ordering::Relaxed).saturating_sub(1);
         (*me).mutexes_held.store(held, Ordering::Relaxed);
-        if held == 0 && (*me).inherited.load(Ordering::Relaxed) != 0 {
-            (*me).inherited.store(0, Ordering::Relaxed);
-            apply(me);
+        if held != 0 || (*me).inherited.load(Ordering::Relaxed) == 0 {
+            return;
         }
+        LOCK.lock();
+        (*me).inherited.store(0, Ordering::Relaxed);
+        apply(me);
+        LOCK.unlock();
     }
-    LOCK.unlock();
 }
 
 /// `vTaskPriorityDisinheritAfterTimeout`: a waiter that caused an inheritance gave up; the most

@@ -28,7 +28,7 @@ use core::ptr::null_mut;
 use core::sync::atomic::{AtomicU32, Ordering};
 
 use crate::lock::Lock;
-use crate::task::{current_task, Task};
+use crate::task::Task;
 use crate::{heap, isr, pdFALSE, pdTRUE, priority, task, BaseType_t, TickType_t, UBaseType_t};
 
 /// `queueSEND_TO_BACK`.
@@ -80,6 +80,18 @@ const _: () = assert!(core::mem::size_of::<Queue>() <= core::mem::size_of::<Stat
 const _: () = assert!(core::mem::align_of::<Queue>() <= core::mem::align_of::<StaticQueue_t>());
 
 type Handle = *mut Queue;
+
+/// The calling task's control block: found by its stack pointer without a call (whoami.rs),
+/// else asked from the task registry.
+#[inline(always)]
+fn me() -> *mut Task {
+    let t = crate::whoami::lookup();
+    if t.is_null() {
+        crate::task::current_task()
+    } else {
+        t
+    }
+}
 
 /// Waiter lists: inserts `t` by priority, FIFO among equals.
 ///
@@ -368,7 +380,7 @@ fn operate(
             q.lock.unlock();
             return (false, None);
         }
-        let me = current_task();
+        let me = me();
         // SAFETY: lock held; `me` is the caller's live control block.
         unsafe {
             let prio = priority::effective(me);
@@ -406,7 +418,7 @@ fn send(q: &mut Queue, item: *const c_void, wait: TickType_t, position: BaseType
         if q.holder.is_null() {
             return (false, None);
         }
-        let me = current_task();
+        let me = me();
         if !check(q.holder == me) {
             return (false, None);
         }
@@ -453,7 +465,7 @@ fn receive(q: &mut Queue, buf: *mut c_void, wait: TickType_t, peek: bool) -> (bo
         return (false, None);
     }
     let mutex = q.is_mutex();
-    let me = if mutex { current_task() } else { null_mut() };
+    let me = if mutex { me() } else { null_mut() };
     let r = operate(q, wait, Side::Receive, |q| {
         if q.items.load(Ordering::Relaxed) == 0 {
             return false;
@@ -814,7 +826,7 @@ pub unsafe extern "C" fn xQueueTakeMutexRecursive(h: Handle, wait: TickType_t) -
     // SAFETY: forwarded.
     let Some(q) = (unsafe { q(h) }) else { return pdFALSE };
     // Only the holder itself sets the holder to itself, so this read needs no lock.
-    if q.holder == current_task() {
+    if q.holder == me() {
         q.recursion += 1;
         return pdTRUE;
     }
@@ -829,7 +841,7 @@ pub unsafe extern "C" fn xQueueTakeMutexRecursive(h: Handle, wait: TickType_t) -
 pub unsafe extern "C" fn xQueueGiveMutexRecursive(h: Handle) -> BaseType_t {
     // SAFETY: forwarded.
     let Some(q) = (unsafe { q(h) }) else { return pdFALSE };
-    if q.holder != current_task() {
+    if q.holder != me() {
         return pdFALSE;
     }
     if q.recursion > 1 {
