@@ -465,7 +465,8 @@ fn send(q: &mut Queue, item: *const c_void, wait: TickType_t, position: BaseType
         // SAFETY: the caller's item of `item_size` bytes; room checked (or a 1-place overwrite).
         unsafe { q.put(item, position) };
         // An overwrite that replaced an item is no new event for the set.
-        if !q.set.is_null() && !(position == OVERWRITE && had != 0) {
+        let replaced = position == OVERWRITE && had != 0;
+        if !q.set.is_null() && !replaced {
             // SAFETY: a member's set is live; our lock is held.
             set_wake = unsafe { post_to_set(q.set, handle) };
         }
@@ -686,7 +687,8 @@ pub unsafe extern "C" fn xQueueGiveFromISR(h: Handle, woken: *mut BaseType_t) ->
     // SAFETY: forwarded.
     let Some(queue) = (unsafe { q(h) }) else { return pdFALSE };
     // A held mutex cannot be given from an interrupt (reference: configASSERT).
-    if !check(queue.item_size == 0 && !(queue.is_mutex() && !queue.holder.is_null())) {
+    let held_mutex = queue.is_mutex() && !queue.holder.is_null();
+    if !check(queue.item_size == 0 && !held_mutex) {
         return pdFALSE;
     }
     // SAFETY: forwarded.
