@@ -540,8 +540,9 @@ fn create_in(mem: *mut Queue, length: u32, item_size: u32, storage: *mut u8, kin
 /// FreeRTOS `xQueueGenericCreate`: object and storage in one heap block.
 #[no_mangle]
 pub extern "C" fn xQueueGenericCreate(length: UBaseType_t, item_size: UBaseType_t, kind: u8) -> Handle {
+    // Zero length or a size that overflows: the reference asserts.
     let bytes = length.checked_mul(item_size).and_then(|b| b.checked_add(core::mem::size_of::<Queue>() as u32));
-    let Some(bytes) = bytes.filter(|_| check(length > 0)) else {
+    let Some(bytes) = bytes.filter(|_| length > 0) else {
         check(false);
         return null_mut();
     };
