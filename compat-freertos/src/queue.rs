@@ -206,6 +206,7 @@ impl Queue {
     ///
     /// # Safety
     /// The lock is held; `item` holds `item_size` bytes (or the size is 0).
+    #[inline]
     unsafe fn put(&mut self, item: *const c_void, position: BaseType_t) {
         let n = self.items.load(Ordering::Relaxed);
         if position == OVERWRITE && n == self.length {
@@ -228,6 +229,7 @@ impl Queue {
     ///
     /// # Safety
     /// The lock is held, the queue is not empty; `buf` holds `item_size` bytes (or the size is 0).
+    #[inline]
     unsafe fn get(&mut self, buf: *mut c_void, peek: bool) {
         // SAFETY: from our storage to the caller's buffer of `item_size` bytes.
         unsafe { copy(self.slot(self.read).cast(), buf.cast(), self.item_size) };
@@ -422,6 +424,39 @@ fn operate(
         }
         q.lock.unlock();
     }
+}
+
+/// The common case of a send, inlined into the API functions: room, no set, nobody waiting to
+/// receive (so nobody to wake). Returns false, having changed nothing, if any of that is not so.
+#[inline(always)]
+fn try_send_fast(q: &mut Queue, item: *const c_void, position: BaseType_t) -> bool {
+    if q.is_mutex() || position == OVERWRITE || (item.is_null() && q.item_size != 0) {
+        return false;
+    }
+    q.lock.lock();
+    let ok = q.spaces.load(Ordering::Relaxed) != 0 && q.set.is_null() && q.receivers.is_null();
+    if ok {
+        // SAFETY: lock held, room checked; the caller's item holds `item_size` bytes.
+        unsafe { q.put(item, position) };
+    }
+    q.lock.unlock();
+    ok
+}
+
+/// The common case of a receive (not a mutex, nobody waiting to send): as [`try_send_fast`].
+#[inline(always)]
+fn try_receive_fast(q: &mut Queue, buf: *mut c_void) -> bool {
+    if q.is_mutex() || (buf.is_null() && q.item_size != 0) {
+        return false;
+    }
+    q.lock.lock();
+    let ok = q.items.load(Ordering::Relaxed) != 0 && q.senders.is_null();
+    if ok {
+        // SAFETY: lock held, not empty; the caller's buffer holds `item_size` bytes.
+        unsafe { q.get(buf, false) };
+    }
+    q.lock.unlock();
+    ok
 }
 
 fn send(q: &mut Queue, item: *const c_void, wait: TickType_t, position: BaseType_t) -> (bool, Option<u32>) {
@@ -658,6 +693,9 @@ pub unsafe extern "C" fn xQueueGenericSend(
 ) -> BaseType_t {
     // SAFETY: forwarded.
     let Some(q) = (unsafe { q(h) }) else { return pdFALSE };
+    if try_send_fast(q, item, position) {
+        return pdTRUE;
+    }
     send(q, item, wait, position).0 as BaseType_t
 }
 
@@ -704,6 +742,9 @@ pub unsafe extern "C" fn xQueueGiveFromISR(h: Handle, woken: *mut BaseType_t) ->
 pub unsafe extern "C" fn xQueueReceive(h: Handle, buf: *mut c_void, wait: TickType_t) -> BaseType_t {
     // SAFETY: forwarded.
     let Some(q) = (unsafe { q(h) }) else { return pdFALSE };
+    if try_receive_fast(q, buf) {
+        return pdTRUE;
+    }
     receive(q, buf, wait, false).0 as BaseType_t
 }
 
@@ -728,6 +769,9 @@ pub unsafe extern "C" fn xQueueSemaphoreTake(h: Handle, wait: TickType_t) -> Bas
     let Some(q) = (unsafe { q(h) }) else { return pdFALSE };
     if !check(q.item_size == 0) {
         return pdFALSE;
+    }
+    if try_receive_fast(q, null_mut()) {
+        return pdTRUE;
     }
     receive(q, null_mut(), wait, false).0 as BaseType_t
 }
