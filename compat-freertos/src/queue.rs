@@ -459,6 +459,40 @@ fn try_receive_fast(q: &mut Queue, buf: *mut c_void) -> bool {
     ok
 }
 
+/// The common case of taking a mutex: free, nobody else involved.
+#[inline(always)]
+fn try_take_mutex_fast(q: &mut Queue, me: *mut Task) -> bool {
+    q.lock.lock();
+    let ok = q.items.load(Ordering::Relaxed) != 0 && q.set.is_null();
+    if ok {
+        q.set_items(0);
+        q.holder = me;
+        q.recursion = 1;
+        // SAFETY: our own control block.
+        unsafe { priority::mutex_taken(me) };
+    }
+    q.lock.unlock();
+    ok
+}
+
+/// The common case of giving a mutex back: held by the caller, nobody waiting for it, no set.
+#[inline(always)]
+fn try_give_mutex_fast(q: &mut Queue, me: *mut Task) -> bool {
+    q.lock.lock();
+    let ok = q.holder == me && !me.is_null() && q.receivers.is_null() && q.set.is_null();
+    if ok {
+        q.holder = null_mut();
+        q.recursion = 0;
+        q.set_items(1);
+    }
+    q.lock.unlock();
+    if ok {
+        // SAFETY: our own control block.
+        unsafe { priority::mutex_given(me) };
+    }
+    ok
+}
+
 fn send(q: &mut Queue, item: *const c_void, wait: TickType_t, position: BaseType_t) -> (bool, Option<u32>) {
     let handle: *mut Queue = q;
     if q.is_mutex() {
@@ -693,7 +727,8 @@ pub unsafe extern "C" fn xQueueGenericSend(
 ) -> BaseType_t {
     // SAFETY: forwarded.
     let Some(q) = (unsafe { q(h) }) else { return pdFALSE };
-    if try_send_fast(q, item, position) {
+    let fast = if q.is_mutex() { try_give_mutex_fast(q, me()) } else { try_send_fast(q, item, position) };
+    if fast {
         return pdTRUE;
     }
     send(q, item, wait, position).0 as BaseType_t
@@ -770,7 +805,8 @@ pub unsafe extern "C" fn xQueueSemaphoreTake(h: Handle, wait: TickType_t) -> Bas
     if !check(q.item_size == 0) {
         return pdFALSE;
     }
-    if try_receive_fast(q, null_mut()) {
+    let fast = if q.is_mutex() { try_take_mutex_fast(q, me()) } else { try_receive_fast(q, null_mut()) };
+    if fast {
         return pdTRUE;
     }
     receive(q, null_mut(), wait, false).0 as BaseType_t
