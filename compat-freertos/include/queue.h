@@ -53,10 +53,15 @@ TaskHandle_t xQueueGetMutexHolder( QueueHandle_t xSemaphore );
 TaskHandle_t xQueueGetMutexHolderFromISR( QueueHandle_t xSemaphore );
 BaseType_t xQueueTakeMutexRecursive( QueueHandle_t xMutex, TickType_t xTicksToWait );
 BaseType_t xQueueGiveMutexRecursive( QueueHandle_t xMutex );
+BaseType_t xQueueGenericGetStaticBuffers( QueueHandle_t xQueue, uint8_t ** ppucQueueStorage, StaticQueue_t ** ppxStaticQueue );
+uint8_t ucQueueGetQueueType( QueueHandle_t xQueue );
+#define xQueueGetStaticBuffers( xQueue, ppucQueueStorage, ppxStaticQueue ) \
+    xQueueGenericGetStaticBuffers( ( xQueue ), ( ppucQueueStorage ), ( ppxStaticQueue ) )
 
 /* Queue sets: a set is a queue of member handles; a member posts itself when it receives an
  * item (or a semaphore member is given). Members must be empty to join or leave. */
 QueueSetHandle_t xQueueCreateSet( const UBaseType_t uxEventQueueLength );
+QueueSetHandle_t xQueueCreateSetStatic( const UBaseType_t uxEventQueueLength, uint8_t * pucQueueStorage, StaticQueue_t * pxStaticQueue );
 BaseType_t xQueueAddToSet( QueueSetMemberHandle_t xQueueOrSemaphore, QueueSetHandle_t xQueueSet );
 BaseType_t xQueueRemoveFromSet( QueueSetMemberHandle_t xQueueOrSemaphore, QueueSetHandle_t xQueueSet );
 QueueSetMemberHandle_t xQueueSelectFromSet( QueueSetHandle_t xQueueSet, const TickType_t xTicksToWait );

@@ -889,6 +889,42 @@ pub unsafe extern "C" fn xQueueIsQueueFullFromISR(h: Handle) -> BaseType_t {
     unsafe { q(h) }.map_or(pdFALSE, |q| (q.spaces.load(Ordering::Relaxed) == 0) as BaseType_t)
 }
 
+/// FreeRTOS `xQueueGenericGetStaticBuffers`: the buffers of a statically created object
+/// (`pdFALSE` for one created from the heap).
+///
+/// # Safety
+/// `h` is a live handle; `storage` is null or writable; `buf` is writable.
+#[no_mangle]
+pub unsafe extern "C" fn xQueueGenericGetStaticBuffers(
+    h: Handle,
+    storage: *mut *mut u8,
+    buf: *mut *mut StaticQueue_t,
+) -> BaseType_t {
+    // SAFETY: forwarded.
+    let Some(q) = (unsafe { q(h) }) else { return pdFALSE };
+    if !check(!buf.is_null()) || q.flags & DYNAMIC != 0 {
+        return pdFALSE;
+    }
+    // SAFETY: the caller's output pointers (`storage` may be null).
+    unsafe {
+        if !storage.is_null() {
+            *storage = q.storage;
+        }
+        *buf = h.cast();
+    }
+    pdTRUE
+}
+
+/// FreeRTOS `ucQueueGetQueueType` (`queueQUEUE_TYPE_*`; a set reports the base type, as there).
+///
+/// # Safety
+/// `h` is a live handle.
+#[no_mangle]
+pub unsafe extern "C" fn ucQueueGetQueueType(h: Handle) -> u8 {
+    // SAFETY: forwarded.
+    unsafe { q(h) }.map_or(TYPE_BASE, |q| q.kind)
+}
+
 /// FreeRTOS `xQueueGetMutexHolder` (NULL for other objects and free mutexes).
 ///
 /// # Safety
@@ -954,6 +990,12 @@ pub unsafe extern "C" fn xQueueGiveMutexRecursive(h: Handle) -> BaseType_t {
 #[no_mangle]
 pub extern "C" fn xQueueCreateSet(length: UBaseType_t) -> Handle {
     xQueueGenericCreate(length, core::mem::size_of::<Handle>() as u32, TYPE_SET)
+}
+
+/// FreeRTOS `xQueueCreateSetStatic`: room for `length` events in `storage` (one handle each).
+#[no_mangle]
+pub extern "C" fn xQueueCreateSetStatic(length: UBaseType_t, storage: *mut u8, buf: *mut StaticQueue_t) -> Handle {
+    xQueueGenericCreateStatic(length, core::mem::size_of::<Handle>() as u32, storage, buf, TYPE_SET)
 }
 
 /// FreeRTOS `xQueueAddToSet`: fails if the member is in a set already or is not empty.
