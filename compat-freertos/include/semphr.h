@@ -1,5 +1,6 @@
 /* compat-freertos: semaphores and mutexes (our own header): queues of zero-sized items, as in
- * FreeRTOS. Mutexes have holders but no priority inheritance yet (docs/porting.md). */
+ * FreeRTOS. Mutexes have holders and priority inheritance with the reference kernel's rules
+ * (docs/porting.md). */
 #ifndef SEMAPHORE_H
 #define SEMAPHORE_H
 
@@ -40,5 +41,8 @@ typedef QueueHandle_t SemaphoreHandle_t;
 #define uxSemaphoreGetCount( xSemaphore )                uxQueueMessagesWaiting( ( QueueHandle_t ) ( xSemaphore ) )
 #define uxSemaphoreGetCountFromISR( xSemaphore )         uxQueueMessagesWaitingFromISR( ( QueueHandle_t ) ( xSemaphore ) )
 #define xSemaphoreGetMutexHolder( xSemaphore )           xQueueGetMutexHolder( ( xSemaphore ) )
+#define xSemaphoreGetMutexHolderFromISR( xSemaphore )    xQueueGetMutexHolderFromISR( ( xSemaphore ) )
+#define xSemaphoreGetStaticBuffer( xSemaphore, ppxSemaphoreBuffer ) \
+    xQueueGenericGetStaticBuffers( ( QueueHandle_t ) ( xSemaphore ), NULL, ( ppxSemaphoreBuffer ) )
 
 #endif /* SEMAPHORE_H */

@@ -70,6 +70,8 @@ TaskHandle_t xTaskCreateStatic( TaskFunction_t pxTaskCode, const char * pcName, 
 UBaseType_t uxTaskPriorityGet( TaskHandle_t xTask );
 UBaseType_t uxTaskPriorityGetFromISR( TaskHandle_t xTask );
 void vTaskPrioritySet( TaskHandle_t xTask, UBaseType_t uxNewPriority );
+UBaseType_t uxTaskBasePriorityGet( TaskHandle_t xTask );
+UBaseType_t uxTaskBasePriorityGetFromISR( TaskHandle_t xTask );
 #if ( INCLUDE_eTaskGetState == 1 )
     eTaskState eTaskGetState( TaskHandle_t xTask );
 #endif

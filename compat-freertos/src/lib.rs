@@ -40,10 +40,12 @@ pub mod hooks;
 pub mod isr;
 pub mod lock;
 pub mod notify;
+pub mod priority;
 pub mod queue;
 pub mod stream_buffer;
 pub mod task;
 pub mod timers;
+pub mod whoami;
 
 /// FreeRTOS `BaseType_t` (`long` on this ABI).
 pub type BaseType_t = i32;

@@ -21,21 +21,35 @@ impl Lock {
         Lock { word: AtomicU32::new(UNLOCKED) }
     }
 
-    /// Takes the lock, waiting in the kernel while another thread holds it.
+    /// Takes the lock, waiting in the kernel while another thread holds it. The uncontended
+    /// case is inlined into every queue operation (a handful of instructions, no call).
+    #[inline(always)]
     pub fn lock(&self) {
-        if self.word.compare_exchange(UNLOCKED, LOCKED, Ordering::Acquire, Ordering::Relaxed).is_ok() {
-            return;
+        if self.word.compare_exchange(UNLOCKED, LOCKED, Ordering::Acquire, Ordering::Relaxed).is_err() {
+            self.lock_contended();
         }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn lock_contended(&self) {
         while self.word.swap(CONTENDED, Ordering::Acquire) != UNLOCKED {
             let _ = rtos_sys::futex_wait(&self.word, CONTENDED, None);
         }
     }
 
     /// Releases the lock, waking one waiter if there may be one.
+    #[inline(always)]
     pub fn unlock(&self) {
         if self.word.swap(UNLOCKED, Ordering::Release) == CONTENDED {
-            rtos_sys::futex_wake(&self.word, 1);
+            self.wake_one();
         }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn wake_one(&self) {
+        rtos_sys::futex_wake(&self.word, 1);
     }
 }
 

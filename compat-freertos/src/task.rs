@@ -68,6 +68,10 @@ pub struct Task {
     /// memory every task can read), because for a pool stack the kernel writes the stack it chose
     /// here and the new task reads it ([`adopt_pool_stack`]).
     spawn: UnsafeCell<ThreadParams>,
+    // Priority inheritance (priority.rs): the priority inherited from tasks waiting for a mutex
+    // this task holds (0: none, otherwise above the base), and how many mutexes it holds.
+    pub inherited: AtomicU32,
+    pub mutexes_held: AtomicU32,
 }
 
 /// Thread-local storage pointers per task the runtime provides (the header allows up to this).
@@ -114,6 +118,8 @@ impl Task {
                 name: core::ptr::null(),
                 name_len: 0,
             }),
+            inherited: AtomicU32::new(0),
+            mutexes_held: AtomicU32::new(0),
         }
     }
 }
@@ -169,16 +175,12 @@ fn with_registry<R>(f: impl FnOnce(&mut *mut Task, &mut *mut Task) -> R) -> R {
 /// task's stack, so the hot paths (notifications, queue operations) need no system call; only
 /// the thread that ran `main` (whose stack is the manifest's) is looked up by its handle.
 pub fn current_task() -> *mut Task {
-    let sp: usize;
-    // SAFETY: reads the stack pointer; no memory access.
-    #[cfg(target_arch = "arm")]
-    unsafe {
-        core::arch::asm!("mov {}, sp", out(reg) sp, options(nomem, nostack, preserves_flags))
-    };
-    #[cfg(not(target_arch = "arm"))]
-    {
-        sp = 0;
+    // Without a system call for tasks whose stack the layer placed (whoami.rs).
+    let fast = crate::whoami::lookup();
+    if !fast.is_null() {
+        return fast;
     }
+    let sp = stack_pointer();
     let found = with_registry(|tasks, _| {
         let mut t = *tasks;
         while !t.is_null() {
@@ -208,10 +210,10 @@ pub fn current_task() -> *mut Task {
     boot
 }
 
-/// The calling task's base priority.
+/// The calling task's effective priority (inheritance included).
 pub fn current_priority() -> u32 {
     // SAFETY: `current_task` returns a live control block.
-    unsafe { (*current_task()).priority.load(Ordering::Relaxed) }
+    unsafe { crate::priority::effective(current_task()) }
 }
 
 fn task_of(handle: *mut Task) -> *mut Task {
@@ -331,6 +333,10 @@ unsafe fn create(t: *mut Task, stack: *mut u8, stack_len: usize, priority: u32) 
             hooks::paint(base, end);
         }
     }
+    // Found by its stack pointer from its first instruction on (a pool stack once it is known).
+    if !pool {
+        crate::whoami::register(t, base, end);
+    }
     with_registry(|tasks, _| {
         // SAFETY: lock held; `t` is not in the list yet.
         unsafe { (*t).next = *tasks };
@@ -371,6 +377,7 @@ unsafe fn record_pool_stack(t: *mut Task, p: *const ThreadParams) {
         if (*t).stack_lo == 0 && lo != 0 {
             (*t).stack_lo = lo;
             (*t).stack_hi = lo + size;
+            crate::whoami::register(t, lo, lo + size);
         }
     }
 }
@@ -411,6 +418,7 @@ fn stack_pointer() -> usize {
 }
 
 fn unlink(t: *mut Task) {
+    crate::whoami::unregister(t);
     with_registry(|tasks, _| {
         let mut link: *mut *mut Task = tasks;
         // SAFETY: lock held; entries are live control blocks.
@@ -842,30 +850,7 @@ pub extern "C" fn xTaskGetIdleTaskHandle() -> *mut Task {
     h
 }
 
-/// FreeRTOS `uxTaskPriorityGet` (`NULL`: the caller).
-#[no_mangle]
-pub extern "C" fn uxTaskPriorityGet(handle: *mut Task) -> UBaseType_t {
-    // SAFETY: a live control block.
-    unsafe { (*task_of(handle)).priority.load(Ordering::Relaxed) }
-}
-
-/// FreeRTOS `uxTaskPriorityGetFromISR`.
-#[no_mangle]
-pub extern "C" fn uxTaskPriorityGetFromISR(handle: *mut Task) -> UBaseType_t {
-    uxTaskPriorityGet(handle)
-}
-
-/// FreeRTOS `vTaskPrioritySet`: switches at once if another task becomes more urgent.
-#[no_mangle]
-pub extern "C" fn vTaskPrioritySet(handle: *mut Task, priority: UBaseType_t) {
-    let t = task_of(handle);
-    let p = priority.min(MAX_PRIORITY as u32);
-    // SAFETY: a live control block.
-    unsafe {
-        (*t).priority.store(p, Ordering::Relaxed);
-        let _ = rtos_sys::set_priority(ThreadId::from_raw((*t).thread.load(Ordering::Relaxed)), p as u8);
-    }
-}
+// The priority functions (uxTaskPriorityGet, vTaskPrioritySet, ...) are in priority.rs.
 
 /// `portYIELD` / `taskYIELD`.
 #[no_mangle]

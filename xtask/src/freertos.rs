@@ -15,7 +15,6 @@
 //! [`platforms`] so tests `freertos/<its name>/<program>` appear, and give [`BENCHES`] entries
 //! its program in the `ours` column.
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -102,18 +101,19 @@ pub struct BenchSpec {
     pub name: &'static str,
     /// `tests/freertos/bench/<program>.c` run on the reference kernel.
     pub reference: &'static str,
-    /// The program run on our FreeRTOS layer, once it exists; the ratio ours/reference is then
-    /// printed beside both values.
+    /// The image of the same program on our FreeRTOS layer
+    /// (`tests/freertos/ours/images/<image>.toml`, built with the release profile), if there is
+    /// one; its figure and the ratio ours/reference are then printed beside the reference's.
     pub ours: Option<&'static str>,
 }
 
 /// The FreeRTOS benchmarks (all in instructions per operation).
 pub const BENCHES: &[BenchSpec] = &[
-    BenchSpec { name: "queue-send-receive", reference: "queue", ours: None },
-    BenchSpec { name: "semaphore-give-take", reference: "semaphore", ours: None },
-    BenchSpec { name: "mutex-take-give", reference: "mutex", ours: None },
+    BenchSpec { name: "queue-send-receive", reference: "queue", ours: Some("freertos_bench_queue") },
+    BenchSpec { name: "semaphore-give-take", reference: "semaphore", ours: Some("freertos_bench_semaphore") },
+    BenchSpec { name: "mutex-take-give", reference: "mutex", ours: Some("freertos_bench_mutex") },
     BenchSpec { name: "notify-give-take", reference: "notify", ours: None },
-    BenchSpec { name: "yield-switch", reference: "yield", ours: None },
+    BenchSpec { name: "yield-switch", reference: "yield", ours: Some("freertos_bench_yield") },
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -686,45 +686,101 @@ pub fn calibration_ok(value: &str) -> bool {
     value.parse::<f64>().is_ok_and(|v| (v - 2.0).abs() < 0.05)
 }
 
-/// Runs the selected benchmarks on the reference kernel. Returns the exit code.
-pub fn run_benches(ws: &Path, board: &Board, benches: &[&BenchSpec]) -> Result<i32> {
+/// The ratio line printed after both figures: `<name>/ours-vs-freertos: <ours/reference> ratio`.
+pub fn ratio_line(name: &str, ours: &str, reference: &str) -> Option<String> {
+    let (o, r) = (ours.parse::<f64>().ok()?, reference.parse::<f64>().ok()?);
+    (r > 0.0).then(|| format!("{name}/ours-vs-freertos: {:.2} ratio", o / r))
+}
+
+/// One bench program's run: its `BENCH` lines, checked (calibration 2.0, exit 0, the expected
+/// result printed). Returns the result value, or None after printing why not.
+fn bench_run(
+    ws: &Path,
+    board: &Board,
+    elf: &Path,
+    spec: &BenchSpec,
+    platform: &str,
+    source: &Path,
+    calibration_printed: &mut bool,
+) -> Result<Option<String>> {
+    eprintln!("running: {}", process::display_command(&qemu::command(board, elf, qemu::Clock::Icount, &[])));
+    let run = qemu::run_captured(board, elf, RUN_TIMEOUT)?;
+    let lines: Vec<_> = extract_trace(&run.output).lines().filter_map(parse_bench_line).collect();
+    let mut result = None;
+    let mut ok = true;
+    for l in &lines {
+        if l.name == "calibration-loop" {
+            if !calibration_ok(&l.value) {
+                eprintln!("error: {} on {platform}: calibration loop measured {} instructions instead of 2.0; the clock conversion is wrong (check the platform's bench clock and -icount shift=0)", crate::rel_path(ws, source), l.value);
+                ok = false;
+            }
+            if !*calibration_printed {
+                println!("{}", bench_result_line(&l.name, platform, &l.value, &l.unit));
+                *calibration_printed = true;
+            }
+            continue;
+        }
+        println!("{}", bench_result_line(&l.name, platform, &l.value, &l.unit));
+        if l.name == spec.name {
+            result = Some(l.value.clone());
+        }
+    }
+    if run.code != Some(0) || result.is_none() {
+        eprintln!(
+            "error: FreeRTOS bench program {} on {platform} (exit {:?}) did not print `BENCH {}`; its output ends with:\n{}",
+            crate::rel_path(ws, source),
+            run.code,
+            spec.name,
+            process::tail(&run.output, 40)
+        );
+        ok = false;
+    }
+    Ok(if ok { result } else { None })
+}
+
+/// Runs the selected benchmarks on the reference kernel and, where `BENCHES` names an image, on
+/// our layer (release build of the firmware images), printing the ratio ours/reference. Returns
+/// the exit code.
+pub fn run_benches(ws: &Path, board: &Board, benches: &[&BenchSpec], fw: &FirmwareContext<'_>) -> Result<i32> {
     let kernel_dir = locate_reference(ws)?;
     let reference = Reference::new(ws, &kernel_dir);
     let bench_include = vec![ws.join(BENCH_DIR)];
     let mut failed = false;
     let mut calibration_printed = false;
-    let mut results: BTreeMap<&str, String> = BTreeMap::new();
+    // Our images first, in one release build.
+    let mut ours_images = Vec::new();
     for b in benches {
-        let program =
-            Program { name: b.reference.to_owned(), path: ws.join(BENCH_DIR).join(format!("{}.c", b.reference)) };
-        let elf = reference.build(&program, &bench_include)?;
-        eprintln!("running: {}", process::display_command(&qemu::command(board, &elf, qemu::Clock::Icount, &[])));
-        let run = qemu::run_captured(board, &elf, RUN_TIMEOUT)?;
-        let lines: Vec<_> = extract_trace(&run.output).lines().filter_map(parse_bench_line).collect();
-        for l in &lines {
-            if l.name == "calibration-loop" {
-                if !calibration_ok(&l.value) {
-                    eprintln!("error: {}: calibration loop measured {} instructions instead of 2.0; the clock conversion is wrong (check configCPU_CLOCK_HZ and -icount shift=0)", program.name, l.value);
-                    failed = true;
-                }
-                if !calibration_printed {
-                    println!("{}", bench_result_line(&l.name, "freertos", &l.value, &l.unit));
-                    calibration_printed = true;
-                }
-                continue;
-            }
-            println!("{}", bench_result_line(&l.name, "freertos", &l.value, &l.unit));
-            results.insert(b.name, l.value.clone());
+        if let Some(name) = b.ours {
+            let Some(image) = fw.inventory.image(name) else {
+                bail!("BENCHES names the image {name} for {}, but tests/freertos/ours/images/{name}.toml does not exist; add it or set `ours: None`", b.name)
+            };
+            ours_images.push(image);
         }
-        if run.code != Some(0) || !results.contains_key(b.name) {
-            eprintln!(
-                "error: FreeRTOS bench program {} (exit {:?}) did not print `BENCH {}`; its output ends with:\n{}",
-                crate::rel_path(ws, &program.path),
-                run.code,
-                b.name,
-                process::tail(&run.output, 40)
+    }
+    if !ours_images.is_empty() {
+        let built = fw.builder.build(&ours_images, crate::firmware::Profile::Release)?;
+        if let Some(f) = built.iter().find(|b| !b.success()) {
+            bail!(
+                "release build of the FreeRTOS bench images failed; fix the errors below\n{}",
+                f.failure_report(false)
             );
-            failed = true;
+        }
+    }
+    for b in benches {
+        let source = ws.join(BENCH_DIR).join(format!("{}.c", b.reference));
+        let program = Program { name: b.reference.to_owned(), path: source.clone() };
+        let elf = reference.build(&program, &bench_include)?;
+        let theirs = bench_run(ws, board, &elf, b, "freertos", &source, &mut calibration_printed)?;
+        failed |= theirs.is_none();
+        let Some(image) = b.ours.and_then(|n| fw.inventory.image(n)) else { continue };
+        let elf = fw.builder.elf(image, crate::firmware::Profile::Release)?;
+        let mut ours_calibration = false;
+        let ours = bench_run(ws, board, &elf, b, "ours", &source, &mut ours_calibration)?;
+        failed |= ours.is_none();
+        if let (Some(o), Some(t)) = (&ours, &theirs) {
+            if let Some(line) = ratio_line(b.name, o, t) {
+                println!("{line}");
+            }
         }
     }
     Ok(if failed { 1 } else { 0 })
@@ -810,6 +866,13 @@ mod tests {
         for other in ["kernel", "boundary", "lint", "host", "tooling", "audit", "demo"] {
             assert!(!selects(Some(other), "reference", "queue"), "{other}");
         }
+    }
+
+    #[test]
+    fn formats_ratios() {
+        assert_eq!(ratio_line("q", "339.0", "226.0").as_deref(), Some("q/ours-vs-freertos: 1.50 ratio"));
+        assert_eq!(ratio_line("q", "1", "0"), None);
+        assert_eq!(ratio_line("q", "x", "1"), None);
     }
 
     #[test]

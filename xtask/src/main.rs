@@ -377,7 +377,8 @@ fn bench_cmd(ws: &Path, filter: Option<&str>) -> Result<i32> {
     }
     if !freertos.is_empty() {
         let board = board::load(ws, freertos::BOARD)?;
-        code = code.max(freertos::run_benches(ws, &board, &freertos)?);
+        let fw = freertos::FirmwareContext { builder: s.builder(), inventory: &s.inventory };
+        code = code.max(freertos::run_benches(ws, &board, &freertos, &fw)?);
     }
     Ok(code)
 }

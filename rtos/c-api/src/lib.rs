@@ -386,6 +386,19 @@ pub extern "C" fn rtos_tick_hz() -> u32 {
     rtos_sys::tick_hz()
 }
 
+/// Cycles of the tick clock since boot (finer than ticks, for measurements; frequency:
+/// `rtos_clock_hz`).
+#[no_mangle]
+pub extern "C" fn rtos_cycles() -> u64 {
+    rtos_sys::cycles()
+}
+
+/// Frequency of `rtos_cycles` in Hz.
+#[no_mangle]
+pub extern "C" fn rtos_clock_hz() -> u32 {
+    rtos_sys::clock_hz()
+}
+
 /// The calling thread's handle.
 #[no_mangle]
 pub extern "C" fn rtos_thread_self() -> u32 {

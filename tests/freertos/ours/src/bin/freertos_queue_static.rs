@@ -1,0 +1,5 @@
+//! tests/freertos/programs/queue_static.c as a C compartment on compat-freertos.
+#![no_std]
+#![no_main]
+
+rtos::firmware!(board_mps2_an505::Mps2An505);
