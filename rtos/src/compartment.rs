@@ -705,9 +705,8 @@ impl Switcher {
     /// Whether the code `thread` is running may reboot compartment `target`: privileged kernel
     /// threads always, compartment code if its manifest `may_reboot` lists `target`.
     pub fn may_reboot(&self, thread: usize, target: u8) -> bool {
-        self.current(thread).is_none_or(|c| {
-            (target as usize) < 16 && self.compartments[c as usize].may_reboot & (1 << target) != 0
-        })
+        self.current(thread)
+            .is_none_or(|c| (target as usize) < 16 && self.compartments[c as usize].may_reboot & (1 << target) != 0)
     }
 
     /// After a fault on `thread` in its current compartment: if that compartment has an error
@@ -723,7 +722,8 @@ impl Switcher {
         if t.window_top < t.stack.start + STACK_RESERVE + MIN_CALL_STACK + ENTRY_FRAME {
             return None;
         }
-        let plan = HandlerPlan { entry: c.error_handler, return_to: c.return_trampoline, sp: t.window_top - ENTRY_FRAME };
+        let plan =
+            HandlerPlan { entry: c.error_handler, return_to: c.return_trampoline, sp: t.window_top - ENTRY_FRAME };
         self.threads[thread].handler_depth = t.depth;
         Some(plan)
     }

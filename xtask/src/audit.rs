@@ -934,7 +934,10 @@ stack_size = 512
         let img = image_from("watchers", MANIFEST);
         let t = render_text(&assemble(&img, Profile::Dev, &facts()).unwrap());
         assert!(t.starts_with("audit of image watchers (board mps2-an505, dev profile, format 3)\n"), "{t}");
-        assert!(t.contains("    init: none; error handler: none; on fault: unwind\n    rights: shutdown no; reboot none\n"), "{t}");
+        assert!(
+            t.contains("    init: none; error handler: none; on fault: unwind\n    rights: shutdown no; reboot none\n"),
+            "{t}"
+        );
         assert!(t.contains("    code  [0x10001000, 0x10001040)  64 B  sha256 "), "{t}");
         assert!(t.contains("    exports: add @ 0x10001040, peek @ 0x10001050"), "{t}");
         assert!(t.contains("    imports: [0] beta.add, [1] beta.peek"), "{t}");

@@ -778,7 +778,9 @@ fn validate_compartments(raw: &[RawCompartment], err: &mut impl FnMut(String)) -
         let init_stack = match (c.init_stack, &c.init) {
             (None, _) => DEFAULT_INIT_STACK,
             (Some(_), None) => {
-                err(format!("{label}: init_stack is set but there is no init; add `init = \"<function>\"` or remove init_stack"));
+                err(format!(
+                    "{label}: init_stack is set but there is no init; add `init = \"<function>\"` or remove init_stack"
+                ));
                 DEFAULT_INIT_STACK
             }
             (Some(n), Some(_)) if !(MIN_STACK..=MAX_STACK).contains(&n) || n % STACK_ALIGN != 0 => {
@@ -793,7 +795,9 @@ fn validate_compartments(raw: &[RawCompartment], err: &mut impl FnMut(String)) -
             None | Some("unwind") => OnFault::Unwind,
             Some("reboot") => OnFault::Reboot,
             Some(other) => {
-                err(format!("{label}: on_fault \"{other}\" is not a policy; use \"unwind\" (the default) or \"reboot\""));
+                err(format!(
+                    "{label}: on_fault \"{other}\" is not a policy; use \"unwind\" (the default) or \"reboot\""
+                ));
                 OnFault::Unwind
             }
         };
@@ -1915,11 +1919,19 @@ reject = ["PANIC"]
     #[test]
     fn lifecycle_field_errors() {
         let e = errors_of(&lifecycle("may_reboot = [\"c\"]"));
-        assert!(e[0].contains("compartment \"a\": may_reboot[0] \"c\" names no compartment of this image; use one of: a, b"), "{e:?}");
+        assert!(
+            e[0].contains(
+                "compartment \"a\": may_reboot[0] \"c\" names no compartment of this image; use one of: a, b"
+            ),
+            "{e:?}"
+        );
         let e = errors_of(&lifecycle("may_reboot = [\"b\", \"b\"]"));
         assert!(e[0].contains("may_reboot lists \"b\" twice"), "{e:?}");
         let e = errors_of(&lifecycle("on_fault = \"restart\""));
-        assert!(e[0].contains("on_fault \"restart\" is not a policy; use \"unwind\" (the default) or \"reboot\""), "{e:?}");
+        assert!(
+            e[0].contains("on_fault \"restart\" is not a policy; use \"unwind\" (the default) or \"reboot\""),
+            "{e:?}"
+        );
         let e = errors_of(&lifecycle("init_stack = 512"));
         assert!(e[0].contains("init_stack is set but there is no init"), "{e:?}");
         let e = errors_of(&lifecycle("init = \"s\"\ninit_stack = 100"));

@@ -228,11 +228,18 @@ pub(super) fn init_finished(k: &mut Kernel, sw: &mut Switcher, c: u8, result: Op
         }
         Some(code) => {
             sw.set_status(c, Status::Down);
-            kprintln!("rtos: init of compartment '{}' returned {}: it stays down until rebooted", compartment_name(c), code);
+            kprintln!(
+                "rtos: init of compartment '{}' returned {}: it stays down until rebooted",
+                compartment_name(c),
+                code
+            );
         }
         None => {
             sw.set_status(c, Status::Down);
-            kprintln!("rtos: init of compartment '{}' did not return: it stays down until rebooted", compartment_name(c));
+            kprintln!(
+                "rtos: init of compartment '{}' did not return: it stays down until rebooted",
+                compartment_name(c)
+            );
         }
     }
 }

@@ -43,7 +43,11 @@ pub extern "C" fn driver_main(_arg: usize) {
     case("reboot-with-resident-thread", ANY_OK, rtos_sys::compartment_reboot(SERVICE));
     case("call-during-reboot-init", Err(Error::Busy), decode(service::get(0, 0, 0, 0)));
     rtos_sys::sleep(60);
-    case("caller-inside-unwound-by-reboot", Err(Error::CompartmentFault), decode(Ok(HOLD_RESULT.load(Ordering::Relaxed))));
+    case(
+        "caller-inside-unwound-by-reboot",
+        Err(Error::CompartmentFault),
+        decode(Ok(HOLD_RESULT.load(Ordering::Relaxed))),
+    );
     case("globals-reset-and-init-rerun", Ok(100), decode(service::get(0, 0, 0, 0)));
     case("old-handle-stale-after-reboot", Err(Error::InvalidHandle), decode(service::check(h, 0, 0, 0)));
     let second_worker = decode(service::worker_id(0, 0, 0, 0)).unwrap_or(0);
