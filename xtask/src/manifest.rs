@@ -58,6 +58,19 @@ exports = ["add", "peek"]     # default []; C symbols (#[no_mangle] extern "C" f
 imports = ["beta.add"]        # default []; "<compartment>.<export>" of another compartment of
                               #   this image; slot = position; every image using a Rust crate
                               #   must list the same imports in the same order
+init = "setup"                # optional; its function `extern "C" fn() -> u32` (C: uint32_t
+                              #   f(void)), run on its own init thread (priority 31) after boot
+                              #   and after every reboot before its threads start; calls get Busy
+                              #   meanwhile; non-zero or a fault leaves it down (CompartmentFault)
+init_stack = 1024             # default 1024; bytes of the init thread's stack (only with init);
+                              #   256 ..= 65536, a multiple of 8
+error_handler = "on_error"    # optional; its function `extern "C" fn(cause: u32, pc: u32,
+                              #   addr: u32) -> u32`, run on the faulting thread in the compartment
+                              #   after a fault in it; returns rtos_sys::fault::UNWIND or REBOOT
+on_fault = "unwind"           # default "unwind"; "reboot": unwind the faulting call, then reboot
+                              #   the compartment (when no error_handler decides)
+may_shutdown = false          # default false; its code may end the system (SHUTDOWN)
+may_reboot = ["beta"]         # default []; compartments of this image its code may micro-reboot
 
 [[compartment]]               # a C compartment: `sources` instead of `crate` (exactly one)
 name = "hostile"
