@@ -395,7 +395,8 @@ pub extern "C" fn rtos_thread_exit() -> ! {
     rtos_sys::thread_exit()
 }
 
-/// Ends the whole system with exit code `code`.
+/// Ends the whole system with exit code `code`. The compartment needs the manifest right
+/// `may_shutdown = true`; without it the kernel refuses and the compartment faults (a panic).
 #[no_mangle]
 pub extern "C" fn rtos_shutdown(code: i32) -> ! {
     rtos_sys::shutdown(code)
