@@ -163,7 +163,11 @@ extern "C" fn rtos_fault(entry: &mut FaultEntry) {
         // the call (the caller gets CompartmentFault) or end the thread in its home compartment,
         // and with "reboot" then reboot the compartment.
         Some((i, c)) => {
-            if sw.in_handler(i) {
+            if sw.depth(i) == 0 && sw.init_of(i) == Some(c) {
+                // A fault in `init` itself: the compartment stays down. Neither its error handler
+                // nor a reboot apply: both would run the same init again, in a loop.
+                unwind_or_end(k, sw, i, &mut entry.regs);
+            } else if sw.in_handler(i) {
                 sw.end_handler(i);
                 kprintln!("    fault inside the error handler of '{}': unwinding", compartment_name(c));
                 unwind_or_end(k, sw, i, &mut entry.regs);
