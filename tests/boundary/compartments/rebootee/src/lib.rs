@@ -3,6 +3,7 @@
 //!
 //! - `service`: an `init` that takes a while (calls during it are refused with `Busy`) and sets
 //!   the state to 100, a resident thread `worker`, sealed handles, and `on_fault = "reboot"`;
+//! - `broken`: an `init` that faults (it stays down);
 //! - `guarded`: an error handler that records the fault and decides by its cause (an MPU
 //!   violation is unwound, an undefined instruction — a panic — reboots), and no rights, to show
 //!   that SHUTDOWN and COMPARTMENT_REBOOT are refused.
@@ -102,6 +103,18 @@ pub extern "C" fn hold() -> u32 {
 #[no_mangle]
 pub extern "C" fn crash() -> u32 {
     panic!("service: deliberate crash");
+}
+
+// ----- broken ----------------------------------------------------------------------------------
+
+/// `init` of `broken`: faults. The compartment must stay down (calls get `CompartmentFault`)
+/// without its error handler or `on_fault = "reboot"` rerunning init in a loop.
+#[no_mangle]
+pub extern "C" fn broken_init() -> u32 {
+    println!("broken: init faults");
+    // SAFETY: not sound, on purpose: the store is outside the compartment's view.
+    unsafe { core::ptr::write_volatile(FORBIDDEN as *mut u32, 0) };
+    0
 }
 
 // ----- guarded ---------------------------------------------------------------------------------

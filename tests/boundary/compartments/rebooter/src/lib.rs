@@ -69,6 +69,9 @@ pub extern "C" fn driver_main(_arg: usize) {
     rtos_sys::sleep(60);
     case("state-reset-by-fault-reboot", Ok(100), decode(service::get(0, 0, 0, 0)));
 
+    // An init that faulted: the compartment is down.
+    case("call-into-compartment-whose-init-faulted", Err(Error::CompartmentFault), broken::touched(0, 0, 0, 0));
+
     // The error handler of `guarded`.
     case("guarded-touched", Ok(1), decode(guarded::touch(0, 0, 0, 0)));
     case("handler-decides-unwind", Err(Error::CompartmentFault), guarded::fault(0, 0, 0, 0));
