@@ -568,9 +568,10 @@ extern "C" fn rtos_svc(regs: &mut SavedRegs) {
         // Ending the system is a manifest right of compartments (`may_shutdown`).
         nr::SHUTDOWN => !sw.may_shutdown(me),
         nr::THREAD_EXIT => {
-            // The end of a compartment's init thread: `init` returned r0.
+            // The end of a compartment's init thread: `init` returned r0 — unless the thread
+            // exits from inside a callee, whose r0 says nothing about init.
             if let Some(c) = sw.init_of(me) {
-                init_finished(k, sw, c, Some(args[0]));
+                init_finished(k, sw, c, (sw.depth(me) == 0).then_some(args[0]));
             }
             false
         }
