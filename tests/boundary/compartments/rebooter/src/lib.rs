@@ -85,5 +85,14 @@ pub extern "C" fn driver_main(_arg: usize) {
     case("fault-in-handler-unwinds", Err(Error::CompartmentFault), guarded::fault(2, 0, 0, 0));
     case("no-reboot-after-handler-fault", Ok(1), decode(guarded::touched(0, 0, 0, 0)));
 
+    // The same from a C compartment.
+    case("c-init-ran", Ok(7), decode(cguard::cg_state(0, 0, 0, 0)));
+    case("c-state-changed", Ok(9), decode(cguard::cg_set(9, 0, 0, 0)));
+    case("c-handler-decides-unwind", Err(Error::CompartmentFault), cguard::cg_fault(0, 0, 0, 0));
+    case("c-handler-saw-cause (MPU)", Ok(fault::CAUSE_MEMORY), decode(cguard::cg_last_cause(0, 0, 0, 0)));
+    case("c-state-kept-after-unwind", Ok(9), decode(cguard::cg_state(0, 0, 0, 0)));
+    case("c-handler-decides-reboot (trap)", Err(Error::CompartmentFault), cguard::cg_fault(1, 0, 0, 0));
+    case("c-state-reset-and-init-rerun", Ok(7), decode(cguard::cg_state(0, 0, 0, 0)));
+
     boundary_support::finish("micro-reboot");
 }
