@@ -157,9 +157,49 @@ pub extern "C" fn fault(kind: u32) -> u32 {
     0
 }
 
+/// Set by `arm`: `victim` faults.
+static ARMED: AtomicU32 = AtomicU32::new(0);
+static VICTIM_ID: AtomicU32 = AtomicU32::new(0);
+/// The thread the error handler last ran on.
+static HANDLER_THREAD: AtomicU32 = AtomicU32::new(0);
+
+/// A thread of `guarded` that faults in its home compartment (no call active) once armed: its
+/// error handler runs on it and decides "unwind", which ends it.
+#[no_mangle]
+pub extern "C" fn victim_main(_arg: usize) {
+    VICTIM_ID.store(rtos_sys::current().to_raw(), Ordering::Relaxed);
+    while ARMED.load(Ordering::Relaxed) == 0 {
+        rtos_sys::sleep(2);
+    }
+    // SAFETY: not sound, on purpose: the store is outside the compartment's view.
+    unsafe { core::ptr::write_volatile(FORBIDDEN as *mut u32, 3) };
+    println!("FAIL: victim survived its fault");
+}
+
+/// Lets `victim` fault.
+#[no_mangle]
+pub extern "C" fn arm() -> u32 {
+    ARMED.store(1, Ordering::Relaxed);
+    1
+}
+
+/// 1 if the error handler last ran on `victim`, 2 if moreover `victim` no longer exists.
+#[no_mangle]
+pub extern "C" fn victim_report() -> u32 {
+    let victim = VICTIM_ID.load(Ordering::Relaxed);
+    if victim == 0 || HANDLER_THREAD.load(Ordering::Relaxed) != victim {
+        return 0;
+    }
+    match rtos_sys::priority(rtos_sys::ThreadId::from_raw(victim)) {
+        Err(rtos_sys::Error::NoSuchThread) => 2,
+        _ => 1,
+    }
+}
+
 /// The error handler of `guarded` (manifest `error_handler`).
 #[no_mangle]
 pub extern "C" fn on_error(cause: u32, pc: u32, addr: u32) -> u32 {
+    HANDLER_THREAD.store(rtos_sys::current().to_raw(), Ordering::Relaxed);
     LAST_CAUSE.store(cause, Ordering::Relaxed);
     LAST_PC.store(pc, Ordering::Relaxed);
     LAST_ADDR.store(addr, Ordering::Relaxed);

@@ -84,6 +84,9 @@ pub extern "C" fn driver_main(_arg: usize) {
     case("guarded-touched-again", Ok(1), decode(guarded::touch(0, 0, 0, 0)));
     case("fault-in-handler-unwinds", Err(Error::CompartmentFault), guarded::fault(2, 0, 0, 0));
     case("no-reboot-after-handler-fault", Ok(1), decode(guarded::touched(0, 0, 0, 0)));
+    case("armed-victim-thread", Ok(1), decode(guarded::arm(0, 0, 0, 0)));
+    rtos_sys::sleep(10);
+    case("handler-on-home-thread-ends-it", Ok(2), decode(guarded::victim_report(0, 0, 0, 0)));
 
     // The same from a C compartment.
     case("c-init-ran", Ok(7), decode(cguard::cg_state(0, 0, 0, 0)));
