@@ -134,6 +134,14 @@ pub struct CompartmentInfo {
     pub return_trampoline: usize,
     /// Address of the compartment's thread-exit trampoline.
     pub thread_exit: usize,
+    /// Address of its error handler (manifest `error_handler`; 0: none).
+    pub error_handler: usize,
+    /// Manifest `on_fault = "reboot"`.
+    pub reboot_on_fault: bool,
+    /// Manifest `may_shutdown`: its code may end the system.
+    pub may_shutdown: bool,
+    /// Manifest `may_reboot`: bit `i` set if its code may reboot compartment `i`.
+    pub may_reboot: u16,
 }
 
 impl CompartmentInfo {
@@ -249,6 +257,35 @@ impl View {
     }
 }
 
+/// Whether a compartment takes calls.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Status {
+    /// Serving calls.
+    #[default]
+    Serving,
+    /// Its `init` runs on thread `init_thread` (after boot or a reboot): calls are refused with
+    /// `Busy` until it returns.
+    Starting {
+        /// Slot of the init thread.
+        init_thread: u8,
+    },
+    /// Its `init` failed (faulted, or returned non-zero): calls are refused with
+    /// `CompartmentFault` until a reboot succeeds.
+    Down,
+}
+
+/// Where and how the port must start a compartment's error handler on a faulting thread.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HandlerPlan {
+    /// Handler entry address.
+    pub entry: usize,
+    /// Its return address (the compartment's return trampoline: `svc RETURN` carries the decision).
+    pub return_to: usize,
+    /// Stack pointer at which to build the handler's entry frame ([`ENTRY_FRAME`] bytes): the top
+    /// of the faulting compartment's window, whose frames are abandoned.
+    pub sp: usize,
+}
+
 /// The callee-saved registers r4–r11 of a thread.
 pub type SavedRegs = [u32; 8];
 
@@ -272,9 +309,14 @@ struct ThreadCalls {
     stack: Range,
     window_top: usize,
     depth: u8,
+    /// Call depth at which the current compartment's error handler runs on this thread (a fault
+    /// at that depth is not handled again), or `NO_HANDLER`.
+    handler_depth: u8,
     grants: [Grant; MAX_GRANTS],
     frames: [Frame; MAX_CALL_DEPTH],
 }
+
+const NO_HANDLER: u8 = u8::MAX;
 
 impl ThreadCalls {
     const KERNEL: ThreadCalls = ThreadCalls {
@@ -283,6 +325,7 @@ impl ThreadCalls {
         stack: Range::new(0, 0),
         window_top: 0,
         depth: 0,
+        handler_depth: NO_HANDLER,
         grants: [Grant { range: Range::new(0, 0), writable: false }; MAX_GRANTS],
         frames: [Frame {
             caller: 0,
@@ -361,6 +404,7 @@ pub struct Switcher {
     n_compartments: usize,
     exports: [ExportInfo; MAX_EXPORTS],
     n_exports: usize,
+    status: [Status; MAX_COMPARTMENTS],
     threads: [ThreadCalls; MAX_THREADS],
     pool: [PoolStack; MAX_POOL_STACKS],
     n_pool: usize,
@@ -383,10 +427,15 @@ impl Switcher {
                 imports: Imports::NONE,
                 return_trampoline: 0,
                 thread_exit: 0,
+                error_handler: 0,
+                reboot_on_fault: false,
+                may_shutdown: false,
+                may_reboot: 0,
             }; MAX_COMPARTMENTS],
             n_compartments: 0,
             exports: [ExportInfo { compartment: 0, entry: 0 }; MAX_EXPORTS],
             n_exports: 0,
+            status: [Status::Serving; MAX_COMPARTMENTS],
             threads: [ThreadCalls::KERNEL; MAX_THREADS],
             pool: [PoolStack { compartment: 0, range: Range::new(0, 0), user: None }; MAX_POOL_STACKS],
             n_pool: 0,
@@ -575,6 +624,11 @@ impl Switcher {
             return Err(Error::NoStackForCall);
         }
         let callee = export.compartment;
+        match self.status[callee as usize] {
+            Status::Serving => {}
+            Status::Starting { .. } => return Err(Error::Busy),
+            Status::Down => return Err(Error::CompartmentFault),
+        }
         let grants = self.check_grants(thread, callee, window_top, requests)?;
         let tm = &mut self.threads[thread];
         tm.frames[t.depth as usize] =
@@ -646,6 +700,10 @@ impl Switcher {
         if t.home.is_none() || t.depth == 0 {
             return Err(Error::NotPermitted);
         }
+        if t.handler_depth >= t.depth {
+            // Leaving the compartment whose error handler ran (the handler's own unwind).
+            t.handler_depth = NO_HANDLER;
+        }
         t.depth -= 1;
         let f = t.frames[t.depth as usize];
         let plan = ReturnPlan {
@@ -689,11 +747,74 @@ impl Switcher {
         for frame in &mut t.frames[j..depth] {
             *frame = Frame::default();
         }
+        if t.handler_depth != NO_HANDLER && t.handler_depth as usize > j {
+            t.handler_depth = NO_HANDLER;
+        }
         t.depth = j as u8;
         t.current = f.caller;
         t.window_top = f.caller_window_top;
         t.grants = f.caller_grants;
         Some(plan)
+    }
+
+    /// Whether compartment `c` takes calls.
+    pub fn status(&self, c: u8) -> Status {
+        self.status[c as usize]
+    }
+
+    /// Sets whether compartment `c` takes calls (the port's boot and reboot sequence).
+    pub fn set_status(&mut self, c: u8, status: Status) {
+        self.status[c as usize] = status;
+    }
+
+    /// The compartment whose `init` runs on `thread`, if any.
+    pub fn init_of(&self, thread: usize) -> Option<u8> {
+        (0..self.n_compartments as u8)
+            .find(|&c| self.status[c as usize] == Status::Starting { init_thread: thread as u8 })
+    }
+
+    /// Whether the code `thread` is running may end the system: privileged kernel threads always,
+    /// compartment code if its compartment has the manifest right `may_shutdown`.
+    pub fn may_shutdown(&self, thread: usize) -> bool {
+        self.current(thread).is_none_or(|c| self.compartments[c as usize].may_shutdown)
+    }
+
+    /// Whether the code `thread` is running may reboot compartment `target`: privileged kernel
+    /// threads always, compartment code if its manifest `may_reboot` lists `target`.
+    pub fn may_reboot(&self, thread: usize, target: u8) -> bool {
+        self.current(thread)
+            .is_none_or(|c| (target as usize) < 16 && self.compartments[c as usize].may_reboot & (1 << target) != 0)
+    }
+
+    /// After a fault on `thread` in its current compartment: if that compartment has an error
+    /// handler that is not already running at this depth, and the window has room for it, marks
+    /// the handler as running and says where to start it. `None`: apply the default action.
+    pub fn begin_handler(&mut self, thread: usize) -> Option<HandlerPlan> {
+        let t = &self.threads[thread];
+        t.home?;
+        let c = &self.compartments[t.current as usize];
+        if c.error_handler == 0 || t.handler_depth == t.depth {
+            return None;
+        }
+        if t.window_top < t.stack.start + STACK_RESERVE + MIN_CALL_STACK + ENTRY_FRAME {
+            return None;
+        }
+        let plan =
+            HandlerPlan { entry: c.error_handler, return_to: c.return_trampoline, sp: t.window_top - ENTRY_FRAME };
+        self.threads[thread].handler_depth = t.depth;
+        Some(plan)
+    }
+
+    /// Whether `thread` is running its current compartment's error handler (a `RETURN` at this
+    /// depth is the handler's decision, a fault at this depth is a fault in the handler).
+    pub fn in_handler(&self, thread: usize) -> bool {
+        let t = &self.threads[thread];
+        t.home.is_some() && t.handler_depth == t.depth
+    }
+
+    /// The handler on `thread` has returned its decision.
+    pub fn end_handler(&mut self, thread: usize) {
+        self.threads[thread].handler_depth = NO_HANDLER;
     }
 
     /// The compartment whose thread-exit trampoline a new thread of `home` returns to.
@@ -720,6 +841,7 @@ mod tests {
             imports: Imports::new(imports_a),
             return_trampoline: 0x1001_0101,
             thread_exit: 0x1001_0111,
+            ..Default::default()
         };
         let b = CompartmentInfo {
             code: Range::new(0x1002_0000, 0x1002_0400),
@@ -728,6 +850,7 @@ mod tests {
             imports: Imports::new(imports_b),
             return_trampoline: 0x1002_0101,
             thread_exit: 0x1002_0111,
+            ..Default::default()
         };
         let c = CompartmentInfo {
             code: Range::new(0x1003_0000, 0x1003_0400),
@@ -736,6 +859,7 @@ mod tests {
             imports: Imports::NONE,
             return_trampoline: 0x1003_0101,
             thread_exit: 0x1003_0111,
+            ..Default::default()
         };
         for info in [a, b, c] {
             s.add_compartment(info).unwrap();
@@ -999,6 +1123,76 @@ mod tests {
         s.call(3, 0, STACK + 0x200, [2; 8]).unwrap();
         assert_eq!(s.unwind_out_of(3, 2).unwrap().caller, 1);
         assert_eq!((s.depth(3), s.current(3)), (1, Some(1)));
+    }
+
+    #[test]
+    fn calls_into_a_starting_or_down_compartment_are_refused() {
+        let mut s = setup();
+        s.set_status(1, Status::Starting { init_thread: 5 });
+        assert_eq!(s.init_of(5), Some(1));
+        assert_eq!(s.init_of(3), None);
+        assert_eq!(s.call(3, 0, STACK + 0x300, [0; 8]), Err(Error::Busy), "init still running");
+        s.set_status(1, Status::Down);
+        assert_eq!(s.call(3, 0, STACK + 0x300, [0; 8]), Err(Error::CompartmentFault), "init failed");
+        assert_eq!(s.depth(3), 0, "refused calls leave no frame");
+        s.set_status(1, Status::Serving);
+        assert_eq!(s.call(3, 0, STACK + 0x300, [0; 8]).unwrap().callee, 1);
+    }
+
+    #[test]
+    fn shutdown_and_reboot_rights_follow_the_running_code() {
+        let mut s = Switcher::new();
+        let imports: &'static [u16] = Box::leak(vec![0u16].into_boxed_slice());
+        // 0: may shut down and reboot 1; 1: no rights, imports nothing.
+        s.add_compartment(CompartmentInfo {
+            code: Range::new(0x1000_0000, 0x1000_0100),
+            imports: Imports::new(imports),
+            may_shutdown: true,
+            may_reboot: 1 << 1,
+            ..Default::default()
+        })
+        .unwrap();
+        s.add_compartment(CompartmentInfo { code: Range::new(0x1000_0100, 0x1000_0200), ..Default::default() })
+            .unwrap();
+        s.add_export(ExportInfo { compartment: 1, entry: 0x1000_0101 }).unwrap();
+        s.bind_thread(0, Some(0), 0x3900_0000, 2048).unwrap();
+        s.bind_thread(1, None, 0, 0).unwrap();
+        assert!(s.may_shutdown(0) && s.may_reboot(0, 1));
+        assert!(!s.may_reboot(0, 0), "not listed: not even itself");
+        assert!(!s.may_reboot(0, 200), "out of range");
+        assert!(s.may_shutdown(1) && s.may_reboot(1, 0), "kernel threads keep both");
+        // Inside a call into 1, the thread runs 1's code: 1's rights apply.
+        s.call(0, 0, 0x3900_0700, [0; 8]).unwrap();
+        assert!(!s.may_shutdown(0) && !s.may_reboot(0, 1));
+        s.ret(0).unwrap();
+        assert!(s.may_shutdown(0));
+    }
+
+    #[test]
+    fn error_handler_runs_once_per_depth_on_a_fresh_window() {
+        let mut s = setup();
+        assert_eq!(s.begin_handler(3), None, "a has no handler");
+        s.compartments[1].error_handler = 0x1002_0301;
+        s.call(3, 0, STACK + 0x2e8, [0; 8]).unwrap(); // a -> b
+        let plan = s.begin_handler(3).unwrap();
+        assert_eq!(plan, HandlerPlan { entry: 0x1002_0301, return_to: 0x1002_0101, sp: STACK + 0x2e0 - 32 });
+        assert!(s.in_handler(3));
+        assert_eq!(s.begin_handler(3), None, "a fault in the handler is not handled again");
+        // The handler may call out; that callee is not "in the handler".
+        s.call(3, 0, STACK + 0x200, [0; 8]).unwrap(); // b -> c
+        assert!(!s.in_handler(3));
+        s.ret(3).unwrap();
+        assert!(s.in_handler(3));
+        // Its unwind (the decision) leaves the compartment and ends the handler.
+        assert_eq!(s.ret(3).unwrap().caller, 0);
+        assert!(!s.in_handler(3));
+        s.call(3, 0, STACK + 0x2e8, [0; 8]).unwrap();
+        assert!(s.begin_handler(3).is_some(), "a later fault is handled again");
+        assert_eq!(s.unwind_out_of(3, 1).unwrap().caller, 0);
+        assert!(!s.in_handler(3), "a reboot's unwind ends it too");
+        // Even the smallest window a call leaves has room for the handler's entry frame.
+        let plan = s.call(3, 0, STACK + 0xc0, [0; 8]).unwrap();
+        assert_eq!(s.begin_handler(3).unwrap().sp, plan.sp);
     }
 
     #[test]

@@ -162,6 +162,21 @@ pub struct CompartmentSpec {
     pub return_trampoline: unsafe extern "C" fn(),
     /// The compartment's thread-exit trampoline, return address of its thread entries.
     pub thread_exit: unsafe extern "C" fn(),
+    /// Manifest `init`: `extern "C" fn() -> u32` (0 = ready), run on the compartment's own init
+    /// thread after boot and after every reboot, before its manifest threads start.
+    pub init: Option<unsafe extern "C" fn()>,
+    /// The init thread's stack (empty without `init`).
+    pub init_stack: StackRegion,
+    /// Manifest `error_handler`: `extern "C" fn(cause, pc, addr) -> u32` run in the compartment on
+    /// the faulting thread; returns a decision of [`crate::sys::fault`].
+    pub error_handler: Option<unsafe extern "C" fn()>,
+    /// Manifest `on_fault = "reboot"`: a fault the error handler (if any) does not decide
+    /// otherwise reboots the compartment after unwinding the faulting call.
+    pub reboot_on_fault: bool,
+    /// Manifest `may_shutdown`: its code may end the system (`SHUTDOWN`).
+    pub may_shutdown: bool,
+    /// Manifest `may_reboot`: bit `i` set if its code may reboot compartment `i`.
+    pub may_reboot: u16,
 }
 
 // SAFETY: these descriptors are immutable data produced by the build tool; the pointers only
@@ -238,6 +253,11 @@ pub struct StackRegion {
     pub size: usize,
 }
 
+impl StackRegion {
+    /// No stack.
+    pub const NONE: StackRegion = StackRegion { base: core::ptr::null_mut(), size: 0 };
+}
+
 /// A compartment's pool of thread stacks: `count` stacks of equal size, one after another in
 /// `region` (kernel memory, outside every compartment).
 #[derive(Clone, Copy, Debug)]
@@ -250,7 +270,7 @@ pub struct StackPool {
 
 impl StackPool {
     /// No pool.
-    pub const NONE: StackPool = StackPool { region: StackRegion { base: core::ptr::null_mut(), size: 0 }, count: 0 };
+    pub const NONE: StackPool = StackPool { region: StackRegion::NONE, count: 0 };
 
     /// The stacks, as `(base, size)`.
     pub fn stacks(&self) -> impl Iterator<Item = (usize, usize)> {

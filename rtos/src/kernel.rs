@@ -281,7 +281,8 @@ impl Kernel {
         t.ctx = spec.ctx;
     }
 
-    fn id_of(&self, index: usize) -> ThreadId {
+    /// The handle of the thread in slot `index` (its current generation).
+    pub fn id_of(&self, index: usize) -> ThreadId {
         ThreadId::new(index, self.threads[index].generation)
     }
 

@@ -18,7 +18,7 @@ use crate::firmware::Profile;
 use crate::manifest::{compartment_symbol, Image};
 
 /// Version of the JSON layout; bumped when a field changes meaning or disappears.
-pub const FORMAT: u32 = 2;
+pub const FORMAT: u32 = 3;
 
 /// `target/fw/audit`.
 pub fn audit_dir(ws: &Path) -> PathBuf {
@@ -135,6 +135,24 @@ pub struct CompartmentAudit {
     pub interrupts: Vec<u32>,
     /// Its pool of kernel-reserved thread stacks (`thread_stacks`), `None` without one.
     pub thread_stacks: Option<PoolAudit>,
+    /// Its `init` function, run after boot and every reboot before its threads start.
+    pub init: Option<HookAudit>,
+    /// Its error handler, run on a faulting thread to decide between unwind and reboot.
+    pub error_handler: Option<HookAudit>,
+    /// `"unwind"` or `"reboot"`: what a fault does when no error handler decides.
+    pub on_fault: String,
+    /// Whether its code may end the system (`SHUTDOWN`).
+    pub may_shutdown: bool,
+    /// Compartments its code may micro-reboot (`COMPARTMENT_REBOOT`).
+    pub may_reboot: Vec<String>,
+}
+
+/// A function named by a compartment field (`init`, `error_handler`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct HookAudit {
+    pub symbol: String,
+    /// Address of its first instruction; `null` if not found in the ELF.
+    pub address: Option<u64>,
 }
 
 /// A compartment's pool of thread stacks: `count` stacks of `size` bytes in `[start, end)`, kernel
@@ -430,6 +448,17 @@ pub fn assemble(image: &Image, profile: Profile, elf: &ElfFacts) -> Result<Audit
                     end: at.map(|s| s.address + c.thread_stacks.bytes()),
                 }
             }),
+            init: c.init.as_ref().map(|s| HookAudit {
+                symbol: s.clone(),
+                address: elf.symbol(&compartment_symbol(&c.name, s)).map(|f| f.address),
+            }),
+            error_handler: c.error_handler.as_ref().map(|s| HookAudit {
+                symbol: s.clone(),
+                address: elf.symbol(&compartment_symbol(&c.name, s)).map(|f| f.address),
+            }),
+            on_fault: c.on_fault.as_str().to_owned(),
+            may_shutdown: c.may_shutdown,
+            may_reboot: c.may_reboot.clone(),
         });
     }
     if !errors.is_empty() {
@@ -641,6 +670,21 @@ pub fn render_text(a: &Audit) -> String {
                 c.interrupts.iter().map(u32::to_string).collect::<Vec<_>>().join(", ")
             },
             c.heap_quota
+        ));
+        let hook = |h: &Option<HookAudit>| match h {
+            Some(h) => format!("{} @ {}", h.symbol, opt_addr(h.address)),
+            None => "none".to_owned(),
+        };
+        out.push_str(&format!(
+            "    init: {}; error handler: {}; on fault: {}\n",
+            hook(&c.init),
+            hook(&c.error_handler),
+            c.on_fault
+        ));
+        out.push_str(&format!(
+            "    rights: shutdown {}; reboot {}\n",
+            if c.may_shutdown { "yes" } else { "no" },
+            if c.may_reboot.is_empty() { "none".to_owned() } else { c.may_reboot.join(", ") }
         ));
     }
 
@@ -958,7 +1002,11 @@ stack_size = 512
     fn text_view_shows_regions_threads_and_calls() {
         let img = image_from("watchers", MANIFEST);
         let t = render_text(&assemble(&img, Profile::Dev, &facts()).unwrap());
-        assert!(t.starts_with("audit of image watchers (board mps2-an505, dev profile, format 2)\n"), "{t}");
+        assert!(t.starts_with("audit of image watchers (board mps2-an505, dev profile, format 3)\n"), "{t}");
+        assert!(
+            t.contains("    init: none; error handler: none; on fault: unwind\n    rights: shutdown no; reboot none\n"),
+            "{t}"
+        );
         assert!(t.contains("    code  [0x10001000, 0x10001040)  64 B  sha256 "), "{t}");
         assert!(t.contains("    exports: add @ 0x10001040, peek @ 0x10001050"), "{t}");
         assert!(t.contains("    imports: [0] beta.add, [1] beta.peek"), "{t}");

@@ -228,6 +228,8 @@ name = "alpha"
 crate = "boundary-alpha"
 exports = ["add", "peek"]
 imports = ["beta.x"]
+may_shutdown = true
+may_reboot = ["beta"]
 [[compartment]]
 name = "beta"
 crate = "boundary-beta"
@@ -235,6 +237,10 @@ exports = ["x"]
 imports = ["alpha.peek"]
 heap = 64
 heap_quota = 100
+init = "setup"
+init_stack = 512
+error_handler = "on_error"
+on_fault = "reboot"
 [[thread]]
 name = "kernel"
 entry = "kmain"
@@ -295,6 +301,8 @@ unsafe extern "C" {
     static __rtos_c_beta_heap_end: u8;
     static __rtos_c_beta_data_load: u8;
     fn __rtos_c_beta_x();
+    fn __rtos_c_beta_setup();
+    fn __rtos_c_beta_on_error();
     fn __rtos_c_beta___rtos_compartment_return();
     fn __rtos_c_beta___rtos_thread_exit();
 }
@@ -303,6 +311,7 @@ static __RTOS_EXPORTS: [rtos::image::ExportSpec; 3] = [
     rtos::image::ExportSpec { name: "alpha.peek", compartment: 0, entry: __rtos_c_alpha_peek },
     rtos::image::ExportSpec { name: "beta.x", compartment: 1, entry: __rtos_c_beta_x },
 ];
+static __RTOS_INIT_STACK_1: rtos::image::StaticStack<512> = rtos::image::StaticStack::new();
 static __RTOS_COMPARTMENTS: [rtos::image::CompartmentSpec; 2] = [
     rtos::image::CompartmentSpec {
         name: "alpha",
@@ -319,6 +328,12 @@ static __RTOS_COMPARTMENTS: [rtos::image::CompartmentSpec; 2] = [
         imports: &[2],
         return_trampoline: __rtos_c_alpha___rtos_compartment_return,
         thread_exit: __rtos_c_alpha___rtos_thread_exit,
+        init: None,
+        init_stack: rtos::image::StackRegion::NONE,
+        error_handler: None,
+        reboot_on_fault: false,
+        may_shutdown: true,
+        may_reboot: 0x0002,
     },
     rtos::image::CompartmentSpec {
         name: "beta",
@@ -335,6 +350,12 @@ static __RTOS_COMPARTMENTS: [rtos::image::CompartmentSpec; 2] = [
         imports: &[1],
         return_trampoline: __rtos_c_beta___rtos_compartment_return,
         thread_exit: __rtos_c_beta___rtos_thread_exit,
+        init: Some(__rtos_c_beta_setup),
+        init_stack: __RTOS_INIT_STACK_1.region(),
+        error_handler: Some(__rtos_c_beta_on_error),
+        reboot_on_fault: true,
+        may_shutdown: false,
+        may_reboot: 0x0000,
     },
 ];
 "#;

@@ -232,9 +232,15 @@ pub fn kernel_tables(config: &ImageConfig) -> Vec<String> {
             ));
         }
     }
+    for (index, c) in config.compartments.iter().enumerate().filter(|(_, c)| c.init.is_some()) {
+        lines.push(format!(
+            "static __RTOS_INIT_STACK_{index}: rtos::image::StaticStack<{}> = rtos::image::StaticStack::new();",
+            c.init_stack
+        ));
+    }
     lines
         .push(format!("static __RTOS_COMPARTMENTS: [rtos::image::CompartmentSpec; {}] = [", config.compartments.len()));
-    for c in &config.compartments {
+    for (index, c) in config.compartments.iter().enumerate() {
         let sym = |s: &str| compartment_symbol(&c.name, s);
         let imports: Vec<String> = c.imports.iter().map(|i| import_index(config, i).to_string()).collect();
         lines.push("    rtos::image::CompartmentSpec {".to_owned());
@@ -289,10 +295,41 @@ pub fn kernel_tables(config: &ImageConfig) -> Vec<String> {
         lines.push(format!("        imports: &[{}],", imports.join(", ")));
         lines.push(format!("        return_trampoline: {},", sym("__rtos_compartment_return")));
         lines.push(format!("        thread_exit: {},", sym("__rtos_thread_exit")));
+        match &c.init {
+            Some(init) => {
+                lines.push(format!("        init: Some({}),", sym(init)));
+                lines.push(format!("        init_stack: __RTOS_INIT_STACK_{index}.region(),"));
+            }
+            None => {
+                lines.push("        init: None,".to_owned());
+                lines.push("        init_stack: rtos::image::StackRegion::NONE,".to_owned());
+            }
+        }
+        match &c.error_handler {
+            Some(h) => lines.push(format!("        error_handler: Some({}),", sym(h))),
+            None => lines.push("        error_handler: None,".to_owned()),
+        }
+        lines.push(format!("        reboot_on_fault: {},", c.on_fault == crate::manifest::OnFault::Reboot));
+        lines.push(format!("        may_shutdown: {},", c.may_shutdown));
+        let rights: u16 = c
+            .may_reboot
+            .iter()
+            .filter_map(|n| config.compartments.iter().position(|k| &k.name == n))
+            .fold(0, |m, i| m | (1 << i));
+        lines.push(format!("        may_reboot: {rights:#06x},"));
         lines.push("    },".to_owned());
     }
     lines.push("];".to_owned());
     lines
+}
+
+/// The Rust parameter list of a compartment hook, for messages.
+fn hook_params(field: &str) -> &'static str {
+    if field == "init" {
+        ""
+    } else {
+        "cause: u32, pc: u32, addr: u32"
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -475,6 +512,14 @@ pub fn check_partial(image: &Image, index: usize, symbols: &Symbols) -> Vec<Stri
                 (Role::ThreadEntry(thread), true) => format!(
                     "{}: thread \"{thread}\": entry `{s}` is not defined by {origin}; define `void {s}(uintptr_t arg)` (not static) in one of its sources or fix the name",
                     image.manifest
+                ),
+                (Role::Hook(field), false) => format!(
+                    "{head}: {field} `{s}` is not defined by {origin}; add #[no_mangle] pub extern \"C\" fn {s}({}) -> u32 or fix the name",
+                    hook_params(field)
+                ),
+                (Role::Hook(field), true) => format!(
+                    "{head}: {field} `{s}` is not defined by {origin}; define `uint32_t {s}({})` (not static) in one of its sources or fix the name",
+                    if *field == "init" { "void" } else { "uint32_t cause, uint32_t pc, uint32_t addr" }
                 ),
                 (Role::Runtime, false) => format!(
                     "{head}: {origin} does not define the compartment runtime symbol `{s}`; make it depend on `rtos-sys` with feature `compartment` and link that crate (`use rtos_sys as _;` if nothing else of it is used)"

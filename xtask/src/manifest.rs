@@ -65,6 +65,19 @@ thread_stacks = { count = 2, size = 2048 }  # optional; kernel-reserved stacks (
                               #   a multiple of 32
 mmio = ["uart1"]              # default []; board devices granted (at most 3); a device's irq
                               #   (board.toml) is then owned by this compartment (IRQ_WAIT/ACK)
+init = "setup"                # optional; its function `extern "C" fn() -> u32` (C: uint32_t
+                              #   f(void)), run on its own init thread (priority 31) after boot
+                              #   and after every reboot before its threads start; calls get Busy
+                              #   meanwhile; non-zero or a fault leaves it down (CompartmentFault)
+init_stack = 1024             # default 1024; bytes of the init thread's stack (only with init);
+                              #   256 ..= 65536, a multiple of 8
+error_handler = "on_error"    # optional; its function `extern "C" fn(cause: u32, pc: u32,
+                              #   addr: u32) -> u32`, run on the faulting thread in the compartment
+                              #   after a fault in it; returns rtos_sys::fault::UNWIND or REBOOT
+on_fault = "unwind"           # default "unwind"; "reboot": unwind the faulting call, then reboot
+                              #   the compartment (when no error_handler decides)
+may_shutdown = false          # default false; its code may end the system (SHUTDOWN)
+may_reboot = ["beta"]         # default []; compartments of this image its code may micro-reboot
 
 [[compartment]]               # a C compartment: `sources` instead of `crate` (exactly one)
 name = "hostile"
@@ -185,6 +198,13 @@ struct RawCompartment {
     sealing_keys: Vec<String>,
     #[serde(default)]
     sealed_imports: Vec<String>,
+    init: Option<String>,
+    init_stack: Option<i64>,
+    error_handler: Option<String>,
+    on_fault: Option<String>,
+    may_shutdown: Option<bool>,
+    #[serde(default)]
+    may_reboot: Vec<String>,
     /// A C compartment: source globs (see [`CSources`]).
     sources: Option<Vec<String>>,
     include: Option<Vec<String>>,
@@ -347,9 +367,45 @@ pub struct CompartmentSpec {
     pub sealing_keys: Vec<String>,
     /// Static sealed objects it may obtain (slot = position).
     pub sealed_imports: Vec<String>,
+    /// Its `init` function (C symbol), run after boot and after every reboot before its threads.
+    pub init: Option<String>,
+    /// Stack of its init thread in bytes (only with `init`).
+    pub init_stack: u32,
+    /// Its error handler (C symbol), run on the faulting thread after a fault in it.
+    pub error_handler: Option<String>,
+    /// What a fault in it does when no error handler decides: unwind, or unwind and reboot.
+    pub on_fault: OnFault,
+    /// Whether its code may end the system (`SHUTDOWN`).
+    pub may_shutdown: bool,
+    /// Compartments its code may micro-reboot (`COMPARTMENT_REBOOT`), by name.
+    pub may_reboot: Vec<String>,
     /// `Some` for a C compartment.
     pub c: Option<CSources>,
 }
+
+/// Manifest `on_fault`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum OnFault {
+    /// The faulting call is unwound (the caller gets `CompartmentFault`); a thread faulting in its
+    /// home compartment outside any call ends.
+    #[default]
+    Unwind,
+    /// As `Unwind`, then the compartment is micro-rebooted.
+    Reboot,
+}
+
+impl OnFault {
+    /// The manifest spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OnFault::Unwind => "unwind",
+            OnFault::Reboot => "reboot",
+        }
+    }
+}
+
+/// Default stack of a compartment's init thread.
+pub const DEFAULT_INIT_STACK: u32 = 1024;
 
 impl CompartmentSpec {
     /// `"rust"` or `"c"`.
@@ -457,6 +513,14 @@ pub fn parse_manifest(text: &str, rel: &str, boards: &[String]) -> Result<ImageC
 
     // [[thread]]
     let threads = validate_threads(&raw.thread, &compartments, &mut err);
+    let inits = compartments.iter().filter(|c| c.init.is_some()).count();
+    if inits > 0 && threads.len() + inits > MAX_THREADS {
+        err(format!(
+            "{} threads and {inits} compartment init thread(s) need {} thread slots, but the kernel has {MAX_THREADS} besides idle; remove threads or an `init`",
+            threads.len(),
+            threads.len() + inits
+        ));
+    }
     check_symbol_clashes(&compartments, &threads, &mut err);
 
     // [test]
@@ -763,6 +827,48 @@ fn validate_compartments(raw: &[RawCompartment], err: &mut impl FnMut(String)) -
             }
             Some(p) => ThreadStacks { count: p.count as u32, size: p.size as u32 },
         };
+        let mut hook = |field: &str, value: &Option<String>| -> Option<String> {
+            let v = value.as_ref()?;
+            if let Err(why) = check_c_symbol(v) {
+                err(format!("{label}: {field} \"{v}\" {why}; name a function of the compartment"));
+                return None;
+            }
+            if csources.is_some() && v.starts_with(C_API_PREFIX) {
+                err(format!(
+                    "{label}: {field} \"{v}\" starts with `{C_API_PREFIX}`, which is reserved for the C API (rtos.h) of the runtime; rename the function"
+                ));
+                return None;
+            }
+            Some(v.clone())
+        };
+        let init = hook("init", &c.init);
+        let error_handler = hook("error_handler", &c.error_handler);
+        let init_stack = match (c.init_stack, &c.init) {
+            (None, _) => DEFAULT_INIT_STACK,
+            (Some(_), None) => {
+                err(format!(
+                    "{label}: init_stack is set but there is no init; add `init = \"<function>\"` or remove init_stack"
+                ));
+                DEFAULT_INIT_STACK
+            }
+            (Some(n), Some(_)) if !(MIN_STACK..=MAX_STACK).contains(&n) || n % STACK_ALIGN != 0 => {
+                err(format!(
+                    "{label}: init_stack {n} is invalid; use {MIN_STACK} ..= {MAX_STACK} bytes, a multiple of {STACK_ALIGN}"
+                ));
+                DEFAULT_INIT_STACK
+            }
+            (Some(n), Some(_)) => n as u32,
+        };
+        let on_fault = match c.on_fault.as_deref() {
+            None | Some("unwind") => OnFault::Unwind,
+            Some("reboot") => OnFault::Reboot,
+            Some(other) => {
+                err(format!(
+                    "{label}: on_fault \"{other}\" is not a policy; use \"unwind\" (the default) or \"reboot\""
+                ));
+                OnFault::Unwind
+            }
+        };
         labels.push(label);
         compartments.push(CompartmentSpec {
             name: c.name.clone(),
@@ -777,6 +883,12 @@ fn validate_compartments(raw: &[RawCompartment], err: &mut impl FnMut(String)) -
             thread_stacks,
             sealing_keys: c.sealing_keys.clone(),
             sealed_imports: c.sealed_imports.clone(),
+            init,
+            init_stack,
+            error_handler,
+            on_fault,
+            may_shutdown: c.may_shutdown.unwrap_or(false),
+            may_reboot: Vec::new(),
             c: csources,
         });
     }
@@ -785,6 +897,25 @@ fn validate_compartments(raw: &[RawCompartment], err: &mut impl FnMut(String)) -
         err(format!(
             "thread_stacks: {pooled} pool stacks in all; the kernel keeps at most {MAX_POOL_STACKS} per image; lower the counts"
         ));
+    }
+    // `may_reboot` names compartments declared anywhere in the manifest.
+    for (i, c) in raw.iter().enumerate() {
+        let label = &labels[i];
+        let mut rights: Vec<String> = Vec::with_capacity(c.may_reboot.len());
+        for (j, target) in c.may_reboot.iter().enumerate() {
+            if !compartments.iter().any(|k| &k.name == target) {
+                let names: Vec<&str> = compartments.iter().map(|k| k.name.as_str()).collect();
+                err(format!(
+                    "{label}: may_reboot[{j}] \"{target}\" names no compartment of this image; use one of: {}",
+                    names.join(", ")
+                ));
+            } else if rights.contains(target) {
+                err(format!("{label}: may_reboot lists \"{target}\" twice; remove one"));
+            } else {
+                rights.push(target.clone());
+            }
+        }
+        compartments[i].may_reboot = rights;
     }
     // Imports refer to compartments declared anywhere in the manifest.
     for (i, c) in raw.iter().enumerate() {
@@ -1181,6 +1312,8 @@ pub enum Role {
     Export,
     /// Entry of the named thread.
     ThreadEntry(String),
+    /// The function a compartment field names: `init` or `error_handler`.
+    Hook(&'static str),
     Runtime,
 }
 
@@ -1206,6 +1339,12 @@ pub fn required_symbols(config: &ImageConfig, index: usize) -> Vec<Required> {
     }
     for t in config.threads.iter().filter(|t| t.compartment.as_deref() == Some(c.name.as_str())) {
         push(&t.entry, Role::ThreadEntry(t.name.clone()));
+    }
+    if let Some(init) = &c.init {
+        push(init, Role::Hook("init"));
+    }
+    if let Some(handler) = &c.error_handler {
+        push(handler, Role::Hook("error_handler"));
     }
     for s in RUNTIME_SYMBOLS {
         push(s, Role::Runtime);
@@ -1899,6 +2038,67 @@ reject = ["PANIC"]
         let errs = errors_of(text);
         assert_eq!(errs.len(), 1, "{errs:#?}");
         errs.into_iter().next().unwrap()
+    }
+
+    /// Two compartments (`a`, `b`) plus `extra` lines in `a`'s table.
+    fn lifecycle(extra_a: &str) -> String {
+        format!(
+            "[image]\nboard = \"mps2-an505\"\n[[compartment]]\nname = \"a\"\ncrate = \"ca\"\n{extra_a}\n[[compartment]]\nname = \"b\"\ncrate = \"cb\"\n[[thread]]\nname = \"t\"\nentry = \"t\"\ncompartment = \"a\"\npriority = 1\nstack_size = 512\n"
+        )
+    }
+
+    #[test]
+    fn lifecycle_fields_and_rights() {
+        let c = parse_manifest(
+            &lifecycle("init = \"setup\"\nerror_handler = \"on_error\"\non_fault = \"reboot\"\nmay_shutdown = true\nmay_reboot = [\"b\", \"a\"]"),
+            REL,
+            &boards(),
+        )
+        .unwrap();
+        let a = &c.compartments[0];
+        assert_eq!((a.init.as_deref(), a.init_stack), (Some("setup"), DEFAULT_INIT_STACK));
+        assert_eq!((a.error_handler.as_deref(), a.on_fault), (Some("on_error"), OnFault::Reboot));
+        assert!(a.may_shutdown);
+        assert_eq!(a.may_reboot, ["b", "a"]);
+        let roles: Vec<Role> = required_symbols(&c, 0).into_iter().map(|r| r.role).collect();
+        assert!(roles.contains(&Role::Hook("init")) && roles.contains(&Role::Hook("error_handler")), "{roles:?}");
+        // Defaults: no hooks, unwind, no rights.
+        let b = &c.compartments[1];
+        assert_eq!((b.init.as_ref(), b.error_handler.as_ref(), b.on_fault), (None, None, OnFault::Unwind));
+        assert!(!b.may_shutdown && b.may_reboot.is_empty());
+    }
+
+    #[test]
+    fn lifecycle_field_errors() {
+        let e = errors_of(&lifecycle("may_reboot = [\"c\"]"));
+        assert!(
+            e[0].contains(
+                "compartment \"a\": may_reboot[0] \"c\" names no compartment of this image; use one of: a, b"
+            ),
+            "{e:?}"
+        );
+        let e = errors_of(&lifecycle("may_reboot = [\"b\", \"b\"]"));
+        assert!(e[0].contains("may_reboot lists \"b\" twice"), "{e:?}");
+        let e = errors_of(&lifecycle("on_fault = \"restart\""));
+        assert!(
+            e[0].contains("on_fault \"restart\" is not a policy; use \"unwind\" (the default) or \"reboot\""),
+            "{e:?}"
+        );
+        let e = errors_of(&lifecycle("init_stack = 512"));
+        assert!(e[0].contains("init_stack is set but there is no init"), "{e:?}");
+        let e = errors_of(&lifecycle("init = \"s\"\ninit_stack = 100"));
+        assert!(e[0].contains("init_stack 100 is invalid; use 256 ..= 65536 bytes"), "{e:?}");
+        let e = errors_of(&lifecycle("init = \"not a symbol\""));
+        assert!(e[0].contains("compartment \"a\": init \"not a symbol\""), "{e:?}");
+        let e = errors_of(&lifecycle("may_shutdown = \"yes\""));
+        assert!(e[0].contains("may_shutdown"), "{e:?}");
+        // Every init needs a thread slot of its own.
+        let mut many = lifecycle("init = \"s\"");
+        for i in 0..30 {
+            many.push_str(&format!("[[thread]]\nname = \"k{i}\"\nentry = \"k\"\npriority = 1\nstack_size = 256\n"));
+        }
+        let e = errors_of(&many);
+        assert!(e[0].contains("31 threads and 1 compartment init thread(s) need 32 thread slots"), "{e:?}");
     }
 
     #[test]

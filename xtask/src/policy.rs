@@ -187,6 +187,22 @@ mod tests {
         ));
 
         let mut a = good();
+        a.compartments[0].init = Some(crate::audit::HookAudit { symbol: "setup".into(), address: Some(0x1000_1050) });
+        a.compartments[1].error_handler = Some(crate::audit::HookAudit { symbol: "on_error".into(), address: None });
+        a.compartments[1].may_reboot = vec!["alpha".into(), "zeta".into()];
+        a.compartments[0].on_fault = "restart".into();
+        cases.push((
+            "compartment_hooks_and_rights",
+            a,
+            vec![
+                "compartment \"alpha\": init setup at 0x10001050 is outside its code region [0x10001000, 0x10001040); the kernel would start it unprivileged somewhere else",
+                "compartment \"alpha\": on_fault \"restart\" is neither \"unwind\" nor \"reboot\"",
+                "compartment \"beta\": error_handler on_error at an unknown address is outside its code region [0x10001040, 0x10001080); the kernel would start it unprivileged somewhere else",
+                "compartment \"beta\": may_reboot names \"zeta\", which is not a compartment of this image",
+            ],
+        ));
+
+        let mut a = good();
         a.compartments[1].code.start = 0x1000_1020; // overlaps alpha's code [0x10001000, 0x10001040)
         a.compartments[1].code.size = 0x60;
         a.compartments[0].data.end = 0x3800_0124; // unaligned, and overlapping beta's data

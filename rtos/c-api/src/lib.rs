@@ -121,6 +121,33 @@ const _: () = {
 pub const RTOS_FOREVER: u32 = u32::MAX;
 
 // ---------------------------------------------------------------------------------------------
+// Error handlers (manifest `error_handler = "f"`: `uint32_t f(uint32_t cause, uint32_t pc,
+// uint32_t addr)`, run on the faulting thread; returns `RTOS_FAULT_UNWIND` or `RTOS_FAULT_REBOOT`)
+
+/// Error-handler cause: MPU violation (an access outside the compartment's view).
+pub const RTOS_FAULT_CAUSE_MEMORY: u32 = 1;
+/// Error-handler cause: bus error.
+pub const RTOS_FAULT_CAUSE_BUS: u32 = 2;
+/// Error-handler cause: undefined instruction (`__builtin_trap`), invalid state, division by zero.
+pub const RTOS_FAULT_CAUSE_USAGE: u32 = 3;
+/// Error-handler cause: stack overflow (`pc` is 0 if the exception frame could not be stacked).
+pub const RTOS_FAULT_CAUSE_STACK_OVERFLOW: u32 = 4;
+/// Error-handler cause: anything else.
+pub const RTOS_FAULT_CAUSE_OTHER: u32 = 5;
+/// Error-handler decision: unwind the faulting call (the caller gets `RTOS_E_COMPARTMENT_FAULT`).
+pub const RTOS_FAULT_UNWIND: u32 = 0;
+/// Error-handler decision: unwind, then micro-reboot the compartment.
+pub const RTOS_FAULT_REBOOT: u32 = 1;
+// Literals above so that cbindgen can write them into rtos.h; the ABI is rtos_sys::fault.
+const _: () = assert!(RTOS_FAULT_CAUSE_MEMORY == rtos_sys::fault::CAUSE_MEMORY);
+const _: () = assert!(RTOS_FAULT_CAUSE_BUS == rtos_sys::fault::CAUSE_BUS);
+const _: () = assert!(RTOS_FAULT_CAUSE_USAGE == rtos_sys::fault::CAUSE_USAGE);
+const _: () = assert!(RTOS_FAULT_CAUSE_STACK_OVERFLOW == rtos_sys::fault::CAUSE_STACK_OVERFLOW);
+const _: () = assert!(RTOS_FAULT_CAUSE_OTHER == rtos_sys::fault::CAUSE_OTHER);
+const _: () = assert!(RTOS_FAULT_UNWIND == rtos_sys::fault::UNWIND);
+const _: () = assert!(RTOS_FAULT_REBOOT == rtos_sys::fault::REBOOT);
+
+// ---------------------------------------------------------------------------------------------
 // Capabilities
 
 /// `rtos_cap_t.kind`: the callee may read the buffer.
@@ -411,10 +438,18 @@ pub extern "C" fn rtos_thread_exit() -> ! {
     rtos_sys::thread_exit()
 }
 
-/// Ends the whole system with exit code `code`.
+/// Ends the whole system with exit code `code`. The compartment needs the manifest right
+/// `may_shutdown = true`; without it the kernel refuses and the compartment faults (a panic).
 #[no_mangle]
 pub extern "C" fn rtos_shutdown(code: i32) -> ! {
     rtos_sys::shutdown(code)
+}
+
+/// Ends the whole system with exit code `code` if the compartment has the manifest right
+/// `may_shutdown`; otherwise returns `RTOS_E_NOT_PERMITTED`.
+#[no_mangle]
+pub extern "C" fn rtos_try_shutdown(code: i32) -> i32 {
+    rtos_sys::try_shutdown(code).code()
 }
 
 /// Blocks while `*word == expected`, until woken by `rtos_futex_wake` or `timeout` ticks pass

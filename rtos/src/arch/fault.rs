@@ -1,8 +1,9 @@
 //! Faults: the fault handlers' assembly entries, fault reports, unwinding a fault inside a
 //! cross-compartment call, ending a faulting thread, and the kernel's panic handler.
 
-use super::switcher::finish_return;
+use super::switcher::{reboot, start_handler, unwind_or_end};
 use super::*;
+use crate::sys::fault as cause;
 
 /// Fault kinds passed from the assembly trampolines.
 #[derive(Clone, Copy)]
@@ -113,9 +114,11 @@ extern "C" fn rtos_fault(entry: &mut FaultEntry) {
     // With a stack overflow the frame may be only partly stacked: do not trust its PC below PSPLIM.
     let frame_ok =
         !(stack_overflow && from_thread) || thread.is_some_and(|i| frame as usize > psplim_of(&k.tcb(i).ctx));
+    let mut pc = 0;
     if frame_ok {
         // SAFETY: `frame` is the hardware exception frame of the faulting context (8 words).
-        let (pc, lr) =
+        let lr;
+        (pc, lr) =
             unsafe { (((frame + 24) as *const u32).read_volatile(), ((frame + 20) as *const u32).read_volatile()) };
         kprintln!("    PC {:#010x}  LR {:#010x}  SP {:#010x}", pc, lr, frame);
     } else {
@@ -155,19 +158,42 @@ extern "C" fn rtos_fault(entry: &mut FaultEntry) {
         SFSR.write_volatile(sfsr);
     }
 
-    match thread {
-        Some(i) if sw.depth(i) > 0 => {
-            // A fault inside a cross-compartment call: unwind to the caller with an error.
-            if let Ok(plan) = sw.ret(i) {
-                kprintln!(
-                    "    call into '{}' unwound; '{}' gets CompartmentFault",
-                    compartment_name(plan.callee),
-                    compartment_name(plan.caller)
-                );
-                finish_return(sw, i, plan, 0, Error::CompartmentFault.code() as u32, &mut entry.regs);
+    match thread.and_then(|i| sw.current(i).map(|c| (i, c))) {
+        // A fault in a compartment: its error handler decides, else its `on_fault` policy: unwind
+        // the call (the caller gets CompartmentFault) or end the thread in its home compartment,
+        // and with "reboot" then reboot the compartment.
+        Some((i, c)) => {
+            if sw.depth(i) == 0 && sw.init_of(i) == Some(c) {
+                // A fault in `init` itself: the compartment stays down. Neither its error handler
+                // nor a reboot apply: both would run the same init again, in a loop.
+                unwind_or_end(k, sw, i, &mut entry.regs);
+            } else if sw.in_handler(i) {
+                sw.end_handler(i);
+                kprintln!("    fault inside the error handler of '{}': unwinding", compartment_name(c));
+                unwind_or_end(k, sw, i, &mut entry.regs);
+            } else if let Some(plan) = sw.begin_handler(i) {
+                kprintln!("    running the error handler of '{}'", compartment_name(c));
+                let code = if stack_overflow {
+                    cause::CAUSE_STACK_OVERFLOW
+                } else if cfsr & 0xFF != 0 {
+                    cause::CAUSE_MEMORY
+                } else if cfsr & 0xFF00 != 0 {
+                    cause::CAUSE_BUS
+                } else if cfsr & 0xFFFF_0000 != 0 {
+                    cause::CAUSE_USAGE
+                } else {
+                    cause::CAUSE_OTHER
+                };
+                start_handler(plan, code, pc, addr.unwrap_or(0), &mut entry.regs);
+            } else if sw.compartment(c).is_some_and(|info| info.reboot_on_fault) {
+                kprintln!("    on_fault = reboot: rebooting '{}'", compartment_name(c));
+                let _ = reboot(k, sw, i, c, &mut entry.regs);
+            } else {
+                unwind_or_end(k, sw, i, &mut entry.regs);
             }
         }
-        Some(i) if Some(i) != k.idle_index() => {
+        // A privileged kernel thread: it ends.
+        None if thread.is_some() && thread != k.idle_index() => {
             kprintln!("    thread '{}' terminated; the rest of the system continues", name);
             k.exit_current();
             SCB::set_pendsv();

@@ -25,7 +25,7 @@ use cortex_m::peripheral::SCB;
 use cortex_m_rt as _;
 
 use crate::compartment::{self, CompartmentInfo, ExportInfo, GrantKind, Range, SavedRegs, Switcher, View};
-use crate::image::{Board, CompartmentSpec, ImageSpec, StaticStack, ThreadEntry, MIN_STACK_SIZE};
+use crate::image::{Board, CompartmentSpec, ImageSpec, StaticStack, ThreadEntry, ThreadSpec, MIN_STACK_SIZE};
 use crate::kernel::{Context, Kernel, NewThread, NAME_LEN};
 use crate::sealing::Owner;
 use crate::services::Services;
@@ -67,8 +67,10 @@ static KERNEL: KernelOwned<Kernel> = KernelOwned(UnsafeCell::new(Kernel::new()))
 static SWITCHER: KernelOwned<Switcher> = KernelOwned(UnsafeCell::new(Switcher::new()));
 /// Sealing tables and the heap.
 static SERVICES: KernelOwned<Services> = KernelOwned(UnsafeCell::new(Services::new()));
-/// The image's compartment descriptors (names for reports).
+/// The image's compartment descriptors (names for reports, init, rights, reboot).
 static COMPARTMENTS: KernelOwned<&'static [CompartmentSpec]> = KernelOwned(UnsafeCell::new(&[]));
+/// The image's manifest threads (a rebooted compartment's threads restart from these).
+static THREADS: KernelOwned<&'static [ThreadSpec]> = KernelOwned(UnsafeCell::new(&[]));
 
 /// Both kernel-owned tables.
 ///
@@ -143,7 +145,10 @@ macro_rules! kprintln {
 
 mod fault;
 mod switcher;
-use switcher::{cross_call, finish_return, read_call_desc, reboot, zero_granules};
+use switcher::{
+    cross_call, finish_return, handler_decision, init_finished, read_call_desc, reboot_request, start_compartment,
+    start_thread, zero_granules, Rebooted,
+};
 
 /// Boots the kernel: board init, threads from the image, exception set-up, first context switch.
 pub fn start<B: Board>(image: &'static ImageSpec) -> ! {
@@ -203,28 +208,24 @@ pub fn start<B: Board>(image: &'static ImageSpec) -> ! {
     if let Err(e) = idle_ctx.and_then(|ctx| k.create_idle(ctx)) {
         boot_failure("idle", e);
     }
+    // SAFETY: boot context as above.
+    unsafe { *THREADS.get() = image.threads };
     for t in image.threads {
-        let (base, size) = (t.stack.base as usize, t.stack.size);
-        let created = match t.entry {
-            ThreadEntry::Kernel(f) => init_frame(
-                base,
-                size,
-                rust_thread_entry as *const () as usize,
-                f as usize,
-                t.arg,
-                thread_return as *const () as usize,
-            )
-            .and_then(|ctx| k.create_thread(NewThread { name: t.name.as_bytes(), priority: t.priority, ctx }))
-            .and_then(|id| sw.bind_thread(id.index(), None, base, size)),
-            ThreadEntry::Compartment { compartment, entry } => {
-                let exit = sw.thread_exit_of(compartment).ok_or(Error::InvalidArgument);
-                exit.and_then(|exit| init_frame(base, size, entry as usize, t.arg, 0, exit))
-                    .and_then(|ctx| k.create_thread(NewThread { name: t.name.as_bytes(), priority: t.priority, ctx }))
-                    .and_then(|id| sw.bind_thread(id.index(), Some(compartment), base, size))
+        // A compartment with `init` starts its threads when its init returns (below).
+        if let ThreadEntry::Compartment { compartment, .. } = t.entry {
+            if image.compartments.get(compartment as usize).is_some_and(|c| c.init.is_some()) {
+                continue;
             }
-        };
-        if let Err(e) = created {
+        }
+        if let Err(e) = start_thread(k, sw, t) {
             boot_failure(t.name, e);
+        }
+    }
+    for (c, spec) in image.compartments.iter().enumerate() {
+        if spec.init.is_some() {
+            if let Err(e) = start_compartment(k, sw, c as u8) {
+                boot_failure(spec.name, e);
+            }
         }
     }
 
@@ -309,6 +310,10 @@ fn load_compartments(sw: &mut Switcher, image: &'static ImageSpec) -> Result<(),
             imports: compartment::Imports::new(c.imports),
             return_trampoline: c.return_trampoline as usize,
             thread_exit: c.thread_exit as usize,
+            error_handler: c.error_handler.map_or(0, |f| f as usize),
+            reboot_on_fault: c.reboot_on_fault,
+            may_shutdown: c.may_shutdown,
+            may_reboot: c.may_reboot,
         };
         sw.add_compartment(info)?;
         reset_globals(c);
@@ -607,9 +612,19 @@ extern "C" fn rtos_svc(regs: &mut SavedRegs) {
             return;
         }
         nr::COMPARTMENT_REBOOT => {
-            let r = reboot(k, sw, me, args[0]);
-            // SAFETY: `frame` is the caller's exception frame.
-            unsafe { frame.write(r.unwrap_or_else(|e| e.code() as u32)) };
+            let value = match reboot_request(k, sw, me, args[0], regs) {
+                Ok(Rebooted::Done(revoked)) => Some(revoked),
+                Err(e) => Some(e.code() as u32),
+                // The caller was unwound (its caller's frame already holds the result) or ended.
+                Ok(Rebooted::CallerUnwound | Rebooted::CallerEnded) => None,
+            };
+            if let Some(v) = value {
+                // SAFETY: `frame` is the caller's exception frame.
+                unsafe { frame.write(v) };
+            }
+            if k.need_switch() {
+                SCB::set_pendsv();
+            }
             return;
         }
         nr::THREAD_CREATE => {
@@ -624,6 +639,11 @@ extern "C" fn rtos_svc(regs: &mut SavedRegs) {
         nr::RETURN => {
             // SAFETY: `frame` is the callee's exception frame; r0 holds its result.
             let value = unsafe { frame.read() };
+            if sw.in_handler(me) {
+                // The compartment's error handler returned its decision.
+                handler_decision(k, sw, me, value, regs);
+                return;
+            }
             match sw.ret(me) {
                 Ok(plan) => finish_return(sw, me, plan, value, 0, regs),
                 // A return without a call: refuse it to the issuer.
@@ -631,6 +651,16 @@ extern "C" fn rtos_svc(regs: &mut SavedRegs) {
                 Err(e) => unsafe { frame.write(e.code() as u32) },
             }
             return;
+        }
+        // Ending the system is a manifest right of compartments (`may_shutdown`).
+        nr::SHUTDOWN => !sw.may_shutdown(me),
+        nr::THREAD_EXIT => {
+            // The end of a compartment's init thread: `init` returned r0 — unless the thread
+            // exits from inside a callee, whose r0 says nothing about init.
+            if let Some(c) = sw.init_of(me) {
+                init_finished(k, sw, c, (sw.depth(me) == 0).then_some(args[0]));
+            }
+            false
         }
         // A compartment may only manage its own threads.
         nr::THREAD_KILL
@@ -650,7 +680,20 @@ extern "C" fn rtos_svc(regs: &mut SavedRegs) {
         let owner = sw.current(me).map_or(Owner::Kernel, Owner::Compartment);
         // SAFETY: SVCall runs at the kernel priority (module invariant 1).
         let services = unsafe { SERVICES.get() };
-        syscall::dispatch(k, services, owner, &mut ArmPort { view: view.as_ref(), spawn: None }, number, args)
+        let killed_init = match number {
+            nr::THREAD_KILL => {
+                k.lookup(crate::ThreadId::from_raw(args[0])).ok().and_then(|t| sw.init_of(t).map(|c| (t, c)))
+            }
+            _ => None,
+        };
+        let ret = syscall::dispatch(k, services, owner, &mut ArmPort { view: view.as_ref(), spawn: None }, number, args);
+        if let Some((t, c)) = killed_init {
+            // An init thread killed before it returned: the compartment did not initialise.
+            if !k.is_alive(t) {
+                init_finished(k, sw, c, None);
+            }
+        }
+        ret
     };
     match ret {
         SysRet::Value(v) => {

@@ -17,6 +17,29 @@ pub use error::Error;
 /// `NoStackForCall`, or what the callee's stub reports).
 pub type CallError = Error;
 
+/// The ABI of a compartment's error handler (manifest `error_handler`): it is entered as
+/// `extern "C" fn(cause: u32, pc: u32, addr: u32) -> u32` on the faulting thread, in the faulting
+/// compartment, and returns a decision.
+pub mod fault {
+    /// MPU violation (data or instruction access outside the compartment's view).
+    pub const CAUSE_MEMORY: u32 = 1;
+    /// Bus error.
+    pub const CAUSE_BUS: u32 = 2;
+    /// Undefined instruction (a panic in a compartment ends in one), invalid state, division by
+    /// zero, unaligned access.
+    pub const CAUSE_USAGE: u32 = 3;
+    /// Stack overflow (PSPLIM): `pc` is 0 when the exception frame could not be stacked.
+    pub const CAUSE_STACK_OVERFLOW: u32 = 4;
+    /// Anything else (escalated HardFault, SecureFault).
+    pub const CAUSE_OTHER: u32 = 5;
+    /// Decision: unwind the faulting call (the caller gets `CompartmentFault`), or end the thread
+    /// if the fault happened in its home compartment outside any call. Any unknown value means
+    /// this too.
+    pub const UNWIND: u32 = 0;
+    /// Decision: unwind, then micro-reboot the compartment.
+    pub const REBOOT: u32 = 1;
+}
+
 /// A handle naming one thread for its whole life: slot index plus a generation number, so a
 /// handle to a thread that exited never names the slot's next occupant.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -76,7 +99,8 @@ pub mod nr {
     pub const GET_PRIORITY: u8 = 12;
     /// Write `r1` bytes at `r0` to the console. `-> 0`
     pub const CONSOLE_WRITE: u8 = 13;
-    /// End the whole system with exit code `r0`. Does not return.
+    /// End the whole system with exit code `r0`. Does not return, except with `NotPermitted` to
+    /// a compartment without the manifest right `may_shutdown`.
     pub const SHUTDOWN: u8 = 14;
     /// `-> tick rate in Hz`
     pub const TICK_HZ: u8 = 15;
@@ -104,9 +128,11 @@ pub mod nr {
     /// `GrantOverlap`, `NotPermitted` for a grant the caller does not hold).
     pub const CALL_GRANTS: u8 = 24;
     /// Micro-reboot compartment `r0` (its index in the manifest): unwind threads that are inside it
-    /// through calls (their callers get `CompartmentFault`), reset its globals from the image and
-    /// make every sealed handle it issued stale. Privileged (kernel) threads only; `Busy` while
-    /// threads live in the compartment. `-> number of handles revoked`
+    /// through calls (their callers get `CompartmentFault`), end its own threads, reset its
+    /// globals from the image, free its heap, make every sealed handle it issued stale, rerun its
+    /// `init` and restart its manifest threads. Privileged (kernel) threads, and compartments whose
+    /// manifest `may_reboot` lists it (`NotPermitted` otherwise); `Busy` for the compartment the
+    /// caller is running in. `-> number of handles revoked`
     pub const COMPARTMENT_REBOOT: u8 = 25;
     /// `-> r0 = the calling compartment's own allocation capability` (a sealed handle naming its
     /// heap quota), `NotPermitted` for kernel threads.
@@ -677,8 +703,15 @@ mod user {
 
     /// Ends the whole system with `code` (the QEMU exit status under test).
     pub fn shutdown(code: i32) -> ! {
-        svc!(nr::SHUTDOWN; code);
-        unreachable!("shutdown does not return")
+        let refused = try_shutdown(code);
+        panic!("shutdown refused ({:?}): the manifest must grant this compartment `may_shutdown = true`", refused)
+    }
+
+    /// Ends the system with exit `code`; returns only if the kernel refuses (`NotPermitted`: a
+    /// compartment without the manifest right `may_shutdown`).
+    pub fn try_shutdown(code: i32) -> Error {
+        let r = svc!(nr::SHUTDOWN; code);
+        Error::from_code(r).unwrap_or(Error::NotPermitted)
     }
 }
 
