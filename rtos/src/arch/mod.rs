@@ -686,7 +686,8 @@ extern "C" fn rtos_svc(regs: &mut SavedRegs) {
             }
             _ => None,
         };
-        let ret = syscall::dispatch(k, services, owner, &mut ArmPort { view: view.as_ref(), spawn: None }, number, args);
+        let ret =
+            syscall::dispatch(k, services, owner, &mut ArmPort { view: view.as_ref(), spawn: None }, number, args);
         if let Some((t, c)) = killed_init {
             // An init thread killed before it returned: the compartment did not initialise.
             if !k.is_alive(t) {
