@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
+use crate::signature;
 use crate::c_compartment;
 use crate::compartment;
 use crate::manifest::Image;
@@ -133,30 +134,24 @@ pub fn write_all<'a>(ws: &Path, images: impl IntoIterator<Item = &'a Image>) -> 
     for image in &images {
         write_if_changed(&gen_file(ws, &image.name), &generate(image).text)?;
     }
-    for (lib_name, text) in compartment::stub_files(&images) {
+    let has_c = images.iter().any(|i| i.config.compartments.iter().any(|c| c.c.is_some()));
+    if has_c {
+        let header = c_compartment::header_text(&ws.join(c_compartment::C_API_SOURCE))?;
+        write_if_changed(&c_compartment::include_dir(&dir).join("rtos.h"), &header)?;
+    }
+    // Typed stubs need every export's signature (bindgen reads C export headers with rtos.h).
+    let sigs = signature::resolve(ws, &dir, &c_compartment::include_dir(&dir), &images)
+        .map_err(|errors| anyhow::anyhow!("{}", errors.join("\nerror: ")))?;
+    for (lib_name, text) in compartment::stub_files(&images, &sigs) {
         write_if_changed(&compartment::stub_file_path(&dir, &lib_name), &text)?;
     }
-    write_c_headers(ws, &dir, &images)?;
+    for image in &images {
+        for c in image.config.compartments.iter().filter(|c| c.c.is_some()) {
+            let path = c_compartment::compartment_dir(&dir, &image.name, &c.name).join("imports.h");
+            write_if_changed(&path, &c_compartment::imports_h(image, c, &sigs))?;
+        }
+    }
     Ok(dir)
-}
-
-/// For images with C compartments: the C API header `include/rtos.h` (cbindgen, from the
-/// runtime's source) and each C compartment's `<image>/<compartment>/imports.h`.
-fn write_c_headers(ws: &Path, dir: &Path, images: &[&Image]) -> Result<()> {
-    let c_compartments: Vec<(&Image, &crate::manifest::CompartmentSpec)> = images
-        .iter()
-        .flat_map(|i| i.config.compartments.iter().filter(|c| c.c.is_some()).map(move |c| (*i, c)))
-        .collect();
-    if c_compartments.is_empty() {
-        return Ok(());
-    }
-    let header = c_compartment::header_text(&ws.join(c_compartment::C_API_SOURCE))?;
-    write_if_changed(&c_compartment::include_dir(dir).join("rtos.h"), &header)?;
-    for (image, c) in c_compartments {
-        let path = c_compartment::compartment_dir(dir, &image.name, &c.name).join("imports.h");
-        write_if_changed(&path, &c_compartment::imports_h(image, c))?;
-    }
-    Ok(())
 }
 
 #[cfg(test)]

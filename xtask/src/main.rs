@@ -13,6 +13,7 @@ mod freertos;
 mod manifest;
 mod policy;
 mod process;
+mod signature;
 mod qemu;
 mod test_runner;
 mod toolchain;

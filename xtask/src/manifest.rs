@@ -181,6 +181,8 @@ struct RawCompartment {
     defines: Option<Vec<String>>,
     cflags: Option<Vec<String>>,
     runtime: Option<String>,
+    /// A C compartment's header declaring its exports (typed signatures, read with bindgen).
+    exports_header: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -273,6 +275,11 @@ pub struct CSources {
     pub files_rel: Vec<String>,
     /// Absolute include directories, in manifest order; set with `files`.
     pub include_dirs: Vec<PathBuf>,
+    /// `exports_header` as written (relative to the firmware crate directory): the header
+    /// declaring the exports' C prototypes, from which their typed signatures are read.
+    pub exports_header: Option<String>,
+    /// The same, absolute; set with `files`.
+    pub exports_header_path: Option<PathBuf>,
 }
 
 /// Rust runtime crate of C compartments when the manifest names none.
@@ -313,6 +320,9 @@ pub struct CompartmentSpec {
     pub sealed_imports: Vec<String>,
     /// `Some` for a C compartment.
     pub c: Option<CSources>,
+    /// A Rust compartment's crate root (`src/lib.rs` of `krate`), where cbindgen reads its
+    /// exports' signatures; set when the workspace is loaded.
+    pub crate_root: Option<PathBuf>,
 }
 
 impl CompartmentSpec {
@@ -722,6 +732,7 @@ fn validate_compartments(raw: &[RawCompartment], err: &mut impl FnMut(String)) -
             sealing_keys: c.sealing_keys.clone(),
             sealed_imports: c.sealed_imports.clone(),
             c: csources,
+            crate_root: None,
         });
     }
     // Imports refer to compartments declared anywhere in the manifest.
@@ -961,6 +972,7 @@ fn validate_language(c: &RawCompartment, label: &str, err: &mut impl FnMut(Strin
         ("defines", c.defines.is_some()),
         ("cflags", c.cflags.is_some()),
         ("runtime", c.runtime.is_some()),
+        ("exports_header", c.exports_header.is_some()),
     ]
     .iter()
     .filter(|(_, set)| *set)
@@ -1044,6 +1056,17 @@ fn validate_language(c: &RawCompartment, label: &str, err: &mut impl FnMut(Strin
                     err(format!("{label}: cflags[{j}] \"{f}\" is not allowed ({flag}): {instead}"));
                 }
             }
+            if let Some(h) = &c.exports_header {
+                if let Err(why) = check_relative_path(h) {
+                    err(format!("{label}: exports_header \"{h}\" {why}"));
+                }
+            } else if !c.exports.is_empty() {
+                err(format!(
+                    "{label}: exports {} but has no `exports_header`; add exports_header = \"<header declaring their C prototypes>\" (relative to the firmware crate directory), e.g. uint32_t {}(uint32_t a); the build tool reads their signatures from it",
+                    c.exports.join(", "),
+                    c.exports[0]
+                ));
+            }
             let csources = CSources {
                 patterns: sources.clone(),
                 include,
@@ -1052,6 +1075,8 @@ fn validate_language(c: &RawCompartment, label: &str, err: &mut impl FnMut(Strin
                 files: Vec::new(),
                 files_rel: Vec::new(),
                 include_dirs: Vec::new(),
+                exports_header: c.exports_header.clone(),
+                exports_header_path: None,
             };
             (runtime, Some(csources))
         }
@@ -1556,6 +1581,17 @@ fn resolve_c_sources(ws: &Path, rel: &str, dir: &Path, config: &mut ImageConfig)
         cs.files_rel = files.iter().map(|f| crate::rel_path(ws, f)).collect();
         cs.files = files;
         cs.include_dirs = Vec::new();
+        cs.exports_header_path = None;
+        if let Some(h) = &cs.exports_header {
+            let path = dir.join(h);
+            if path.is_file() {
+                cs.exports_header_path = Some(path);
+            } else {
+                errors.push(format!(
+                    "{head}: exports_header \"{h}\" is not a file ({base}/{h} does not exist); create the header declaring the exports or fix the path (relative to the firmware crate directory {base}/)"
+                ));
+            }
+        }
         for (j, inc) in cs.include.iter().enumerate() {
             let path = dir.join(inc);
             if path.is_dir() {
@@ -1595,7 +1631,10 @@ fn resolve_compartment_crates(ws: &Path, images: &mut [Image], packages: &[Packa
             };
             let cargo_toml = crate::rel_path(ws, &p.dir.join("Cargo.toml"));
             match (&p.staticlib, p.compartment) {
-                (Some(lib), true) => c.lib_name = lib.clone(),
+                (Some(lib), true) => {
+                    c.lib_name = lib.clone();
+                    c.crate_root = Some(p.dir.join("src").join("lib.rs"));
+                }
                 (None, true) => errors.push(format!(
                     "{head} has no staticlib library; add `[lib] crate-type = [\"staticlib\"]` to {cargo_toml}"
                 )),
