@@ -177,6 +177,19 @@ pub struct Granule(pub [u8; 32]);
 impl Granule {
     /// A zeroed granule.
     pub const ZERO: Granule = Granule([0; 32]);
+
+    /// The granule as eight 32-bit words.
+    pub fn words(&self) -> &[u32; 8] {
+        // SAFETY: same size (32 bytes); the granule's 32-byte alignment satisfies u32's; every
+        // bit pattern is a valid u32.
+        unsafe { &*(self as *const Granule as *const [u32; 8]) }
+    }
+
+    /// The granule as eight mutable 32-bit words.
+    pub fn words_mut(&mut self) -> &mut [u32; 8] {
+        // SAFETY: as in `words`, and every bit pattern written is a valid byte array.
+        unsafe { &mut *(self as *mut Granule as *mut [u32; 8]) }
+    }
 }
 
 /// A capability argument, borrowing its buffer for the duration of the call: the caller cannot
