@@ -13,8 +13,8 @@ mod freertos;
 mod manifest;
 mod policy;
 mod process;
-mod signature;
 mod qemu;
+mod signature;
 mod test_runner;
 mod toolchain;
 

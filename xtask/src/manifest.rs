@@ -2262,7 +2262,7 @@ stack_size = 1024
     // ---- C compartments ----
 
     fn c_manifest(fields: &str) -> String {
-        comp_with("crate = \"boundary-beta\"", fields)
+        comp_with("crate = \"boundary-beta\"", &format!("{fields}\nexports_header = \"c/beta.h\""))
     }
 
     #[test]
@@ -2302,7 +2302,7 @@ stack_size = 1024
         assert!(e.contains("compartment \"beta\": has neither `crate` nor `sources`"), "{e}");
         let e = single_error(&c_manifest("crate = \"boundary-beta\"\ncflags = [\"-O2\"]\nruntime = \"rtos-c\""));
         assert!(
-            e.contains("compartment \"beta\": cflags, runtime only apply to C compartments (with `sources`); remove them from this Rust compartment (crate boundary-beta)"),
+            e.contains("compartment \"beta\": cflags, runtime, exports_header only apply to C compartments (with `sources`); remove them from this Rust compartment (crate boundary-beta)"),
             "{e}"
         );
     }
@@ -2403,6 +2403,11 @@ stack_size = 1024
             e.contains("compartment \"beta\": include[1] \"c/missing\" is not a directory (tests/boundary/c/missing does not exist); create it or fix the path"),
             "{e}"
         );
+        assert!(
+            e.contains("compartment \"beta\": exports_header \"c/beta.h\" is not a file (tests/boundary/c/beta.h does not exist); create the header declaring the exports or fix the path"),
+            "{e}"
+        );
+        s.write("tests/boundary/c/beta.h", "");
         s.write("tests/boundary/images/iso.toml", &text.replace(", \"c/none/*.c\"", "").replace(", \"c/missing\"", ""));
         let inv = load_images(&s.0, krate.clone(), &packages).unwrap();
         let cs = inv.images[0].config.compartments[1].c.clone().unwrap();
@@ -2430,6 +2435,7 @@ stack_size = 1024
             &base.replace("imports = [\"alpha.add\"]", "imports = [\"alpha.peek\"]"),
         );
         s.write("tests/boundary/a.c", "");
+        s.write("tests/boundary/c/beta.h", "");
         let krate = vec![s.krate("boundary-tests", "tests/boundary", &["iso", "jso"])];
         let mut runtime = package("rtos-c", false, true);
         runtime.c_runtime = true;

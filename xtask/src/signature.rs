@@ -235,17 +235,6 @@ impl Signature {
         }
         Ok(())
     }
-
-    /// The grant kinds of the parameters, in order.
-    pub fn grants(&self) -> Vec<GrantKind> {
-        self.params
-            .iter()
-            .filter_map(|p| match p.ty {
-                Ty::Grant(k) => Some(k),
-                _ => None,
-            })
-            .collect()
-    }
 }
 
 /// Splits `"<type> <name>"` (C) into type and name; `name` may be missing (`uint32_t`).
@@ -331,7 +320,10 @@ pub fn rust_exports_header(lib_rs: &Path, krate: &str) -> Result<String, String>
         config.export.rename.insert(k.rust_type().to_owned(), k.c_type().to_owned());
     }
     let bindings = cbindgen::Builder::new().with_config(config).with_src(lib_rs).generate().map_err(|e| {
-        format!("cbindgen cannot read the exports of crate {krate} from {} ({e}); fix the Rust source", lib_rs.display())
+        format!(
+            "cbindgen cannot read the exports of crate {krate} from {} ({e}); fix the Rust source",
+            lib_rs.display()
+        )
     })?;
     let mut out = Vec::new();
     bindings.write(&mut out);
@@ -486,10 +478,6 @@ impl Signatures {
     pub fn of_import(&self, image: &str, import: &crate::manifest::Import) -> Option<&Signature> {
         self.map.get(&(image.to_owned(), import.compartment.clone(), import.export.clone()))
     }
-    /// The signature of export `export` of compartment `compartment` in `image`.
-    pub fn of_export(&self, image: &str, compartment: &str, export: &str) -> Option<&Signature> {
-        self.map.get(&(image.to_owned(), compartment.to_owned(), export.to_owned()))
-    }
     /// For tests: a set of signatures given directly.
     #[cfg(test)]
     pub fn insert(&mut self, image: &str, compartment: &str, export: &str, sig: Signature) {
@@ -505,7 +493,12 @@ pub fn rust_header_path(gen_dir: &Path, lib_name: &str) -> PathBuf {
 /// Reads the signature of every export of `images` (cbindgen for Rust compartments, bindgen for
 /// C ones; `rtos_include` must already hold `rtos.h`) and checks them. Writes the C view of each
 /// Rust compartment crate's exports to `exports/<lib>.h`. Returns every problem at once.
-pub fn resolve(ws: &Path, gen_dir: &Path, rtos_include: &Path, images: &[&crate::manifest::Image]) -> Result<Signatures, Vec<String>> {
+pub fn resolve(
+    ws: &Path,
+    gen_dir: &Path,
+    rtos_include: &Path,
+    images: &[&crate::manifest::Image],
+) -> Result<Signatures, Vec<String>> {
     let mut errors = Vec::new();
     let mut sigs = Signatures::default();
     let mut rust_cache: BTreeMap<PathBuf, Result<BTreeMap<String, Result<Signature, String>>, String>> =
@@ -600,6 +593,42 @@ fn check_shared_signatures(images: &[&crate::manifest::Image], sigs: &Signatures
         }
     }
     errors
+}
+
+/// The audit report's form of a signature.
+pub fn audit_form(sig: &Signature) -> crate::audit::SignatureAudit {
+    crate::audit::SignatureAudit {
+        text: sig.to_string(),
+        params: sig
+            .params
+            .iter()
+            .map(|p| crate::audit::ParamAudit {
+                name: p.name.clone(),
+                ty: match p.ty {
+                    Ty::Grant(_) => "grant".to_owned(),
+                    t => t.describe().to_owned(),
+                },
+                grant: match p.ty {
+                    Ty::Grant(k) => Some(k.name().to_owned()),
+                    _ => None,
+                },
+            })
+            .collect(),
+        returns: sig.ret.map(|t| t.describe().to_owned()),
+    }
+}
+
+impl Signatures {
+    /// `signatures.json` of `image` (see [`crate::audit::signatures_path`]).
+    pub fn audit_json(&self, image: &str) -> String {
+        let of_image: BTreeMap<String, crate::audit::SignatureAudit> = self
+            .map
+            .iter()
+            .filter(|((i, _, _), _)| i == image)
+            .map(|((_, c, e), s)| (format!("{c}.{e}"), audit_form(s)))
+            .collect();
+        serde_json::to_string_pretty(&of_image).unwrap_or_default()
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -710,10 +739,9 @@ pub fn c_stub(doc: &str, stub: &str, slot: usize, sig: &Signature) -> String {
     let (target, tail) = match sig.ret {
         None => ("NULL".to_owned(), String::new()),
         Some(Ty::U32) => ("ret".to_owned(), String::new()),
-        Some(t) => (
-            "&rtos_r".to_owned(),
-            format!("    if (rtos_s == RTOS_OK && ret != NULL) *ret = ({})rtos_r;\n", t.c()),
-        ),
+        Some(t) => {
+            ("&rtos_r".to_owned(), format!("    if (rtos_s == RTOS_OK && ret != NULL) *ret = ({})rtos_r;\n", t.c()))
+        }
     };
     let call = if grants.is_empty() {
         format!("rtos_call({slot}u, {}, {target})", regs.join(", "))
@@ -747,7 +775,10 @@ mod tests {
         let s = parse_c_prototypes(h);
         assert_eq!(
             s["sum_ro"],
-            Ok(Signature { params: vec![p("buf", Ty::Grant(GrantKind::ReadOnly)), p("len", Ty::U32)], ret: Some(Ty::U32) })
+            Ok(Signature {
+                params: vec![p("buf", Ty::Grant(GrantKind::ReadOnly)), p("len", Ty::U32)],
+                ret: Some(Ty::U32)
+            })
         );
         assert_eq!(s["nothing"], Ok(Signature { params: vec![], ret: None }));
         assert_eq!(s["flag"], Ok(Signature { params: vec![p("x", Ty::I32)], ret: Some(Ty::Bool) }));
@@ -784,13 +815,17 @@ mod tests {
 
     #[test]
     fn rust_stub_passes_grants_as_base_and_length() {
-        let sig = Signature {
-            params: vec![p("buf", Ty::Grant(GrantKind::ReadOnly)), p("len", Ty::U32)],
-            ret: Some(Ty::I32),
-        };
+        let sig =
+            Signature { params: vec![p("buf", Ty::Grant(GrantKind::ReadOnly)), p("len", Ty::U32)], ret: Some(Ty::I32) };
         let s = rust_stub("", "doc", "sum_ro", 3, &sig);
-        assert!(s.contains("pub fn sum_ro(buf: rtos_sys::ReadOnly<'_>, len: u32) -> Result<i32, rtos_sys::CallError>"), "{s}");
-        assert!(s.contains("rtos_sys::call_granted(3, [buf.base(), buf.len(), len, 0], &[buf.grant()]).map(|r| r as i32)"), "{s}");
+        assert!(
+            s.contains("pub fn sum_ro(buf: rtos_sys::ReadOnly<'_>, len: u32) -> Result<i32, rtos_sys::CallError>"),
+            "{s}"
+        );
+        assert!(
+            s.contains("rtos_sys::call_granted(3, [buf.base(), buf.len(), len, 0], &[buf.grant()]).map(|r| r as i32)"),
+            "{s}"
+        );
         let plain = Signature { params: vec![p("x", Ty::I32)], ret: None };
         let s = rust_stub("", "doc", "r#type", 0, &plain);
         assert!(s.contains("pub fn r#type(x: i32) -> Result<(), rtos_sys::CallError>"), "{s}");
@@ -804,7 +839,10 @@ mod tests {
             ret: Some(Ty::Bool),
         };
         let s = c_stub("doc", "gamma_store", 2, &sig);
-        assert!(s.contains("static inline int32_t gamma_store(rtos_store_only_t arg0, uint32_t arg1, bool *ret)"), "{s}");
+        assert!(
+            s.contains("static inline int32_t gamma_store(rtos_store_only_t arg0, uint32_t arg1, bool *ret)"),
+            "{s}"
+        );
         assert!(s.contains("(const uint32_t[4]){(uint32_t)(uintptr_t)arg0.base, arg0.len, arg1, 0u}"), "{s}");
         assert!(s.contains("(const rtos_cap_t[1]){{arg0.base, arg0.len, RTOS_CAP_STORE_ONLY}}, 1, &rtos_r)"), "{s}");
         assert!(s.contains("*ret = (bool)rtos_r;"), "{s}");

@@ -105,11 +105,7 @@ pub extern "C" fn prober_main(_arg: usize) {
     case("write-other-code", DENIED, hostile::poke(prober_main as *const () as usize as u32 & !3, 0));
     case("null-deref", DENIED, hostile::null_deref());
     case("callee-stack-residue", Ok(0), residue_after_scribble());
-    case(
-        "console-write-of-foreign-memory",
-        status(Error::InvalidArgument),
-        hostile::console_foreign(secret_addr),
-    );
+    case("console-write-of-foreign-memory", status(Error::InvalidArgument), hostile::console_foreign(secret_addr));
 
     case("mmio-uart0-data-write (no grant)", DENIED, hostile::touch_uart());
     case("mmio-systick-read (no grant)", DENIED, hostile::read_systick());
