@@ -849,4 +849,79 @@ mod tests {
         let void = Signature { params: vec![], ret: None };
         assert!(c_stub("d", "g_f", 0, &void).contains("g_f(void) {\n    return rtos_call(0u, 0u, 0u, 0u, 0u, NULL);"));
     }
+
+    fn scratch(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("xtask-signature-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("include")).unwrap();
+        let ws = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+        let rtos_h = crate::c_compartment::header_text(&ws.join(crate::c_compartment::C_API_SOURCE)).unwrap();
+        std::fs::write(dir.join("include/rtos.h"), rtos_h).unwrap();
+        dir
+    }
+
+    #[test]
+    fn bindgen_reads_c_export_headers() {
+        let dir = scratch("bindgen");
+        let header = dir.join("exports.h");
+        std::fs::write(
+            &header,
+            "#include \"rtos.h\"\nuint32_t sum(rtos_read_only_t buf, uint32_t n);\nvoid fill(rtos_read_write_t out, int32_t v);\nuint32_t peek(const uint32_t *p);\nuint64_t wide(void);\nuint32_t not_exported(void);\n",
+        )
+        .unwrap();
+        let exports: Vec<String> = ["sum", "fill", "peek", "wide", "missing"].map(String::from).to_vec();
+        let h = CHeader { header: &header, rtos_include: &dir.join("include"), include_dirs: &[], defines: &[], exports: &exports };
+        let s = parse_rust_externs(&c_exports_bindings(&h).unwrap()).unwrap();
+        assert_eq!(
+            s["sum"],
+            Ok(Signature { params: vec![p("buf", Ty::Grant(GrantKind::ReadOnly)), p("n", Ty::U32)], ret: Some(Ty::U32) })
+        );
+        assert_eq!(
+            s["fill"],
+            Ok(Signature { params: vec![p("out", Ty::Grant(GrantKind::ReadWrite)), p("v", Ty::I32)], ret: None })
+        );
+        assert!(s["peek"].as_ref().unwrap_err().contains("takes parameter `p` of type `* const u32`"), "{:?}", s["peek"]);
+        assert!(s["wide"].as_ref().unwrap_err().contains("returns `u64`"), "{:?}", s["wide"]);
+        assert!(!s.contains_key("not_exported") && !s.contains_key("missing"), "only the exports: {s:?}");
+
+        std::fs::write(&header, "#include \"nope.h\"\n").unwrap();
+        let e = c_exports_bindings(&h).unwrap_err();
+        assert!(e.contains("bindgen cannot read") && e.contains("nope.h") && e.contains("fix the header"), "{e}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// A C caller passing a grant of another kind than the export declares does not compile, and
+    /// gcc names the stub and the argument.
+    #[test]
+    fn c_callers_cannot_pass_another_grant_kind() {
+        let dir = scratch("ckind");
+        let sig = Signature { params: vec![p("buf", Ty::Grant(GrantKind::ReadOnly))], ret: Some(Ty::U32) };
+        let imports = format!("#include \"rtos.h\"\n{}", c_stub("doc", "gamma_sum_ro", 0, &sig));
+        std::fs::write(dir.join("include/imports.h"), imports).unwrap();
+        let compile = |call: &str| {
+            let src = dir.join("caller.c");
+            std::fs::write(
+                &src,
+                format!("#include \"imports.h\"\nstatic RTOS_GRANULE_ALIGNED uint32_t buf[8];\nuint32_t f(void) {{ uint32_t r = 0; return (uint32_t){call} + r; }}\n"),
+            )
+            .unwrap();
+            let out = std::process::Command::new(crate::c_compartment::GCC)
+                .args(crate::c_compartment::CFLAGS)
+                .arg("-Werror")
+                .arg(format!("-I{}", dir.join("include").display()))
+                .args(["-fsyntax-only"])
+                .arg(&src)
+                .output()
+                .expect("arm-none-eabi-gcc runs");
+            (out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned())
+        };
+        let (ok, err) = compile("gamma_sum_ro(RTOS_READ_ONLY(buf), &r)");
+        assert!(ok, "{err}");
+        for wrong in ["RTOS_READ_WRITE(buf)", "RTOS_STORE_ONLY(buf)", "(uint32_t)(uintptr_t)buf"] {
+            let (ok, err) = compile(&format!("gamma_sum_ro({wrong}, &r)"));
+            assert!(!ok, "{wrong} must not compile");
+            assert!(err.contains("incompatible type for argument 1 of 'gamma_sum_ro'"), "{err}");
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }
