@@ -391,6 +391,17 @@ static __RTOS_COMPARTMENTS: [rtos::image::CompartmentSpec; 2] = [
         let sigs = std::fs::read_to_string(gen.join("isolation/signatures.json")).unwrap();
         assert!(sigs.contains("\"beta.x\"") && sigs.contains("\"grant\": \"store-only\""), "{sigs}");
 
+        // A manifest pinning a grant kind the function does not accept.
+        img.config.compartments[0].grants = vec![crate::manifest::GrantAnnotation {
+            function: "beta.x".into(),
+            import: Some(img.config.compartments[0].imports[0].clone()),
+            kinds: vec!["read-write".into()],
+        }];
+        let e = format!("{:#}", write_all(&dir, [&img]).unwrap_err());
+        assert!(e.contains("tests/boundary/images/isolation.toml: compartment \"alpha\": grants[\"beta.x\"] = [read-write] but export `beta.x` takes (buf: store-only, n: i32) -> bool, i.e. grants [store-only]; the function does not accept that grant kind"), "{e}");
+        img.config.compartments[0].grants[0].kinds = vec!["store-only".into()];
+        write_all(&dir, [&img]).unwrap();
+
         // An export that is missing or cannot cross the boundary stops the generation.
         std::fs::write(
             dir.join("alpha/src/more.rs"),

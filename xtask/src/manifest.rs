@@ -183,6 +183,9 @@ struct RawCompartment {
     runtime: Option<String>,
     /// A C compartment's header declaring its exports (typed signatures, read with bindgen).
     exports_header: Option<String>,
+    /// Grant kinds the manifest pins per export or import (see [`GrantAnnotation`]).
+    #[serde(default)]
+    grants: BTreeMap<String, Vec<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -323,7 +326,27 @@ pub struct CompartmentSpec {
     /// A Rust compartment's crate root (`src/lib.rs` of `krate`), where cbindgen reads its
     /// exports' signatures; set when the workspace is loaded.
     pub crate_root: Option<PathBuf>,
+    /// `grants = { ... }`: grant kinds pinned in the manifest, checked against the signatures.
+    pub grants: Vec<GrantAnnotation>,
 }
+
+/// One entry of a compartment's `grants` table: `"<export>" = [kinds]` for one of its own
+/// exports, `"<compartment>.<export>" = [kinds]` for one of its imports. The kinds are those of
+/// the function's grant parameters, in order (`[]`: it takes none); the build tool checks them
+/// against the signature it reads from the source, so a reviewer of the manifest sees what each
+/// call may lend, and a signature change that contradicts it fails the build.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GrantAnnotation {
+    /// The key as written.
+    pub function: String,
+    /// `Some` for an import.
+    pub import: Option<Import>,
+    /// `read-only`, `read-write` or `store-only`, in parameter order.
+    pub kinds: Vec<String>,
+}
+
+/// The grant kinds a manifest may name.
+pub const GRANT_KINDS: [&str; 3] = ["read-only", "read-write", "store-only"];
 
 impl CompartmentSpec {
     /// `"rust"` or `"c"`.
@@ -733,6 +756,7 @@ fn validate_compartments(raw: &[RawCompartment], err: &mut impl FnMut(String)) -
             sealed_imports: c.sealed_imports.clone(),
             c: csources,
             crate_root: None,
+            grants: Vec::new(),
         });
     }
     // Imports refer to compartments declared anywhere in the manifest.
@@ -785,9 +809,52 @@ fn validate_compartments(raw: &[RawCompartment], err: &mut impl FnMut(String)) -
         if c.sources.is_some() {
             check_c_stub_names(label, &imports, err);
         }
+        compartments[i].grants = validate_grant_annotations(label, &c.grants, &compartments[i].exports, &imports, err);
         compartments[i].imports = imports;
     }
     compartments
+}
+
+/// `grants = { "<export>" = [...], "<compartment>.<export>" = [...] }`: each key one of the
+/// compartment's exports or imports, each kind one of [`GRANT_KINDS`]. Whether they match the
+/// signatures is checked when the signatures are read (`signature::resolve`).
+fn validate_grant_annotations(
+    label: &str,
+    raw: &BTreeMap<String, Vec<String>>,
+    exports: &[String],
+    imports: &[Import],
+    err: &mut impl FnMut(String),
+) -> Vec<GrantAnnotation> {
+    let mut out = Vec::new();
+    for (key, kinds) in raw {
+        let import = match key.split_once('.') {
+            Some(_) => match imports.iter().find(|i| i.qualified() == *key) {
+                Some(i) => Some(i.clone()),
+                None => {
+                    err(format!(
+                        "{label}: grants[\"{key}\"] names no import of this compartment; add \"{key}\" to its imports or fix the key (an import \"<compartment>.<export>\" or one of its own exports)"
+                    ));
+                    continue;
+                }
+            },
+            None if exports.contains(key) => None,
+            None => {
+                err(format!(
+                    "{label}: grants[\"{key}\"] names no export of this compartment; add \"{key}\" to its exports or fix the key (one of its exports, or an import \"<compartment>.<export>\")"
+                ));
+                continue;
+            }
+        };
+        let mut ok = true;
+        for k in kinds.iter().filter(|k| !GRANT_KINDS.contains(&k.as_str())) {
+            ok = false;
+            err(format!("{label}: grants[\"{key}\"]: \"{k}\" is not a grant kind; use {}", GRANT_KINDS.join(", ")));
+        }
+        if ok {
+            out.push(GrantAnnotation { function: key.clone(), import, kinds: kinds.clone() });
+        }
+    }
+    out
 }
 
 fn is_ident(s: &str) -> bool {
@@ -2162,6 +2229,35 @@ stack_size = 1024
         assert!(e.contains("compartment \"beta\": has neither `crate` nor `sources`; add one"), "{e}");
         let e = single_error(&comp_with("crate = \"boundary-beta\"", "crate = \" \""));
         assert!(e.contains("compartment \"beta\": crate is empty"), "{e}");
+    }
+
+    #[test]
+    fn grant_annotations_name_exports_or_imports_and_kinds() {
+        let ok = comp_with(
+            "imports = [\"beta.x\"]",
+            "imports = [\"beta.x\"]\ngrants = { \"beta.x\" = [\"read-only\", \"store-only\"], \"add\" = [] }",
+        );
+        let c = parse_manifest(&ok, REL, &boards()).unwrap();
+        let g = &c.compartments[0].grants;
+        assert_eq!(g.len(), 2);
+        assert_eq!((g[0].function.as_str(), g[0].import.as_ref(), g[0].kinds.len()), ("add", None, 0));
+        assert_eq!(g[1].import, Some(Import { compartment: "beta".into(), export: "x".into() }));
+        assert_eq!(g[1].kinds, ["read-only", "store-only"]);
+        let bad = comp_with(
+            "imports = [\"beta.x\"]",
+            "imports = [\"beta.x\"]\ngrants = { \"beta.y\" = [], \"sub\" = [], \"peek\" = [\"write-only\"] }",
+        );
+        let errors = parse_manifest(&bad, REL, &boards()).unwrap_err();
+        assert_eq!(errors.len(), 3, "{errors:#?}");
+        assert!(errors[0].contains("compartment \"alpha\": grants[\"beta.y\"] names no import of this compartment; add \"beta.y\" to its imports"), "{}", errors[0]);
+        assert!(
+            errors[1].contains(
+                "grants[\"peek\"]: \"write-only\" is not a grant kind; use read-only, read-write, store-only"
+            ),
+            "{}",
+            errors[1]
+        );
+        assert!(errors[2].contains("grants[\"sub\"] names no export of this compartment"), "{}", errors[2]);
     }
 
     #[test]

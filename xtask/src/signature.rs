@@ -237,6 +237,9 @@ impl Signature {
     }
 }
 
+/// Per function of a header: its signature, or why it cannot cross a compartment boundary.
+pub type Found = BTreeMap<String, Result<Signature, String>>;
+
 /// Splits `"<type> <name>"` (C) into type and name; `name` may be missing (`uint32_t`).
 fn split_c_param(text: &str) -> (String, String) {
     let text = text.trim();
@@ -252,7 +255,7 @@ fn split_c_param(text: &str) -> (String, String) {
 /// Reads the C function prototypes of a header written by cbindgen (one per line:
 /// `uint32_t f(rtos_read_only_t buf, uint32_t len);`). Returns, per function, its signature or
 /// why it cannot cross a compartment boundary (completing "export `f` ...").
-pub fn parse_c_prototypes(header: &str) -> BTreeMap<String, Result<Signature, String>> {
+pub fn parse_c_prototypes(header: &str) -> Found {
     let mut out = BTreeMap::new();
     for line in header.lines().map(str::trim) {
         if !line.ends_with(");") || line.starts_with('#') || line.starts_with("typedef") {
@@ -415,7 +418,7 @@ fn type_text(ty: &syn::Type) -> String {
 
 /// Reads the functions of bindgen's output (`extern "C" { pub fn f(buf: rtos_read_only_t, len:
 /// u32) -> u32; }`): per function its signature or why it cannot cross a compartment boundary.
-pub fn parse_rust_externs(code: &str) -> Result<BTreeMap<String, Result<Signature, String>>, String> {
+pub fn parse_rust_externs(code: &str) -> Result<Found, String> {
     let file = syn::parse_file(code).map_err(|e| format!("cannot parse bindgen's output ({e})"))?;
     let mut out = BTreeMap::new();
     for item in file.items {
@@ -501,8 +504,7 @@ pub fn resolve(
 ) -> Result<Signatures, Vec<String>> {
     let mut errors = Vec::new();
     let mut sigs = Signatures::default();
-    let mut rust_cache: BTreeMap<PathBuf, Result<BTreeMap<String, Result<Signature, String>>, String>> =
-        BTreeMap::new();
+    let mut rust_cache: BTreeMap<PathBuf, Result<Found, String>> = BTreeMap::new();
     for image in images {
         for c in &image.config.compartments {
             if c.exports.is_empty() {
@@ -562,12 +564,49 @@ pub fn resolve(
             }
         }
     }
+    errors.extend(check_annotations(images, &sigs));
     errors.extend(check_shared_signatures(images, &sigs));
     if errors.is_empty() {
         Ok(sigs)
     } else {
         Err(errors)
     }
+}
+
+/// The grant kinds a manifest pins (`grants = {...}`) must be those of the signatures.
+fn check_annotations(images: &[&crate::manifest::Image], sigs: &Signatures) -> Vec<String> {
+    let mut errors = Vec::new();
+    for image in images {
+        for c in &image.config.compartments {
+            for a in &c.grants {
+                let (owner, export) = match &a.import {
+                    Some(i) => (i.compartment.as_str(), i.export.as_str()),
+                    None => (c.name.as_str(), a.function.as_str()),
+                };
+                let key = (image.name.clone(), owner.to_owned(), export.to_owned());
+                let Some(sig) = sigs.map.get(&key) else { continue }; // its own error was reported
+                let actual: Vec<&str> = sig
+                    .params
+                    .iter()
+                    .filter_map(|p| match p.ty {
+                        Ty::Grant(k) => Some(k.name()),
+                        _ => None,
+                    })
+                    .collect();
+                if actual != a.kinds {
+                    errors.push(format!(
+                        "{}: compartment \"{}\": grants[\"{}\"] = [{}] but export `{owner}.{export}` takes {sig}, i.e. grants [{}]; the function does not accept that grant kind: fix the manifest or the export's signature (in its source)",
+                        image.manifest,
+                        c.name,
+                        a.function,
+                        a.kinds.join(", "),
+                        actual.join(", ")
+                    ));
+                }
+            }
+        }
+    }
+    errors
 }
 
 /// A Rust compartment crate's typed stubs are generated once for all images using it, so each of
@@ -870,17 +909,30 @@ mod tests {
         )
         .unwrap();
         let exports: Vec<String> = ["sum", "fill", "peek", "wide", "missing"].map(String::from).to_vec();
-        let h = CHeader { header: &header, rtos_include: &dir.join("include"), include_dirs: &[], defines: &[], exports: &exports };
+        let h = CHeader {
+            header: &header,
+            rtos_include: &dir.join("include"),
+            include_dirs: &[],
+            defines: &[],
+            exports: &exports,
+        };
         let s = parse_rust_externs(&c_exports_bindings(&h).unwrap()).unwrap();
         assert_eq!(
             s["sum"],
-            Ok(Signature { params: vec![p("buf", Ty::Grant(GrantKind::ReadOnly)), p("n", Ty::U32)], ret: Some(Ty::U32) })
+            Ok(Signature {
+                params: vec![p("buf", Ty::Grant(GrantKind::ReadOnly)), p("n", Ty::U32)],
+                ret: Some(Ty::U32)
+            })
         );
         assert_eq!(
             s["fill"],
             Ok(Signature { params: vec![p("out", Ty::Grant(GrantKind::ReadWrite)), p("v", Ty::I32)], ret: None })
         );
-        assert!(s["peek"].as_ref().unwrap_err().contains("takes parameter `p` of type `* const u32`"), "{:?}", s["peek"]);
+        assert!(
+            s["peek"].as_ref().unwrap_err().contains("takes parameter `p` of type `* const u32`"),
+            "{:?}",
+            s["peek"]
+        );
         assert!(s["wide"].as_ref().unwrap_err().contains("returns `u64`"), "{:?}", s["wide"]);
         assert!(!s.contains_key("not_exported") && !s.contains_key("missing"), "only the exports: {s:?}");
 
