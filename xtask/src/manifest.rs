@@ -58,6 +58,9 @@ exports = ["add", "peek"]     # default []; C symbols (#[no_mangle] extern "C" f
 imports = ["beta.add"]        # default []; "<compartment>.<export>" of another compartment of
                               #   this image; slot = position; every image using a Rust crate
                               #   must list the same imports in the same order
+grants = { "beta.sum" = ["read-only"], "peek" = [] }  # default {}; optional: the grant kinds
+                              #   (read-only, read-write, store-only) of the grant parameters of
+                              #   an import or own export, in order; checked against its signature
 
 [[compartment]]               # a C compartment: `sources` instead of `crate` (exactly one)
 name = "hostile"
@@ -71,8 +74,10 @@ cflags = ["-Wno-unused"]      # default []; extra gcc flags (not -c -o -I -D -M*
 runtime = "rtos-c"            # default "rtos-c"; the one Rust staticlib linked in (C API,
                               #   panic handler, trampolines, memcpy): a workspace package with
                               #   [package.metadata.rtos] c-runtime = true
-exports = ["add"]             # C functions (not static, not rtos_*), uint32_t f(uint32_t, ...)
-imports = ["gamma.double"]    # as above; stubs in the generated imports.h (see below)
+exports = ["add"]             # C functions (not static, not rtos_*) declared in exports_header
+exports_header = "compartments/hostile_c/include/hostile.h"  # required with exports: their C
+                              #   prototypes (same base); bindgen reads the typed signatures
+imports = ["gamma.double"]    # as above; typed stubs in the generated imports.h
 
 [[thread]]                    # 1 ..= 31 of these
 name = "high"                 # required; unique; 1 ..= 15 chars of A-Z a-z 0-9 _ -
