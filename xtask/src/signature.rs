@@ -673,7 +673,8 @@ impl Signatures {
 // ---------------------------------------------------------------------------------------------
 // Stubs
 
-const RUST_KEYWORDS_AND_LOCALS: &[&str] = &["slot", "ret", "desc", "args", "caps"];
+/// Names the stubs use themselves.
+const STUB_LOCALS: &[&str] = &["slot", "ret", "desc", "args", "caps"];
 
 /// Parameter names usable in a generated stub: the exporter's, unless empty, `_`, a keyword or a
 /// name the stub itself uses; then `argN`.
@@ -686,7 +687,7 @@ fn stub_param_names(sig: &Signature) -> Vec<String> {
             && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
             && !crate::manifest::is_rust_keyword(n)
             && !C_KEYWORDS.contains(&n)
-            && !RUST_KEYWORDS_AND_LOCALS.contains(&n)
+            && !STUB_LOCALS.contains(&n)
             && !n.starts_with("rtos_")
             && !names.iter().any(|m| m == n);
         names.push(if ok { n.to_owned() } else { format!("arg{i}") });
