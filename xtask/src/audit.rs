@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use object::{Object, ObjectSection, ObjectSymbol, SectionFlags, SectionKind, SymbolKind};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::firmware::Profile;
@@ -182,6 +182,48 @@ pub struct ExportAudit {
     pub name: String,
     /// Address of the first instruction (Thumb bit cleared); `null` if the linker dropped it.
     pub address: Option<u64>,
+    /// Its typed signature (read by cbindgen or bindgen when the stubs were generated); `null`
+    /// if the generation directory has none (the image was not built by `cargo xtask`).
+    pub signature: Option<SignatureAudit>,
+}
+
+/// An export's signature: what its callers must pass, grant kinds included.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignatureAudit {
+    /// e.g. `(buf: read-only, len: u32) -> u32`.
+    pub text: String,
+    pub params: Vec<ParamAudit>,
+    /// `u32`, `i32`, `bool`, ...; `null`: returns nothing.
+    pub returns: Option<String>,
+}
+
+/// One parameter of an export.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ParamAudit {
+    pub name: String,
+    /// `grant` or an integer type (`u32`, `i32`, `usize`, `isize`).
+    #[serde(rename = "type")]
+    pub ty: String,
+    /// For a grant: `read-only`, `read-write` or `store-only`; else `null`.
+    pub grant: Option<String>,
+}
+
+/// Where code generation leaves the signatures of an image's exports for the audit:
+/// `target/rtos-gen/<image>/signatures.json`, `{"<compartment>.<export>": SignatureAudit}`.
+pub fn signatures_path(ws: &Path, image: &str) -> PathBuf {
+    crate::codegen::gen_dir(ws).join(image).join("signatures.json")
+}
+
+/// Fills in the exports' signatures from `signatures.json` (see [`signatures_path`]).
+pub fn add_signatures(audit: &mut Audit, text: &str) -> Result<(), String> {
+    let sigs: BTreeMap<String, SignatureAudit> = serde_json::from_str(text)
+        .map_err(|e| format!("cannot read the export signatures ({e}); build the image again"))?;
+    for c in &mut audit.compartments {
+        for e in &mut c.exports {
+            e.signature = sigs.get(&format!("{}.{}", c.name, e.name)).cloned();
+        }
+    }
+    Ok(())
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -412,6 +454,7 @@ pub fn assemble(image: &Image, profile: Profile, elf: &ElfFacts) -> Result<Audit
                 .map(|e| ExportAudit {
                     name: e.clone(),
                     address: elf.symbol(&compartment_symbol(&c.name, e)).map(|s| s.address),
+                    signature: None,
                 })
                 .collect(),
             imports: c
@@ -656,7 +699,14 @@ pub fn render_text(a: &Audit) -> String {
         if !c.sources.is_empty() {
             out.push_str(&wrapped("    ", "sources", &c.sources));
         }
-        let exports: Vec<String> = c.exports.iter().map(|e| format!("{} @ {}", e.name, opt_addr(e.address))).collect();
+        let exports: Vec<String> = c
+            .exports
+            .iter()
+            .map(|e| match &e.signature {
+                Some(s) => format!("{}{} @ {}", e.name, s.text, opt_addr(e.address)),
+                None => format!("{} @ {}", e.name, opt_addr(e.address)),
+            })
+            .collect();
         out.push_str(&wrapped("    ", "exports", &exports));
         let imports: Vec<String> = c.imports.iter().map(|i| format!("[{}] {}", i.slot, i.target)).collect();
         out.push_str(&wrapped("    ", "imports", &imports));
@@ -744,7 +794,10 @@ pub fn render_text(a: &Audit) -> String {
 /// the report, or one message per problem.
 pub fn write_for(ws: &Path, image: &Image, profile: Profile, elf: &Path) -> Result<Audit, Vec<String>> {
     let facts = ElfFacts::read(elf).map_err(|e| vec![format!("{}: audit: {e}", image.manifest)])?;
-    let audit = assemble(image, profile, &facts)?;
+    let mut audit = assemble(image, profile, &facts)?;
+    if let Ok(text) = std::fs::read_to_string(signatures_path(ws, &image.name)) {
+        add_signatures(&mut audit, &text).map_err(|e| vec![format!("{}: audit: {e}", image.manifest)])?;
+    }
     let json = json_path(ws, &image.name);
     let text = text_path(ws, &image.name);
     for (path, content) in [(&json, audit.to_json()), (&text, render_text(&audit))] {
@@ -873,8 +926,8 @@ stack_size = 512
         assert_eq!(beta.data.size, 0x40, "globals and heap");
         assert_eq!(beta.heap, Region::new(0x3800_0120, 0x3800_0160));
         assert_eq!(beta.heap_quota, 64);
-        assert_eq!(beta.exports[0], ExportAudit { name: "add".into(), address: Some(0x1000_1040) });
-        assert_eq!(beta.exports[1], ExportAudit { name: "peek".into(), address: Some(0x1000_1050) });
+        assert_eq!(beta.exports[0], ExportAudit { name: "add".into(), address: Some(0x1000_1040), signature: None });
+        assert_eq!(beta.exports[1], ExportAudit { name: "peek".into(), address: Some(0x1000_1050), signature: None });
         assert_eq!(a.threads[0].entry_address, Some(0x1000_1008));
         assert_eq!(a.threads[1].compartment, None);
         assert_eq!(a.threads[1].entry_address, Some(0x1000_0200));
@@ -971,7 +1024,7 @@ stack_size = 512
         let mut f = facts();
         f.symbols.remove("__rtos_c_beta_peek");
         let a = assemble(&img, Profile::Dev, &f).unwrap();
-        assert_eq!(a.compartments[1].exports[1], ExportAudit { name: "peek".into(), address: None });
+        assert_eq!(a.compartments[1].exports[1], ExportAudit { name: "peek".into(), address: None, signature: None });
         assert!(render_text(&a).contains("peek @ (not linked)"));
     }
 

@@ -14,6 +14,7 @@ mod manifest;
 mod policy;
 mod process;
 mod qemu;
+mod signature;
 mod test_runner;
 mod toolchain;
 mod upstream;

@@ -78,6 +78,9 @@ on_fault = "unwind"           # default "unwind"; "reboot": unwind the faulting 
                               #   the compartment (when no error_handler decides)
 may_shutdown = false          # default false; its code may end the system (SHUTDOWN)
 may_reboot = ["beta"]         # default []; compartments of this image its code may micro-reboot
+grants = { "beta.sum" = ["read-only"], "peek" = [] }  # default {}; optional: the grant kinds
+                              #   (read-only, read-write, store-only) of the grant parameters of
+                              #   an import or own export, in order; checked against its signature
 
 [[compartment]]               # a C compartment: `sources` instead of `crate` (exactly one)
 name = "hostile"
@@ -93,8 +96,10 @@ cflags = ["-Wno-unused"]      # default []; extra gcc flags (not -c -o -I -D -M*
 runtime = "rtos-c"            # default "rtos-c"; the one Rust staticlib linked in (C API,
                               #   panic handler, trampolines, memcpy): a workspace package with
                               #   [package.metadata.rtos] c-runtime = true
-exports = ["add"]             # C functions (not static, not rtos_*), uint32_t f(uint32_t, ...)
-imports = ["gamma.double"]    # as above; stubs in the generated imports.h (see below)
+exports = ["add"]             # C functions (not static, not rtos_*) declared in exports_header
+exports_header = "compartments/hostile_c/include/hostile.h"  # required with exports: their C
+                              #   prototypes (same base); bindgen reads the typed signatures
+imports = ["gamma.double"]    # as above; typed stubs in the generated imports.h
 
 [[thread]]                    # 1 ..= 31 of these
 name = "high"                 # required; unique; 1 ..= 15 chars of A-Z a-z 0-9 _ -
@@ -211,6 +216,11 @@ struct RawCompartment {
     defines: Option<Vec<String>>,
     cflags: Option<Vec<String>>,
     runtime: Option<String>,
+    /// A C compartment's header declaring its exports (typed signatures, read with bindgen).
+    exports_header: Option<String>,
+    /// Grant kinds the manifest pins per export or import (see [`GrantAnnotation`]).
+    #[serde(default)]
+    grants: BTreeMap<String, Vec<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -327,6 +337,11 @@ pub struct CSources {
     pub files_rel: Vec<String>,
     /// Absolute include directories, in manifest order; set with `files`.
     pub include_dirs: Vec<PathBuf>,
+    /// `exports_header` as written (relative to the firmware crate directory): the header
+    /// declaring the exports' C prototypes, from which their typed signatures are read.
+    pub exports_header: Option<String>,
+    /// The same, absolute; set with `files`.
+    pub exports_header_path: Option<PathBuf>,
 }
 
 /// Rust runtime crate of C compartments when the manifest names none.
@@ -381,6 +396,11 @@ pub struct CompartmentSpec {
     pub may_reboot: Vec<String>,
     /// `Some` for a C compartment.
     pub c: Option<CSources>,
+    /// A Rust compartment's crate root (`src/lib.rs` of `krate`), where cbindgen reads its
+    /// exports' signatures; set when the workspace is loaded.
+    pub crate_root: Option<PathBuf>,
+    /// `grants = { ... }`: grant kinds pinned in the manifest, checked against the signatures.
+    pub grants: Vec<GrantAnnotation>,
 }
 
 /// Manifest `on_fault`.
@@ -406,6 +426,24 @@ impl OnFault {
 
 /// Default stack of a compartment's init thread.
 pub const DEFAULT_INIT_STACK: u32 = 1024;
+
+/// One entry of a compartment's `grants` table: `"<export>" = [kinds]` for one of its own
+/// exports, `"<compartment>.<export>" = [kinds]` for one of its imports. The kinds are those of
+/// the function's grant parameters, in order (`[]`: it takes none); the build tool checks them
+/// against the signature it reads from the source, so a reviewer of the manifest sees what each
+/// call may lend, and a signature change that contradicts it fails the build.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GrantAnnotation {
+    /// The key as written.
+    pub function: String,
+    /// `Some` for an import.
+    pub import: Option<Import>,
+    /// `read-only`, `read-write` or `store-only`, in parameter order.
+    pub kinds: Vec<String>,
+}
+
+/// The grant kinds a manifest may name.
+pub const GRANT_KINDS: [&str; 3] = ["read-only", "read-write", "store-only"];
 
 impl CompartmentSpec {
     /// `"rust"` or `"c"`.
@@ -890,6 +928,8 @@ fn validate_compartments(raw: &[RawCompartment], err: &mut impl FnMut(String)) -
             may_shutdown: c.may_shutdown.unwrap_or(false),
             may_reboot: Vec::new(),
             c: csources,
+            crate_root: None,
+            grants: Vec::new(),
         });
     }
     let pooled: u32 = compartments.iter().map(|c| c.thread_stacks.count).sum();
@@ -967,9 +1007,52 @@ fn validate_compartments(raw: &[RawCompartment], err: &mut impl FnMut(String)) -
         if c.sources.is_some() {
             check_c_stub_names(label, &imports, err);
         }
+        compartments[i].grants = validate_grant_annotations(label, &c.grants, &compartments[i].exports, &imports, err);
         compartments[i].imports = imports;
     }
     compartments
+}
+
+/// `grants = { "<export>" = [...], "<compartment>.<export>" = [...] }`: each key one of the
+/// compartment's exports or imports, each kind one of [`GRANT_KINDS`]. Whether they match the
+/// signatures is checked when the signatures are read (`signature::resolve`).
+fn validate_grant_annotations(
+    label: &str,
+    raw: &BTreeMap<String, Vec<String>>,
+    exports: &[String],
+    imports: &[Import],
+    err: &mut impl FnMut(String),
+) -> Vec<GrantAnnotation> {
+    let mut out = Vec::new();
+    for (key, kinds) in raw {
+        let import = match key.split_once('.') {
+            Some(_) => match imports.iter().find(|i| i.qualified() == *key) {
+                Some(i) => Some(i.clone()),
+                None => {
+                    err(format!(
+                        "{label}: grants[\"{key}\"] names no import of this compartment; add \"{key}\" to its imports or fix the key (an import \"<compartment>.<export>\" or one of its own exports)"
+                    ));
+                    continue;
+                }
+            },
+            None if exports.contains(key) => None,
+            None => {
+                err(format!(
+                    "{label}: grants[\"{key}\"] names no export of this compartment; add \"{key}\" to its exports or fix the key (one of its exports, or an import \"<compartment>.<export>\")"
+                ));
+                continue;
+            }
+        };
+        let mut ok = true;
+        for k in kinds.iter().filter(|k| !GRANT_KINDS.contains(&k.as_str())) {
+            ok = false;
+            err(format!("{label}: grants[\"{key}\"]: \"{k}\" is not a grant kind; use {}", GRANT_KINDS.join(", ")));
+        }
+        if ok {
+            out.push(GrantAnnotation { function: key.clone(), import, kinds: kinds.clone() });
+        }
+    }
+    out
 }
 
 fn is_ident(s: &str) -> bool {
@@ -1155,6 +1238,7 @@ fn validate_language(c: &RawCompartment, label: &str, err: &mut impl FnMut(Strin
         ("defines", c.defines.is_some()),
         ("cflags", c.cflags.is_some()),
         ("runtime", c.runtime.is_some()),
+        ("exports_header", c.exports_header.is_some()),
     ]
     .iter()
     .filter(|(_, set)| *set)
@@ -1238,6 +1322,17 @@ fn validate_language(c: &RawCompartment, label: &str, err: &mut impl FnMut(Strin
                     err(format!("{label}: cflags[{j}] \"{f}\" is not allowed ({flag}): {instead}"));
                 }
             }
+            if let Some(h) = &c.exports_header {
+                if let Err(why) = check_relative_path(h) {
+                    err(format!("{label}: exports_header \"{h}\" {why}"));
+                }
+            } else if !c.exports.is_empty() {
+                err(format!(
+                    "{label}: exports {} but has no `exports_header`; add exports_header = \"<header declaring their C prototypes>\" (relative to the firmware crate directory), e.g. uint32_t {}(uint32_t a); the build tool reads their signatures from it",
+                    c.exports.join(", "),
+                    c.exports[0]
+                ));
+            }
             let csources = CSources {
                 patterns: sources.clone(),
                 include,
@@ -1246,6 +1341,8 @@ fn validate_language(c: &RawCompartment, label: &str, err: &mut impl FnMut(Strin
                 files: Vec::new(),
                 files_rel: Vec::new(),
                 include_dirs: Vec::new(),
+                exports_header: c.exports_header.clone(),
+                exports_header_path: None,
             };
             (runtime, Some(csources))
         }
@@ -1791,6 +1888,17 @@ fn resolve_c_sources(
         cs.files_rel = files.iter().map(|(_, s)| s.clone()).collect();
         cs.files = files.into_iter().map(|(f, _)| f).collect();
         cs.include_dirs = Vec::new();
+        cs.exports_header_path = None;
+        if let Some(h) = &cs.exports_header {
+            let path = dir.join(h);
+            if path.is_file() {
+                cs.exports_header_path = Some(path);
+            } else {
+                errors.push(format!(
+                    "{head}: exports_header \"{h}\" is not a file ({base}/{h} does not exist); create the header declaring the exports or fix the path (relative to the firmware crate directory {base}/)"
+                ));
+            }
+        }
         for (j, inc) in cs.include.iter().enumerate() {
             let path = match upstream.resolve(ws, inc) {
                 None => dir.join(inc),
@@ -1842,7 +1950,10 @@ fn resolve_compartment_crates(ws: &Path, images: &mut [Image], packages: &[Packa
             };
             let cargo_toml = crate::rel_path(ws, &p.dir.join("Cargo.toml"));
             match (&p.staticlib, p.compartment) {
-                (Some(lib), true) => c.lib_name = lib.clone(),
+                (Some(lib), true) => {
+                    c.lib_name = lib.clone();
+                    c.crate_root = Some(p.dir.join("src").join("lib.rs"));
+                }
                 (None, true) => errors.push(format!(
                     "{head} has no staticlib library; add `[lib] crate-type = [\"staticlib\"]` to {cargo_toml}"
                 )),
@@ -2465,6 +2576,35 @@ stack_size = 1024
     }
 
     #[test]
+    fn grant_annotations_name_exports_or_imports_and_kinds() {
+        let ok = comp_with(
+            "imports = [\"beta.x\"]",
+            "imports = [\"beta.x\"]\ngrants = { \"beta.x\" = [\"read-only\", \"store-only\"], \"add\" = [] }",
+        );
+        let c = parse_manifest(&ok, REL, &boards()).unwrap();
+        let g = &c.compartments[0].grants;
+        assert_eq!(g.len(), 2);
+        assert_eq!((g[0].function.as_str(), g[0].import.as_ref(), g[0].kinds.len()), ("add", None, 0));
+        assert_eq!(g[1].import, Some(Import { compartment: "beta".into(), export: "x".into() }));
+        assert_eq!(g[1].kinds, ["read-only", "store-only"]);
+        let bad = comp_with(
+            "imports = [\"beta.x\"]",
+            "imports = [\"beta.x\"]\ngrants = { \"beta.y\" = [], \"sub\" = [], \"peek\" = [\"write-only\"] }",
+        );
+        let errors = parse_manifest(&bad, REL, &boards()).unwrap_err();
+        assert_eq!(errors.len(), 3, "{errors:#?}");
+        assert!(errors[0].contains("compartment \"alpha\": grants[\"beta.y\"] names no import of this compartment; add \"beta.y\" to its imports"), "{}", errors[0]);
+        assert!(
+            errors[1].contains(
+                "grants[\"peek\"]: \"write-only\" is not a grant kind; use read-only, read-write, store-only"
+            ),
+            "{}",
+            errors[1]
+        );
+        assert!(errors[2].contains("grants[\"sub\"] names no export of this compartment"), "{}", errors[2]);
+    }
+
+    #[test]
     fn too_many_compartments() {
         let mut text = String::from("[image]\nboard = \"mps2-an505\"\n");
         for i in 0..17 {
@@ -2562,7 +2702,7 @@ stack_size = 1024
     // ---- C compartments ----
 
     fn c_manifest(fields: &str) -> String {
-        comp_with("crate = \"boundary-beta\"", fields)
+        comp_with("crate = \"boundary-beta\"", &format!("{fields}\nexports_header = \"c/beta.h\""))
     }
 
     #[test]
@@ -2602,7 +2742,7 @@ stack_size = 1024
         assert!(e.contains("compartment \"beta\": has neither `crate` nor `sources`"), "{e}");
         let e = single_error(&c_manifest("crate = \"boundary-beta\"\ncflags = [\"-O2\"]\nruntime = \"rtos-c\""));
         assert!(
-            e.contains("compartment \"beta\": cflags, runtime only apply to C compartments (with `sources`); remove them from this Rust compartment (crate boundary-beta)"),
+            e.contains("compartment \"beta\": cflags, runtime, exports_header only apply to C compartments (with `sources`); remove them from this Rust compartment (crate boundary-beta)"),
             "{e}"
         );
     }
@@ -2703,6 +2843,11 @@ stack_size = 1024
             e.contains("compartment \"beta\": include[1] \"c/missing\" is not a directory (tests/boundary/c/missing does not exist); create it or fix the path"),
             "{e}"
         );
+        assert!(
+            e.contains("compartment \"beta\": exports_header \"c/beta.h\" is not a file (tests/boundary/c/beta.h does not exist); create the header declaring the exports or fix the path"),
+            "{e}"
+        );
+        s.write("tests/boundary/c/beta.h", "");
         s.write("tests/boundary/images/iso.toml", &text.replace(", \"c/none/*.c\"", "").replace(", \"c/missing\"", ""));
         let inv = load_images(&s.0, krate.clone(), &packages).unwrap();
         let cs = inv.images[0].config.compartments[1].c.clone().unwrap();
@@ -2730,6 +2875,7 @@ stack_size = 1024
             &base.replace("imports = [\"alpha.add\"]", "imports = [\"alpha.peek\"]"),
         );
         s.write("tests/boundary/a.c", "");
+        s.write("tests/boundary/c/beta.h", "");
         let krate = vec![s.krate("boundary-tests", "tests/boundary", &["iso", "jso"])];
         let mut runtime = package("rtos-c", false, true);
         runtime.c_runtime = true;

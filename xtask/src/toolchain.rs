@@ -236,6 +236,34 @@ const BINUTILS: &[(&str, &str)] = &[
     ("arm-none-eabi-objdump", "gcc-arm-none-eabi"),
 ];
 
+/// Stands for libclang among the "executables" of [`missing_tool_packages`]'s `have`.
+pub const LIBCLANG: &str = "libclang";
+/// The Debian package providing libclang (for bindgen).
+pub const LIBCLANG_PACKAGE: &str = "libclang-dev";
+
+/// Whether a libclang shared library is where bindgen looks for it (`LIBCLANG_PATH`, then the
+/// usual library directories, LLVM's included).
+pub fn libclang_available() -> bool {
+    let is_libclang =
+        |name: &str| name.starts_with("libclang") && name.contains(".so") && !name.starts_with("libclang-cpp");
+    let mut dirs: Vec<PathBuf> = Vec::new();
+    if let Some(p) = std::env::var_os("LIBCLANG_PATH") {
+        dirs.push(PathBuf::from(p));
+    }
+    dirs.extend(
+        ["/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib", "/usr/local/lib", "/usr/lib64"]
+            .map(PathBuf::from),
+    );
+    if let Ok(entries) = std::fs::read_dir("/usr/lib") {
+        dirs.extend(entries.flatten().map(|e| e.path().join("lib")).filter(|p| p.to_string_lossy().contains("llvm")));
+    }
+    dirs.iter().any(|d| {
+        std::fs::read_dir(d)
+            .map(|es| es.flatten().any(|e| e.file_name().to_str().is_some_and(is_libclang)))
+            .unwrap_or(false)
+    })
+}
+
 /// Debian packages providing the missing host tools (deduplicated, in a stable order).
 pub fn missing_tool_packages(needs: Needs, qemu_binary: &str, have: &dyn Fn(&str) -> bool) -> Vec<String> {
     let mut wanted: Vec<(&str, &str)> = Vec::new();
@@ -249,6 +277,10 @@ pub fn missing_tool_packages(needs: Needs, qemu_binary: &str, have: &dyn Fn(&str
         wanted.push(("gdb-multiarch", "gdb-multiarch"));
     }
     let mut packages: Vec<String> = Vec::new();
+    // bindgen (typed signatures of C compartments' exports) loads libclang at run time.
+    if needs.firmware && !have(LIBCLANG) {
+        packages.push(LIBCLANG_PACKAGE.to_owned());
+    }
     for (exe, pkg) in wanted {
         if !have(exe) && !packages.iter().any(|p| p == pkg) {
             packages.push(pkg.to_owned());
@@ -370,7 +402,7 @@ pub struct Environment {
 /// Makes sure everything in `needs` is available: detects, installs missing Debian packages
 /// in one `apt-get install` when running as root, or fails with the commands to run.
 pub fn ensure(ws: &Path, needs: Needs, targets: &[String], qemu_binary: &str) -> Result<Environment> {
-    let have = |exe: &str| find_in_path(exe).is_some();
+    let have = |exe: &str| if exe == LIBCLANG { libclang_available() } else { find_in_path(exe).is_some() };
     let mut toolchain = if needs.firmware { detect(targets)? } else { None };
     let mut packages = missing_tool_packages(needs, qemu_binary, &have);
     let mut clippy_hint = None;
@@ -540,7 +572,7 @@ mod tests {
         let needs = Needs { firmware: true, qemu: true, clippy: false, gdb: true };
         assert_eq!(
             missing_tool_packages(needs, "qemu-system-arm", &none),
-            ["gcc-arm-none-eabi", "qemu-system-arm", "gdb-multiarch"]
+            [LIBCLANG_PACKAGE, "gcc-arm-none-eabi", "qemu-system-arm", "gdb-multiarch"]
         );
         assert!(missing_tool_packages(needs, "qemu-system-arm", &all).is_empty());
         let only_size_missing = |e: &str| e != "arm-none-eabi-size";

@@ -177,6 +177,51 @@ pub struct rtos_cap_t {
     pub kind: u32,
 }
 
+/// A buffer lent read-only, as a typed stub parameter and as the parameter an export declares to
+/// accept only read-only grants (`uint32_t sum(rtos_read_only_t buf, uint32_t n)`). Passed by
+/// value it takes two argument registers: `base`, then `len` (bytes). Build one with
+/// `RTOS_READ_ONLY(array)`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct rtos_read_only_t {
+    /// First byte (a multiple of `RTOS_GRANULE`).
+    pub base: *const core::ffi::c_void,
+    /// Length in bytes (a multiple of `RTOS_GRANULE`).
+    pub len: u32,
+}
+
+/// A buffer lent read-write (see `rtos_read_only_t`); `RTOS_READ_WRITE(array)`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct rtos_read_write_t {
+    /// First byte.
+    pub base: *mut core::ffi::c_void,
+    /// Length in bytes.
+    pub len: u32,
+}
+
+/// A buffer lent store-only (zeroed by the kernel before the callee runs; see
+/// `rtos_read_only_t`); `RTOS_STORE_ONLY(array)`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct rtos_store_only_t {
+    /// First byte.
+    pub base: *mut core::ffi::c_void,
+    /// Length in bytes.
+    pub len: u32,
+}
+
+// The C grant types and rtos-sys's are the same two words, so a Rust export taking
+// `rtos_sys::ReadOnly` and a C caller passing `rtos_read_only_t` agree (and vice versa).
+const _: () = {
+    use core::mem::{align_of, size_of};
+    assert!(size_of::<rtos_read_only_t>() == size_of::<rtos_sys::ReadOnly<'static>>());
+    assert!(size_of::<rtos_read_write_t>() == size_of::<rtos_sys::ReadWrite<'static>>());
+    assert!(size_of::<rtos_store_only_t>() == size_of::<rtos_sys::StoreOnly<'static>>());
+    assert!(align_of::<rtos_read_only_t>() == align_of::<rtos_sys::ReadOnly<'static>>());
+    assert!(size_of::<rtos_read_only_t>() == 8 || size_of::<usize>() != 4);
+};
+
 // ---------------------------------------------------------------------------------------------
 // Raw system calls (the kernel checks every pointer against the caller's view)
 
@@ -669,6 +714,43 @@ pub unsafe extern "C" fn rtos_heap_quota(cap: u32, used: *mut u32, limit: *mut u
 #[no_mangle]
 pub unsafe extern "C" fn rtos_call(slot: u32, a0: u32, a1: u32, a2: u32, a3: u32, ret: *mut u32) -> i32 {
     let r = rtos_sys::call(slot, [a0, a1, a2, a3]);
+    if let Ok(v) = r {
+        // SAFETY: forwarded from the caller.
+        unsafe { store(ret, v) };
+    }
+    status_of(r)
+}
+
+/// Calls import `slot` with the four register values at `args` and lends the `ncaps` buffers at
+/// `caps` (`ncaps <= RTOS_MAX_CAPS`) for the call; stores the result at `ret`. The typed stubs
+/// in `imports.h` call this, placing each grant's base and length in `args` at its parameter's
+/// position. Errors as `rtos_call_caps`.
+///
+/// # Safety
+/// `args` points to 4 words, `caps` to `ncaps` capabilities (may be null when 0); `ret` is null
+/// or writable.
+#[no_mangle]
+pub unsafe extern "C" fn rtos_call_granted(
+    slot: u32,
+    args: *const u32,
+    caps: *const rtos_cap_t,
+    ncaps: usize,
+    ret: *mut u32,
+) -> i32 {
+    if ncaps > MAX_GRANTS || args.is_null() || (ncaps > 0 && caps.is_null()) {
+        return RTOS_E_INVALID_ARGUMENT;
+    }
+    let mut desc = CallDesc { slot, ngrants: ncaps as u32, ..CallDesc::default() };
+    for (i, a) in desc.args.iter_mut().enumerate() {
+        // SAFETY: `args` holds 4 words (checked non-null above).
+        *a = unsafe { args.add(i).read() };
+    }
+    for i in 0..ncaps {
+        // SAFETY: `caps` holds `ncaps` entries (checked non-null above).
+        let c = unsafe { caps.add(i).read() };
+        desc.grants[i] = GrantDesc { base: c.base as usize as u32, len: c.len, kind: c.kind };
+    }
+    let r = rtos_sys::call_raw(&desc);
     if let Ok(v) = r {
         // SAFETY: forwarded from the caller.
         unsafe { store(ret, v) };

@@ -249,6 +249,19 @@ pub struct Granule(pub [u8; 32]);
 impl Granule {
     /// A zeroed granule.
     pub const ZERO: Granule = Granule([0; 32]);
+
+    /// The granule as eight 32-bit words.
+    pub fn words(&self) -> &[u32; 8] {
+        // SAFETY: same size (32 bytes); the granule's 32-byte alignment satisfies u32's; every
+        // bit pattern is a valid u32.
+        unsafe { &*(self as *const Granule as *const [u32; 8]) }
+    }
+
+    /// The granule as eight mutable 32-bit words.
+    pub fn words_mut(&mut self) -> &mut [u32; 8] {
+        // SAFETY: as in `words`, and every bit pattern written is a valid byte array.
+        unsafe { &mut *(self as *mut Granule as *mut [u32; 8]) }
+    }
 }
 
 /// A capability argument, borrowing its buffer for the duration of the call: the caller cannot
@@ -273,6 +286,131 @@ impl Cap<'_> {
         GrantDesc { base: ptr as usize as u32, len: (len * 32) as u32, kind }
     }
 }
+
+/// Generates one typed capability argument: what a typed import stub takes for a grant parameter
+/// and what the exporting function declares (both sides name the same type, so a grant of
+/// another kind does not compile). Two words, `#[repr(C)]`: passed by value it occupies two
+/// argument registers (base, then length in bytes), as the typed call ABI says.
+macro_rules! grant_type {
+    ($(#[$doc:meta])* $name:ident, $borrow:ty, $kind:expr, $ptr:ty) => {
+        $(#[$doc])*
+        #[repr(C)]
+        #[derive(Debug)]
+        pub struct $name<'a> {
+            base: $ptr,
+            len: u32,
+            _borrow: core::marker::PhantomData<$borrow>,
+        }
+
+        impl<'a> $name<'a> {
+            /// The first byte's address (a register of the call).
+            #[inline(always)]
+            pub fn base(&self) -> u32 {
+                self.base as usize as u32
+            }
+            /// The length in bytes (a register of the call).
+            #[inline(always)]
+            #[allow(clippy::len_without_is_empty)]
+            pub fn len(&self) -> u32 {
+                self.len
+            }
+            /// The kernel's description of this grant ([`nr::CALL_GRANTS`]).
+            #[inline(always)]
+            pub fn grant(&self) -> GrantDesc {
+                GrantDesc { base: self.base(), len: self.len, kind: $kind }
+            }
+            /// Whether base and length are whole granules (what the kernel grants).
+            fn is_exact(&self) -> bool {
+                !self.base.is_null() && self.base as usize % 32 == 0 && self.len % 32 == 0
+            }
+        }
+    };
+}
+
+grant_type!(
+    /// A buffer lent read-only for one call. A caller makes one from `&[Granule]` (exact bounds by
+    /// construction); an export declares a parameter of this type to accept only read-only grants.
+    ReadOnly, &'a [Granule], 1, *const Granule
+);
+grant_type!(
+    /// A buffer lent read-write for one call; borrows the caller's buffer mutably for the call.
+    ReadWrite, &'a mut [Granule], 2, *mut Granule
+);
+grant_type!(
+    /// A buffer lent store-only for one call: the kernel zeroes it before the callee runs, so the
+    /// callee can write it and read back only what it wrote.
+    StoreOnly, &'a mut [Granule], 3, *mut Granule
+);
+
+impl<'a> ReadOnly<'a> {
+    /// Lends `buf` read-only.
+    #[inline(always)]
+    pub fn new(buf: &'a [Granule]) -> Self {
+        ReadOnly { base: buf.as_ptr(), len: (buf.len() * 32) as u32, _borrow: core::marker::PhantomData }
+    }
+    /// The granted buffer, as the callee sees it; `None` if the registers do not describe whole
+    /// granules.
+    ///
+    /// # Safety
+    /// The kernel checks and maps a grant only when the caller lent it through `CALL_GRANTS` (every
+    /// typed stub does). A caller issuing a raw call can put any address in these registers, the
+    /// callee's own memory included: use this only in exports whose callers are trusted to use
+    /// the typed stubs, and never keep the slice beyond the call.
+    pub unsafe fn granules(&self) -> Option<&'a [Granule]> {
+        // SAFETY: exact bounds checked here; validity and lifetime per the caller's contract.
+        self.is_exact().then(|| unsafe { core::slice::from_raw_parts(self.base, self.len as usize / 32) })
+    }
+}
+
+impl Clone for ReadOnly<'_> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+// A read-only loan may be passed on (to a further callee) and copied like a shared borrow.
+impl Copy for ReadOnly<'_> {}
+
+impl<'a> From<&'a [Granule]> for ReadOnly<'a> {
+    fn from(buf: &'a [Granule]) -> Self {
+        ReadOnly::new(buf)
+    }
+}
+
+macro_rules! grant_mut_impl {
+    ($name:ident) => {
+        impl<'a> $name<'a> {
+            /// Lends `buf` for one call.
+            #[inline(always)]
+            pub fn new(buf: &'a mut [Granule]) -> Self {
+                $name { base: buf.as_mut_ptr(), len: (buf.len() * 32) as u32, _borrow: core::marker::PhantomData }
+            }
+            /// Re-lends the same buffer with the same rights for a nested call (the original stays
+            /// borrowed until that call returns).
+            #[inline(always)]
+            pub fn reborrow(&mut self) -> $name<'_> {
+                $name { base: self.base, len: self.len, _borrow: core::marker::PhantomData }
+            }
+            /// The granted buffer, as the callee sees it; `None` if the registers do not describe
+            /// whole granules.
+            ///
+            /// # Safety
+            /// As [`ReadOnly::granules`]: the registers are the kernel-checked grant only if the
+            /// caller used `CALL_GRANTS`; never keep the slice beyond the call.
+            pub unsafe fn granules_mut(&mut self) -> Option<&mut [Granule]> {
+                // SAFETY: exact bounds checked here; validity and lifetime per the caller's contract.
+                self.is_exact().then(|| unsafe { core::slice::from_raw_parts_mut(self.base, self.len as usize / 32) })
+            }
+        }
+
+        impl<'a> From<&'a mut [Granule]> for $name<'a> {
+            fn from(buf: &'a mut [Granule]) -> Self {
+                $name::new(buf)
+            }
+        }
+    };
+}
+grant_mut_impl!(ReadWrite);
+grant_mut_impl!(StoreOnly);
 
 /// A sealing key: lets its owner compartment seal and open handles of one type.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -605,6 +743,20 @@ mod user {
             desc.args[i] = desc.grants[i].base;
         }
         desc.args[caps.len()..caps.len() + args.len()].copy_from_slice(args);
+        svc_status!(nr::CALL_GRANTS; &desc as *const CallDesc as u32, 0u32)
+    }
+
+    /// Calls import `slot` with the register values `args` and the capability arguments `grants`
+    /// (at most [`MAX_GRANTS`]; more are ignored, the typed stubs never pass more). Typed import
+    /// stubs call this: they place each grant's base and length in `args` at its parameter's
+    /// position.
+    #[inline(always)]
+    pub fn call_granted(slot: u32, args: [u32; 4], grants: &[GrantDesc]) -> Result<u32, CallError> {
+        let mut desc = CallDesc { slot, args, ngrants: 0, grants: [GrantDesc::default(); MAX_GRANTS] };
+        for (d, g) in desc.grants.iter_mut().zip(grants) {
+            *d = *g;
+            desc.ngrants += 1;
+        }
         svc_status!(nr::CALL_GRANTS; &desc as *const CallDesc as u32, 0u32)
     }
 

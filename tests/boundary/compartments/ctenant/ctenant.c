@@ -75,12 +75,12 @@ void ctenant_main(uint32_t arg) {
     check("c-own-arena-full", RTOS_E_OUT_OF_MEMORY, (rtos_heap_alloc(cap, 128, &st), st));
 
     /* The service allocates for us, in its heap, on our quota. */
-    st = store_make(cap, 200, 0, 0, &r);
+    st = store_make(cap, 200, &r);
     check("c-service-allocates-with-lent-cap", RTOS_OK, status_of(st, r));
     uint32_t block = r;
     rtos_heap_quota(cap, &used, &limit);
     check("c-charged-to-the-lender", 64 + 224, (int32_t)used);
-    st = store_make(cap, 300, 0, 0, &r);
+    st = store_make(cap, 300, &r);
     check("c-exceed-heap-quota", RTOS_E_QUOTA_EXCEEDED, status_of(st, r));
     check("c-alloc-with-forged-cap", RTOS_E_INVALID_HANDLE, (rtos_heap_alloc(cap ^ 0x10000u, 32, &st), st));
     check("c-alloc-with-made-up-cap", RTOS_E_INVALID_HANDLE, (rtos_heap_alloc(0x12345678u, 32, &st), st));
@@ -90,7 +90,7 @@ void ctenant_main(uint32_t arg) {
     check("c-alloc-with-type-confused-handle", RTOS_E_WRONG_TYPE, (rtos_heap_alloc(sealed, 32, &st), st));
     check("c-free-block-of-another-heap", RTOS_E_INVALID_ARGUMENT, rtos_heap_free(cap, (uint8_t *)(uintptr_t)block));
     check("c-free-interior-pointer", RTOS_E_INVALID_ARGUMENT, rtos_heap_free(cap, p + 32));
-    st = store_peek((uint32_t)(uintptr_t)p, 0, 0, 0, &r);
+    st = store_peek((uint32_t)(uintptr_t)p, &r);
     check("c-service-reads-lenders-heap", RTOS_E_COMPARTMENT_FAULT, st);
 
     uint32_t freed = 0;

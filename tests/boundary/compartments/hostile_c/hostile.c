@@ -6,8 +6,9 @@
  * compartments' handles and keys, imports it does not have, its own stack limit. Each attempt
  * must be stopped by the kernel: a fault unwound to the caller, or an error status.
  *
- * Every export takes up to four uint32_t arguments and returns a uint32_t; statuses are
- * returned as (uint32_t) of the negative RTOS_E_* code. */
+ * Every export returns a uint32_t (statuses as (uint32_t) of the negative RTOS_E_* code); the
+ * honest grant exports declare the grant kind they accept (rtos_read_only_t, ...) in hostile.h,
+ * the hostile ones take raw uint32_t addresses. */
 #include <stdint.h>
 
 #include "imports.h" /* generated: gamma_double, gamma_sum_ro, ... (and rtos.h) */
@@ -37,33 +38,54 @@ uint32_t globals_check(void) {
 /* C calls Rust: gamma.double(x) + 1, or the status. */
 uint32_t relay(uint32_t x) {
     uint32_t r = 0;
-    int32_t status = gamma_double(x, 0, 0, 0, &r);
+    int32_t status = gamma_double(x, &r);
     return status == RTOS_OK ? r + 1 : (uint32_t)status;
 }
 
-/* Sums `len` bytes of words at `ptr` (a buffer granted for this call). */
-uint32_t sum_ro(uint32_t ptr, uint32_t len) {
-    uint32_t sum = 0;
-    for (uint32_t i = 0; i < len / 4; i++) {
-        sum += REG(ptr + 4 * i);
-    }
-    return sum;
-}
-
-uint32_t fill(uint32_t ptr, uint32_t len, uint32_t value) {
+static uint32_t words_fill(uintptr_t ptr, uint32_t len, uint32_t value) {
     for (uint32_t i = 0; i < len / 4; i++) {
         REG(ptr + 4 * i) = value;
     }
     return 0;
 }
 
+/* Sums the words of a buffer granted read-only for this call. */
+uint32_t sum_ro(rtos_read_only_t buf) {
+    uint32_t sum = 0;
+    for (uint32_t i = 0; i < buf.len / 4; i++) {
+        sum += ((const volatile uint32_t *)buf.base)[i];
+    }
+    return sum;
+}
+
+/* Fills a buffer granted read-write. */
+uint32_t fill(rtos_read_write_t buf, uint32_t value) {
+    return words_fill((uintptr_t)buf.base, buf.len, value);
+}
+
 /* Nested Rust -> C -> Rust with a passed-on grant: lends the read-only buffer it was granted to
- * gamma.sum_ro (allowed: it holds it with those rights). */
-uint32_t pass_on(uint32_t ptr, uint32_t len) {
-    rtos_cap_t cap = {(const void *)(uintptr_t)ptr, len, RTOS_CAP_READ_ONLY};
+ * gamma.sum_ro through the typed stub (allowed: it holds it with those rights). */
+uint32_t pass_on(rtos_read_only_t buf) {
     uint32_t r = 0;
-    int32_t status = gamma_sum_ro_caps(&cap, 1, &len, 1, &r);
+    int32_t status = gamma_sum_ro(buf, &r);
     return status == RTOS_OK ? r : (uint32_t)status;
+}
+
+static RTOS_GRANULE_ALIGNED uint32_t lend_buffer[8];
+
+/* Typed C -> Rust calls with the other two grant kinds: gamma.fill (read-write) must fill all 8
+ * words of its own buffer, gamma.store (store-only) must see nothing of what was there (the kernel
+ * zeroes it) and its stores must arrive. 0 when all holds, else the step that failed (or a status). */
+uint32_t typed_c_to_rust(void) {
+    uint32_t n = 0, seen = 1;
+    int32_t status = gamma_fill(RTOS_READ_WRITE(lend_buffer), 0x11111111u, &n);
+    if (status != RTOS_OK) return (uint32_t)status;
+    if (n != 8 || lend_buffer[0] != 0x11111111u || lend_buffer[7] != 0x11111111u) return 1;
+    status = gamma_store(RTOS_STORE_ONLY(lend_buffer), 0x22u, &seen);
+    if (status != RTOS_OK) return (uint32_t)status;
+    if (seen != 0) return 2; /* the old 0x11111111 words must have been wiped */
+    if (lend_buffer[0] != 0x22u || lend_buffer[7] != 0x22u) return 3;
+    return 0;
 }
 
 static RTOS_GRANULE_ALIGNED uint32_t own_buffer[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
@@ -71,10 +93,8 @@ static uint32_t unaligned_buffer[9]; /* 36 bytes: never a whole number of granul
 
 /* Lends its own (granule-aligned) globals to gamma: gamma's sum of 1..16 = 136. */
 uint32_t caps_own_buffer(void) {
-    rtos_cap_t cap = {own_buffer, sizeof own_buffer, RTOS_CAP_READ_ONLY};
-    uint32_t len = sizeof own_buffer;
     uint32_t r = 0;
-    int32_t status = gamma_sum_ro_caps(&cap, 1, &len, 1, &r);
+    int32_t status = gamma_sum_ro(RTOS_READ_ONLY(own_buffer), &r);
     return status == RTOS_OK ? r : (uint32_t)status;
 }
 
@@ -107,12 +127,12 @@ uint32_t scribble(uint32_t complement) {
 }
 
 /* Store-only grant: counts the non-zero words it can see (must be none), then writes 0xAB. */
-uint32_t store_probe(uint32_t ptr, uint32_t len) {
+uint32_t store_probe(rtos_store_only_t buf) {
     uint32_t seen = 0;
-    for (uint32_t i = 0; i < len / 4; i++) {
-        seen += REG(ptr + 4 * i) != 0;
+    for (uint32_t i = 0; i < buf.len / 4; i++) {
+        seen += ((volatile uint32_t *)buf.base)[i] != 0;
     }
-    fill(ptr, len, 0xAB);
+    words_fill((uintptr_t)buf.base, buf.len, 0xAB);
     return seen;
 }
 
@@ -267,7 +287,7 @@ uint32_t seal_with_stolen(uint32_t their_key) {
 /* A thread that starts in this C compartment: greets, calls Rust, and ends by returning. */
 void hostile_main(uintptr_t arg) {
     uint32_t r = 0;
-    int32_t status = gamma_double((uint32_t)arg, 0, 0, 0, &r);
+    int32_t status = gamma_double((uint32_t)arg, &r);
     rtos_puts("hostile: C thread started");
     rtos_print_u32("hostile: C thread: gamma.double(arg) = ", status == RTOS_OK ? r : 0);
 }

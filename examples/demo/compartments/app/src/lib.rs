@@ -2,7 +2,7 @@
 //! lends it a buffer, and survives `sensor` crashing.
 #![no_std]
 
-use rtos_sys::{println, Cap, Granule};
+use rtos_sys::{println, Granule, StoreOnly};
 
 rtos_sys::imports!();
 
@@ -10,7 +10,7 @@ rtos_sys::imports!();
 #[no_mangle]
 pub extern "C" fn app_main(_arg: usize) {
     for seq in 0..3 {
-        match sensor::sample(seq, 0, 0, 0) {
+        match sensor::sample(seq) {
             Ok(v) => {
                 println!("[{:>4}] app (unprivileged): sensor.sample() = {}.{} C", rtos_sys::ticks(), v / 10, v % 10)
             }
@@ -19,9 +19,9 @@ pub extern "C" fn app_main(_arg: usize) {
         rtos_sys::sleep(60);
     }
     let mut block = [Granule::ZERO; 1];
-    match sensor::caps::read_block(&mut [Cap::StoreOnly(&mut block)], &[32]) {
+    match sensor::read_block(StoreOnly::new(&mut block)) {
         Ok(n) => {
-            let first = u32::from_le_bytes([block[0].0[0], block[0].0[1], block[0].0[2], block[0].0[3]]);
+            let first = block[0].words()[0];
             println!(
                 "[{:>4}] app: sensor filled {} words of a lent store-only buffer (first = {})",
                 rtos_sys::ticks(),
@@ -32,7 +32,7 @@ pub extern "C" fn app_main(_arg: usize) {
         Err(e) => println!("app: read_block failed: {}", e),
     }
     println!("[{:>4}] app: calling sensor.parse with a corrupt pointer...", rtos_sys::ticks());
-    match sensor::parse(0x3800_0000, 0, 0, 0) {
+    match sensor::parse(0x3800_0000) {
         Ok(v) => println!("app: parse returned {} (isolation broken!)", v),
         Err(e) => println!(
             "[{:>4}] app: sensor.parse -> Err({}); the fault stayed in 'sensor', app carries on",
@@ -40,7 +40,7 @@ pub extern "C" fn app_main(_arg: usize) {
             e
         ),
     }
-    match sensor::sample(9, 0, 0, 0) {
+    match sensor::sample(9) {
         Ok(v) => println!("[{:>4}] app: sensor still serves: sample() = {}.{} C", rtos_sys::ticks(), v / 10, v % 10),
         Err(e) => println!("app: sensor.sample failed: {}", e),
     }

@@ -2,8 +2,7 @@
 #![no_std]
 
 use core::sync::atomic::{AtomicU32, Ordering};
-// Links the compartment runtime (panic handler, trampolines) although no API is used.
-use rtos_sys as _;
+use rtos_sys::StoreOnly;
 
 static READINGS: AtomicU32 = AtomicU32::new(0);
 
@@ -14,14 +13,19 @@ pub extern "C" fn sample(seq: u32) -> u32 {
     215 + (seq * 7) % 13
 }
 
-/// Fills a buffer the caller lent it (as a store-only capability) with a block of readings.
+/// Fills a buffer the caller lent it (only as a store-only capability: the parameter's type says
+/// so, and callers' typed stubs take nothing else) with a block of readings; returns the count.
 #[no_mangle]
-pub extern "C" fn read_block(buf: u32, len: u32) -> u32 {
-    for i in 0..len / 4 {
-        // SAFETY: inside the buffer granted for this call.
-        unsafe { ((buf + 4 * i) as *mut u32).write_volatile(200 + i) };
+pub extern "C" fn read_block(mut buf: StoreOnly<'_>) -> u32 {
+    // SAFETY: `app` lends the buffer through its typed stub, so the kernel checked and mapped it
+    // for this call; the slice is not kept beyond it.
+    let Some(block) = (unsafe { buf.granules_mut() }) else { return 0 };
+    let mut n = 0;
+    for word in block.iter_mut().flat_map(|g| g.words_mut().iter_mut()) {
+        *word = 200 + n;
+        n += 1;
     }
-    len / 4
+    n
 }
 
 /// A buggy parser: follows a corrupted pointer. The fault is contained to this call.

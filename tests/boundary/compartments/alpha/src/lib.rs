@@ -60,31 +60,31 @@ const DENIED: Result<u32, CallError> = Err(Error::CompartmentFault);
 #[no_mangle]
 pub extern "C" fn alpha_main(_arg: usize) {
     println!("| {:<32} | {:<26} | {:<26} | {} |", "case", "expected", "observed", "  ");
-    case("call-return", Ok(42), beta::add(2, 40, 0, 0));
-    case("nested-call alpha>beta>gamma", Ok(43), beta::relay(21, 0, 0, 0));
+    case("call-return", Ok(42), beta::add(2, 40));
+    case("nested-call alpha>beta>gamma", Ok(43), beta::relay(21));
 
     let local = black_box(7u32);
     let local_addr = &local as *const u32 as u32;
-    case("read-caller-stack", DENIED, beta::peek(local_addr, 0, 0, 0));
-    case("write-caller-stack", DENIED, beta::poke(local_addr, 1, 0, 0));
+    case("read-caller-stack", DENIED, beta::peek(local_addr));
+    case("write-caller-stack", DENIED, beta::poke(local_addr, 1));
     case("caller-stack-intact", Ok(7), Ok(black_box(local)));
 
     let secret_addr = SECRET.as_ptr() as u32;
-    case("read-other-globals", DENIED, beta::peek(secret_addr, 0, 0, 0));
-    case("write-other-globals", DENIED, beta::poke(secret_addr, 0, 0, 0));
+    case("read-other-globals", DENIED, beta::peek(secret_addr));
+    case("write-other-globals", DENIED, beta::poke(secret_addr, 0));
     case("globals-intact", Ok(0x5EC2_E700), Ok(SECRET.load(Ordering::Relaxed)));
-    case("read-kernel-memory", DENIED, beta::peek(0x3800_0000, 0, 0, 0));
-    case("write-other-code", DENIED, beta::poke(alpha_main as *const () as usize as u32 & !3, 0, 0, 0));
+    case("read-kernel-memory", DENIED, beta::peek(0x3800_0000));
+    case("write-other-code", DENIED, beta::poke(alpha_main as *const () as usize as u32 & !3, 0));
 
     case("callee-stack-residue", Ok(0), residue_after_scribble());
     case("call-not-imported (alpha)", Err(Error::NotImported), rtos_sys::call(99, [0; 4]));
-    case("call-not-imported (beta)", Ok(Error::NotImported.code() as u32), beta::call_back(0, 0, 0, 0));
-    case("raise-privilege", DENIED, beta::escalate(0, 0, 0, 0));
-    case("touch-mpu", DENIED, beta::touch_mpu(0, 0, 0, 0));
-    case("mask-interrupts (ignored)", Ok(0), beta::mask_interrupts(0, 0, 0, 0));
-    case("stack-overflow-in-callee", DENIED, beta::recurse(0, 0, 0, 0));
-    case("panic-in-callee", DENIED, beta::panic(1, 0, 0, 0));
-    case("callee-still-serves", Ok(3), beta::add(1, 2, 0, 0));
+    case("call-not-imported (beta)", Ok(Error::NotImported.code() as u32), beta::call_back());
+    case("raise-privilege", DENIED, beta::escalate());
+    case("touch-mpu", DENIED, beta::touch_mpu());
+    case("mask-interrupts (ignored)", Ok(0), beta::mask_interrupts());
+    case("stack-overflow-in-callee", DENIED, beta::recurse(0));
+    case("panic-in-callee", DENIED, beta::panic(1));
+    case("callee-still-serves", Ok(3), beta::add(1, 2));
     grant_cases();
 
     let failures = FAILURES.load(Ordering::Relaxed);
@@ -95,34 +95,34 @@ pub extern "C" fn alpha_main(_arg: usize) {
         rtos_sys::shutdown(1);
     }
     println!("spin-forever: alpha calls beta.spin, which never returns");
-    let _ = gamma::mark(0, 0, 0, 0);
-    let _ = beta::spin(0, 0, 0, 0);
+    let _ = gamma::mark();
+    let _ = beta::spin();
     println!("FAIL: beta.spin returned");
 }
 
 /// Capability arguments: read-only, read-write and store-only grants, exactness, non-global
 /// revocation and monotonic passing on.
 fn grant_cases() {
-    use rtos_sys::{CallDesc, Cap, GrantDesc, Granule};
+    use rtos_sys::{CallDesc, Cap, GrantDesc, Granule, ReadOnly, ReadWrite, StoreOnly};
     let mut buf = [Granule([1; 32]); 2]; // 64 bytes, 16 words of 0x01010101
     let len = 64u32;
     let sum = 16u32.wrapping_mul(0x0101_0101);
-    case("grant-ro-read", Ok(sum), beta::caps::sum_ro(&mut [Cap::ReadOnly(&buf)], &[len]));
+    case("grant-ro-read", Ok(sum), beta::sum_ro(ReadOnly::new(&buf)));
     case("grant-ro-write", DENIED, beta::caps::write_ro(&mut [Cap::ReadOnly(&buf)], &[]));
     case("grant-ro-buffer-intact", Ok(1), Ok(buf[0].0[0] as u32));
-    case("grant-rw-fill", Ok(0), beta::caps::fill(&mut [Cap::ReadWrite(&mut buf)], &[len, 0x0202_0202]));
+    case("grant-rw-fill", Ok(0), beta::fill(ReadWrite::new(&mut buf), 0x0202_0202));
     case("grant-rw-caller-sees-it", Ok(2), Ok(buf[1].0[31] as u32));
     case("grant-write-one-past-end", DENIED, beta::caps::write_past(&mut [Cap::ReadWrite(&mut buf[..1])], &[32]));
     case("grant-rw-past-end-intact", Ok(2), Ok(buf[1].0[0] as u32));
 
     let mut secret = [Granule([0x5E; 32]); 1];
-    case("store-only-old-contents", Ok(0), beta::caps::store_probe(&mut [Cap::StoreOnly(&mut secret)], &[32]));
+    case("store-only-old-contents", Ok(0), beta::store_probe(StoreOnly::new(&mut secret)));
     case("store-only-stores-arrive", Ok(0xAB), Ok(secret[0].0[0] as u32));
 
     case("grant-kept-after-return (keep)", Ok(0), beta::caps::keep(&mut [Cap::ReadOnly(&buf)], &[]));
-    case("grant-kept-after-return (use)", DENIED, beta::use_kept(0, 0, 0, 0));
+    case("grant-kept-after-return (use)", DENIED, beta::use_kept());
 
-    case("grant-pass-on-same-rights", Ok(sum.wrapping_mul(2)), beta::caps::pass_on(&mut [Cap::ReadOnly(&buf)], &[len]));
+    case("grant-pass-on-same-rights", Ok(sum.wrapping_mul(2)), beta::pass_on(ReadOnly::new(&buf)));
     case(
         "grant-pass-on-amplified (ro>rw)",
         Ok(Error::NotPermitted.code() as u32),
@@ -150,7 +150,7 @@ fn grant_cases() {
 #[inline(never)]
 fn residue_after_scribble() -> Result<u32, CallError> {
     const PATTERN: u32 = 0xDEAD_BEEF;
-    beta::scribble(!PATTERN, 0, 0, 0)?;
+    beta::scribble(!PATTERN)?;
     let marker = black_box(0u32);
     let sp = &marker as *const u32 as usize;
     let mut found = 0;

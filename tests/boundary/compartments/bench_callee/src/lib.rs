@@ -1,8 +1,7 @@
 //! Callee of the compartment-call benchmark: trivial exports, so the measurement is the call path.
 #![no_std]
 
-// Links the compartment runtime (panic handler, trampolines) although no API is used.
-use rtos_sys as _;
+use rtos_sys::ReadOnly;
 
 /// Returns a constant.
 #[no_mangle]
@@ -10,9 +9,16 @@ pub extern "C" fn nop() -> u32 {
     1
 }
 
-/// Reads the first word of two granted buffers.
+/// Reads the first word of two buffers granted read-only (typed: base and length of each).
 #[no_mangle]
-pub extern "C" fn first2(a: u32, b: u32) -> u32 {
+pub extern "C" fn first2(a: ReadOnly<'_>, b: ReadOnly<'_>) -> u32 {
+    // SAFETY: both are buffers granted (read-only) for this call by the typed stub.
+    unsafe { (a.base() as *const u32).read_volatile().wrapping_add((b.base() as *const u32).read_volatile()) }
+}
+
+/// The same through the untyped path (base addresses only), the baseline of the typed stubs.
+#[no_mangle]
+pub extern "C" fn first2_untyped(a: u32, b: u32) -> u32 {
     // SAFETY: both addresses are buffers granted (read-only) for this call.
     unsafe { (a as *const u32).read_volatile().wrapping_add((b as *const u32).read_volatile()) }
 }

@@ -4,7 +4,7 @@
 #![no_std]
 
 use core::hint::black_box;
-use rtos_sys::println;
+use rtos_sys::{println, ReadOnly};
 
 rtos_sys::imports!();
 
@@ -32,7 +32,7 @@ pub extern "C" fn bench_main(_arg: usize) {
 
     let t0 = rtos_sys::cycles();
     for _ in 0..N {
-        black_box(bench_callee::nop(0, 0, 0, 0).unwrap_or(0));
+        black_box(bench_callee::nop().unwrap_or(0));
     }
     report("compartment-call-0-args", rtos_sys::cycles() - t0);
 
@@ -42,14 +42,28 @@ pub extern "C" fn bench_main(_arg: usize) {
     }
     report("compartment-call-4-args", rtos_sys::cycles() - t0);
 
+    // The untyped stub of before typed signatures (what `bench_callee::sum4` was): slot 1.
+    let t0 = rtos_sys::cycles();
+    for i in 0..N {
+        black_box(rtos_sys::call(1, [black_box(i), 1, 2, 3]).unwrap_or(0));
+    }
+    report("compartment-call-4-args-untyped", rtos_sys::cycles() - t0);
+
     let a = [rtos_sys::Granule([1; 32]); 1];
     let b = [rtos_sys::Granule([2; 32]); 1];
     let t0 = rtos_sys::cycles();
     for _ in 0..N {
-        let mut caps = [rtos_sys::Cap::ReadOnly(&a), rtos_sys::Cap::ReadOnly(&b)];
-        black_box(bench_callee::caps::first2(&mut caps, &[]).unwrap_or(0));
+        black_box(bench_callee::first2(ReadOnly::new(&a), ReadOnly::new(&b)).unwrap_or(0));
     }
     report("compartment-call-2-caps", rtos_sys::cycles() - t0);
+
+    // The same buffers through the untyped path (`Cap` slices, `call_with`).
+    let t0 = rtos_sys::cycles();
+    for _ in 0..N {
+        let mut caps = [rtos_sys::Cap::ReadOnly(&a), rtos_sys::Cap::ReadOnly(&b)];
+        black_box(bench_callee::caps::first2_untyped(&mut caps, &[]).unwrap_or(0));
+    }
+    report("compartment-call-2-caps-untyped", rtos_sys::cycles() - t0);
     println!("bench done");
     rtos_sys::shutdown(0);
 }

@@ -4,6 +4,7 @@
 
 use core::arch::asm;
 use core::hint::black_box;
+use rtos_sys::{Granule, ReadOnly, ReadWrite, StoreOnly};
 
 rtos_sys::imports!();
 
@@ -16,7 +17,7 @@ pub extern "C" fn add(a: u32, b: u32) -> u32 {
 /// Honest: a nested call, beta → gamma; returns gamma's result + 1.
 #[no_mangle]
 pub extern "C" fn relay(x: u32) -> u32 {
-    match gamma::double(x, 0, 0, 0) {
+    match gamma::double(x) {
         Ok(v) => v + 1,
         Err(e) => e.code() as u32,
     }
@@ -100,11 +101,11 @@ pub extern "C" fn panic(x: u32) -> u32 {
 
 /// Capability arguments: sums the words of a buffer it was granted (read-only is enough).
 #[no_mangle]
-pub extern "C" fn sum_ro(ptr: u32, len: u32) -> u32 {
-    (0..len / 4).fold(0u32, |acc, i| {
-        // SAFETY: reads inside the buffer granted for this call.
-        acc.wrapping_add(unsafe { ((ptr + 4 * i) as *const u32).read_volatile() })
-    })
+pub extern "C" fn sum_ro(buf: ReadOnly<'_>) -> u32 {
+    // SAFETY: alpha lends the buffer through its typed stub: the kernel checked and mapped it for
+    // this call, and the slice does not outlive it.
+    let granules = unsafe { buf.granules() }.unwrap_or(&[]);
+    granules.iter().flat_map(|g| g.words()).fold(0u32, |acc, w| acc.wrapping_add(*w))
 }
 
 /// Writes into a buffer it was granted read-only.
@@ -115,25 +116,28 @@ pub extern "C" fn write_ro(ptr: u32) -> u32 {
     0
 }
 
-/// Fills a granted buffer with `value`.
+/// Fills a buffer granted read-write with `value`.
 #[no_mangle]
-pub extern "C" fn fill(ptr: u32, len: u32, value: u32) -> u32 {
-    for i in 0..len / 4 {
-        // SAFETY: writes inside the buffer granted read-write or store-only for this call.
-        unsafe { ((ptr + 4 * i) as *mut u32).write_volatile(value) };
-    }
+pub extern "C" fn fill(mut buf: ReadWrite<'_>, value: u32) -> u32 {
+    // SAFETY: as in `sum_ro`.
+    fill_words(unsafe { buf.granules_mut() }.unwrap_or(&mut []), value);
     0
+}
+
+fn fill_words(granules: &mut [Granule], value: u32) {
+    for w in granules.iter_mut().flat_map(|g| g.words_mut().iter_mut()) {
+        *w = value;
+    }
 }
 
 /// Store-only probe: counts the non-zero words it can see in the buffer (must be 0: the old
 /// contents were wiped), then writes its answer there.
 #[no_mangle]
-pub extern "C" fn store_probe(ptr: u32, len: u32) -> u32 {
-    let seen = (0..len / 4)
-        // SAFETY: reads inside the buffer granted for this call.
-        .filter(|i| unsafe { ((ptr + 4 * i) as *const u32).read_volatile() } != 0)
-        .count() as u32;
-    fill(ptr, len, 0xAB);
+pub extern "C" fn store_probe(mut buf: StoreOnly<'_>) -> u32 {
+    // SAFETY: as in `sum_ro`.
+    let granules = unsafe { buf.granules_mut() }.unwrap_or(&mut []);
+    let seen = granules.iter().flat_map(|g| g.words()).filter(|w| **w != 0).count() as u32;
+    fill_words(granules, 0xAB);
     seen
 }
 
@@ -162,10 +166,8 @@ pub extern "C" fn write_past(ptr: u32, len: u32) -> u32 {
 
 /// Passes a read-only grant on to gamma (allowed: beta holds it) and returns gamma's sum.
 #[no_mangle]
-pub extern "C" fn pass_on(ptr: u32, len: u32) -> u32 {
-    // SAFETY: the granules are the buffer beta was granted for this call (read-only).
-    let buf = unsafe { core::slice::from_raw_parts(ptr as *const rtos_sys::Granule, len as usize / 32) };
-    match gamma::caps::sum_ro(&mut [rtos_sys::Cap::ReadOnly(buf)], &[len]) {
+pub extern "C" fn pass_on(buf: ReadOnly<'_>) -> u32 {
+    match gamma::sum_ro(buf) {
         Ok(v) => v,
         Err(e) => e.code() as u32,
     }

@@ -3,7 +3,7 @@
 #![no_std]
 
 use core::sync::atomic::{AtomicBool, Ordering};
-use rtos_sys::println;
+use rtos_sys::{println, ReadOnly, ReadWrite, StoreOnly};
 
 static MARKED: AtomicBool = AtomicBool::new(false);
 
@@ -13,13 +13,35 @@ pub extern "C" fn double(x: u32) -> u32 {
     x.wrapping_mul(2)
 }
 
-/// Sums the words of a buffer granted to it (passed on by `beta`).
+/// Sums the words of a buffer granted to it read-only (passed on by `beta`, lent by C).
 #[no_mangle]
-pub extern "C" fn sum_ro(ptr: u32, len: u32) -> u32 {
-    (0..len / 4).fold(0u32, |acc, i| {
-        // SAFETY: reads inside the buffer granted for this call.
-        acc.wrapping_add(unsafe { ((ptr + 4 * i) as *const u32).read_volatile() })
+pub extern "C" fn sum_ro(buf: ReadOnly<'_>) -> u32 {
+    // SAFETY: its callers lend the buffer through typed stubs or the untyped path, both through
+    // CALL_GRANTS: the kernel checked and mapped it for this call; the slice does not outlive it.
+    let granules = unsafe { buf.granules() }.unwrap_or(&[]);
+    granules.iter().flat_map(|g| g.words()).fold(0u32, |acc, w| acc.wrapping_add(*w))
+}
+
+/// Fills a buffer granted read-write with `value`; returns the number of words written.
+#[no_mangle]
+pub extern "C" fn fill(mut buf: ReadWrite<'_>, value: u32) -> u32 {
+    // SAFETY: as in `sum_ro`.
+    let granules = unsafe { buf.granules_mut() }.unwrap_or(&mut []);
+    granules.iter_mut().flat_map(|g| g.words_mut().iter_mut()).fold(0, |n, w| {
+        *w = value;
+        n + 1
     })
+}
+
+/// Store-only: returns the number of non-zero words it saw (0: the kernel wiped the old
+/// contents), then writes `value` to every word.
+#[no_mangle]
+pub extern "C" fn store(mut buf: StoreOnly<'_>, value: u32) -> u32 {
+    // SAFETY: as in `sum_ro`.
+    let granules = unsafe { buf.granules_mut() }.unwrap_or(&mut []);
+    let seen = granules.iter().flat_map(|g| g.words()).filter(|w| **w != 0).count() as u32;
+    granules.iter_mut().flat_map(|g| g.words_mut().iter_mut()).for_each(|w| *w = value);
+    seen
 }
 
 /// Called by `alpha` just before it calls `beta.spin`.

@@ -1,8 +1,11 @@
-/* Addresses the hostile C compartment aims at, and its prototypes (found through `include`). */
+/* Addresses the hostile C compartment aims at, and its prototypes (found through `include`).
+ * Also its `exports_header`: the build tool reads the exports' signatures from here (bindgen). */
 #ifndef HOSTILE_H
 #define HOSTILE_H
 
 #include <stdint.h>
+
+#include "rtos.h" /* the grant types rtos_read_only_t, ... */
 
 #define HOSTILE_COUNTER_START 41u
 #define HOSTILE_UART0_DATA 0x50200000u /* CMSDK APB UART0 data register (Secure alias) */
@@ -14,15 +17,16 @@
 uint32_t add(uint32_t a, uint32_t b);
 uint32_t globals_check(void);
 uint32_t relay(uint32_t x);
-uint32_t sum_ro(uint32_t ptr, uint32_t len);
-uint32_t fill(uint32_t ptr, uint32_t len, uint32_t value);
-uint32_t pass_on(uint32_t ptr, uint32_t len);
+uint32_t sum_ro(rtos_read_only_t buf);
+uint32_t fill(rtos_read_write_t buf, uint32_t value);
+uint32_t pass_on(rtos_read_only_t buf);
+uint32_t typed_c_to_rust(void);
 uint32_t caps_own_buffer(void);
 uint32_t caps_not_exact(void);
 uint32_t peek(uint32_t addr);
 uint32_t poke(uint32_t addr, uint32_t value);
 uint32_t scribble(uint32_t complement);
-uint32_t store_probe(uint32_t ptr, uint32_t len);
+uint32_t store_probe(rtos_store_only_t buf);
 uint32_t write_ro(uint32_t ptr);
 uint32_t write_past(uint32_t ptr, uint32_t len);
 uint32_t keep(uint32_t ptr);

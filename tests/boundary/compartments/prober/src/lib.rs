@@ -7,7 +7,7 @@
 
 use core::hint::black_box;
 use core::sync::atomic::{AtomicU32, Ordering};
-use rtos_sys::{println, CallError, Cap, Error, Granule, Sealed};
+use rtos_sys::{println, CallError, Cap, Error, Granule, ReadOnly, ReadWrite, Sealed, StoreOnly};
 
 rtos_sys::imports!();
 
@@ -27,7 +27,7 @@ fn case(name: &str, expected: Result<u32, CallError>, observed: Result<u32, Call
     }
     println!("| {:<38} | {:<26} | {:<26} | {} |", name, Show(expected), Show(observed), verdict);
     let t0 = rtos_sys::ticks();
-    let healthy = hostile::add(20, 22, 0, 0);
+    let healthy = hostile::add(20, 22);
     rtos_sys::sleep(1);
     if healthy != Ok(42) || rtos_sys::ticks() == t0 {
         println!("unexpected: the system is not healthy after case {} (hostile.add gave {})", name, Show(healthy));
@@ -87,46 +87,42 @@ const DENIED: Result<u32, CallError> = Err(Error::CompartmentFault);
 #[no_mangle]
 pub extern "C" fn prober_main(_arg: usize) {
     println!("| {:<38} | {:<26} | {:<26} | {} |", "case (hostile is C)", "expected", "observed", "  ");
-    case("call-return (Rust > C)", Ok(42), hostile::add(2, 40, 0, 0));
-    case("c-globals-initialised (.data, .bss)", Ok(42), hostile::globals_check(0, 0, 0, 0));
-    case("c-calls-rust (prober>hostile>gamma)", Ok(43), hostile::relay(21, 0, 0, 0));
+    case("call-return (Rust > C)", Ok(42), hostile::add(2, 40));
+    case("c-globals-initialised (.data, .bss)", Ok(42), hostile::globals_check());
+    case("c-calls-rust (prober>hostile>gamma)", Ok(43), hostile::relay(21));
 
     let local = black_box(7u32);
     let local_addr = &local as *const u32 as u32;
-    case("read-caller-stack", DENIED, hostile::peek(local_addr, 0, 0, 0));
-    case("write-caller-stack", DENIED, hostile::poke(local_addr, 1, 0, 0));
+    case("read-caller-stack", DENIED, hostile::peek(local_addr));
+    case("write-caller-stack", DENIED, hostile::poke(local_addr, 1));
     case("caller-stack-intact", Ok(7), Ok(black_box(local)));
 
     let secret_addr = SECRET.as_ptr() as u32;
-    case("read-other-globals", DENIED, hostile::peek(secret_addr, 0, 0, 0));
-    case("write-other-globals", DENIED, hostile::poke(secret_addr, 0, 0, 0));
+    case("read-other-globals", DENIED, hostile::peek(secret_addr));
+    case("write-other-globals", DENIED, hostile::poke(secret_addr, 0));
     case("globals-intact", Ok(0x5EC2_E700), Ok(SECRET.load(Ordering::Relaxed)));
-    case("read-kernel-memory", DENIED, hostile::peek(0x3800_0000, 0, 0, 0));
-    case("write-other-code", DENIED, hostile::poke(prober_main as *const () as usize as u32 & !3, 0, 0, 0));
-    case("null-deref", DENIED, hostile::null_deref(0, 0, 0, 0));
+    case("read-kernel-memory", DENIED, hostile::peek(0x3800_0000));
+    case("write-other-code", DENIED, hostile::poke(prober_main as *const () as usize as u32 & !3, 0));
+    case("null-deref", DENIED, hostile::null_deref());
     case("callee-stack-residue", Ok(0), residue_after_scribble());
-    case(
-        "console-write-of-foreign-memory",
-        status(Error::InvalidArgument),
-        hostile::console_foreign(secret_addr, 0, 0, 0),
-    );
+    case("console-write-of-foreign-memory", status(Error::InvalidArgument), hostile::console_foreign(secret_addr));
 
-    case("mmio-uart0-data-write (no grant)", DENIED, hostile::touch_uart(0, 0, 0, 0));
-    case("mmio-systick-read (no grant)", DENIED, hostile::read_systick(0, 0, 0, 0));
-    case("raise-privilege (msr control)", DENIED, hostile::escalate(0, 0, 0, 0));
-    case("touch-mpu (MPU_CTRL = 0)", DENIED, hostile::touch_mpu(0, 0, 0, 0));
-    case("write-scb (VTOR)", DENIED, hostile::write_vtor(0x3800_0000, 0, 0, 0));
-    case("mask-interrupts (cpsid i ignored)", Ok(0), hostile::mask_interrupts(0, 0, 0, 0));
+    case("mmio-uart0-data-write (no grant)", DENIED, hostile::touch_uart());
+    case("mmio-systick-read (no grant)", DENIED, hostile::read_systick());
+    case("raise-privilege (msr control)", DENIED, hostile::escalate());
+    case("touch-mpu (MPU_CTRL = 0)", DENIED, hostile::touch_mpu());
+    case("write-scb (VTOR)", DENIED, hostile::write_vtor(0x3800_0000));
+    case("mask-interrupts (cpsid i ignored)", Ok(0), hostile::mask_interrupts());
 
-    case("call-not-imported (C uses slot 7)", status(Error::NotImported), hostile::call_unimported(0, 0, 0, 0));
+    case("call-not-imported (C uses slot 7)", status(Error::NotImported), hostile::call_unimported());
     case("call-not-imported (prober slot 99)", Err(Error::NotImported), rtos_sys::call(99, [0; 4]));
-    case("stack-overflow-in-c (recursion)", DENIED, hostile::recurse(0, 0, 0, 0));
-    case("trap-in-c (__builtin_trap)", DENIED, hostile::trap(0, 0, 0, 0));
+    case("stack-overflow-in-c (recursion)", DENIED, hostile::recurse(0));
+    case("trap-in-c (__builtin_trap)", DENIED, hostile::trap());
 
     grant_cases();
     sealing_cases();
 
-    case("callee-still-serves", Ok(3), hostile::add(1, 2, 0, 0));
+    case("callee-still-serves", Ok(3), hostile::add(1, 2));
     let failures = FAILURES.load(Ordering::Relaxed);
     if failures == 0 {
         println!("all C isolation cases behaved as expected");
@@ -135,8 +131,8 @@ pub extern "C" fn prober_main(_arg: usize) {
         rtos_sys::shutdown(1);
     }
     println!("spin-forever: prober calls hostile.spin, which never returns");
-    let _ = gamma::mark(0, 0, 0, 0);
-    let _ = hostile::spin(0, 0, 0, 0);
+    let _ = gamma::mark();
+    let _ = hostile::spin();
     println!("FAIL: hostile.spin returned");
 }
 
@@ -152,46 +148,47 @@ fn grant_cases() {
     let mut buf = [Granule([1; 32]); 2];
     let len = 64u32;
     let sum = word_sum(&buf);
-    case("grant-ro-read", Ok(sum), hostile::caps::sum_ro(&mut [Cap::ReadOnly(&buf)], &[len]));
+    case("grant-ro-read (typed Rust>C)", Ok(sum), hostile::sum_ro(ReadOnly::new(&buf)));
     case("grant-ro-write", DENIED, hostile::caps::write_ro(&mut [Cap::ReadOnly(&buf)], &[]));
     case("grant-ro-buffer-intact", Ok(1), Ok(buf[0].0[0] as u32));
-    case("grant-rw-fill", Ok(0), hostile::caps::fill(&mut [Cap::ReadWrite(&mut buf)], &[len, 0x0202_0202]));
+    case("grant-rw-fill (typed Rust>C)", Ok(0), hostile::fill(ReadWrite::new(&mut buf), 0x0202_0202));
     case("grant-rw-caller-sees-it", Ok(2), Ok(buf[1].0[31] as u32));
     case("grant-write-one-past-end", DENIED, hostile::caps::write_past(&mut [Cap::ReadWrite(&mut buf[..1])], &[32]));
     case("grant-past-end-intact", Ok(2), Ok(buf[1].0[0] as u32));
 
     let mut secret = [Granule([0x5E; 32]); 1];
-    case("store-only-old-contents", Ok(0), hostile::caps::store_probe(&mut [Cap::StoreOnly(&mut secret)], &[32]));
+    case("store-only-old-contents (typed)", Ok(0), hostile::store_probe(StoreOnly::new(&mut secret)));
     case("store-only-stores-arrive", Ok(0xAB), Ok(secret[0].0[0] as u32));
 
     case("grant-kept-after-return (keep)", Ok(0), hostile::caps::keep(&mut [Cap::ReadOnly(&buf)], &[]));
-    case("grant-kept-after-return (use)", DENIED, hostile::use_kept(0, 0, 0, 0));
+    case("grant-kept-after-return (use)", DENIED, hostile::use_kept());
 
     let sum = word_sum(&buf);
-    case("nested Rust>C>Rust, grant passed on", Ok(sum), hostile::caps::pass_on(&mut [Cap::ReadOnly(&buf)], &[len]));
+    case("nested Rust>C>Rust, grant passed on", Ok(sum), hostile::pass_on(ReadOnly::new(&buf)));
     case(
         "grant-pass-on-amplified (ro>rw)",
         status(Error::NotPermitted),
         hostile::caps::pass_on_rw(&mut [Cap::ReadOnly(&buf)], &[len]),
     );
-    case("c-lends-own-globals (C > Rust caps)", Ok(136), hostile::caps_own_buffer(0, 0, 0, 0));
-    case("c-lends-inexact-buffer", status(Error::GrantNotExact), hostile::caps_not_exact(0, 0, 0, 0));
+    case("c-lends-own-globals (typed C>Rust ro)", Ok(136), hostile::caps_own_buffer());
+    case("typed C>Rust rw + store-only", Ok(0), hostile::typed_c_to_rust());
+    case("c-lends-inexact-buffer", status(Error::GrantNotExact), hostile::caps_not_exact());
 }
 
 /// Sealed handles: the C compartment owns a key and issues handles the prober holds, and the
 /// prober owns a key whose handle (and leaked key value) the C compartment holds.
 fn sealing_cases() {
-    case("c-seal-key-create", Ok(0), hostile::seal_init(0, 0, 0, 0));
-    let h = match hostile::seal_issue(0x1234, 0, 0, 0) {
+    case("c-seal-key-create", Ok(0), hostile::seal_init());
+    let h = match hostile::seal_issue(0x1234) {
         Ok(h) if h != 0 => h,
         other => {
             case("c-seal-issue", Ok(1), other);
             return;
         }
     };
-    case("c-handle-opened-by-owner", Ok(0x1234), hostile::seal_open(h, 0, 0, 0));
-    case("forged-handle (tag flipped)", status(Error::InvalidHandle), hostile::seal_open(h ^ 0x0001_0000, 0, 0, 0));
-    case("forged-handle (made up)", status(Error::InvalidHandle), hostile::seal_open(0xDEAD_BEEF, 0, 0, 0));
+    case("c-handle-opened-by-owner", Ok(0x1234), hostile::seal_open(h));
+    case("forged-handle (tag flipped)", status(Error::InvalidHandle), hostile::seal_open(h ^ 0x0001_0000));
+    case("forged-handle (made up)", status(Error::InvalidHandle), hostile::seal_open(0xDEAD_BEEF));
 
     let Ok(key) = rtos_sys::seal_key_create() else {
         case("prober-seal-key-create", Ok(0), Ok(1));
@@ -201,13 +198,13 @@ fn sealing_cases() {
         case("prober-seal", Ok(0), Ok(1));
         return;
     };
-    case("type-confusion (prober handle to C)", status(Error::WrongType), hostile::seal_open(mine.0, 0, 0, 0));
+    case("type-confusion (prober handle to C)", status(Error::WrongType), hostile::seal_open(mine.0));
     case("type-confusion (C handle, prober key)", Err(Error::WrongType), rtos_sys::unseal(key, Sealed(h)));
-    case("unseal-with-stolen-key (by C)", status(Error::NotPermitted), hostile::seal_steal(key.0, mine.0, 0, 0));
-    case("seal-with-stolen-key (by C)", status(Error::NotPermitted), hostile::seal_with_stolen(key.0, 0, 0, 0));
-    case("replay-after-destroy (within C)", status(Error::InvalidHandle), hostile::seal_replay(0, 0, 0, 0));
-    case("c-destroys-its-handle", Ok(0), hostile::seal_destroy(h, 0, 0, 0));
-    case("replay-after-destroy (prober's copy)", status(Error::InvalidHandle), hostile::seal_open(h, 0, 0, 0));
+    case("unseal-with-stolen-key (by C)", status(Error::NotPermitted), hostile::seal_steal(key.0, mine.0));
+    case("seal-with-stolen-key (by C)", status(Error::NotPermitted), hostile::seal_with_stolen(key.0));
+    case("replay-after-destroy (within C)", status(Error::InvalidHandle), hostile::seal_replay());
+    case("c-destroys-its-handle", Ok(0), hostile::seal_destroy(h));
+    case("replay-after-destroy (prober's copy)", status(Error::InvalidHandle), hostile::seal_open(h));
     case("prober-handle-still-valid", Ok(0xAAAA), rtos_sys::unseal(key, mine));
 }
 
@@ -215,7 +212,7 @@ fn sealing_cases() {
 #[inline(never)]
 fn residue_after_scribble() -> Result<u32, CallError> {
     const PATTERN: u32 = 0xDEAD_BEEF;
-    hostile::scribble(!PATTERN, 0, 0, 0)?;
+    hostile::scribble(!PATTERN)?;
     let marker = black_box(0u32);
     let sp = &marker as *const u32 as usize;
     let mut found = 0;

@@ -35,7 +35,7 @@ static mut STACK: Stack = Stack([0; 1024]);
 /// Only started by the kernel as a thread entry.
 unsafe extern "C" fn worker(arg: usize, _: usize) {
     SEEN.store(arg as u32, Ordering::Release);
-    let r = gamma::double(21, 0, 0, 0);
+    let r = gamma::double(21);
     CALL.store(
         match r {
             Ok(v) => v,

@@ -41,34 +41,34 @@ pub extern "C" fn tenant_main(_arg: usize) {
     case("own-arena-full", Err(Error::OutOfMemory), rtos_sys::heap_alloc(cap, 512).map(|p| p as u32));
 
     // The service allocates on our behalf, in its heap, on our quota.
-    let b = decode(store::make(cap.0, 200, 0, 0));
+    let b = decode(store::make(cap.0, 200));
     case("service-allocates-with-lent-cap", ANY_OK, b);
     let b = b.unwrap_or(0);
     case("charged-to-the-lender", Ok(128 + 224), used(cap));
-    case("service-exceeds-lenders-quota", Err(Error::QuotaExceeded), decode(store::make(cap.0, 700, 0, 0)));
-    case("alloc-with-forged-cap", Err(Error::InvalidHandle), decode(store::forge(32, 0, 0, 0)));
-    case("alloc-with-type-confused-handle", Err(Error::WrongType), decode(store::confuse(32, 0, 0, 0)));
-    case("service-reads-tenant-heap", Err(Error::CompartmentFault), store::peek(p as u32, 0, 0, 0));
-    let store_cap = decode(store::own_cap(0, 0, 0, 0)).unwrap_or(0);
-    case("free-with-wrong-cap", Err(Error::InvalidArgument), decode(store::release(store_cap, b, 0, 0)));
+    case("service-exceeds-lenders-quota", Err(Error::QuotaExceeded), decode(store::make(cap.0, 700)));
+    case("alloc-with-forged-cap", Err(Error::InvalidHandle), decode(store::forge(32)));
+    case("alloc-with-type-confused-handle", Err(Error::WrongType), decode(store::confuse(32)));
+    case("service-reads-tenant-heap", Err(Error::CompartmentFault), store::peek(p as u32));
+    let store_cap = decode(store::own_cap()).unwrap_or(0);
+    case("free-with-wrong-cap", Err(Error::InvalidArgument), decode(store::release(store_cap, b)));
     case("free-block-of-another-heap", Err(Error::InvalidArgument), rtos_sys::heap_free(cap, b as *mut u8));
     case("free-interior-pointer", Err(Error::InvalidArgument), rtos_sys::heap_free(cap, p.wrapping_add(32)));
-    case("service-frees-for-lender", Ok(224), decode(store::release(cap.0, b, 0, 0)));
-    case("double-free", Err(Error::InvalidArgument), decode(store::release(cap.0, b, 0, 0)));
-    case("service-own-quota-small", Err(Error::QuotaExceeded), decode(store::make(store_cap, 96, 0, 0)));
+    case("service-frees-for-lender", Ok(224), decode(store::release(cap.0, b)));
+    case("double-free", Err(Error::InvalidArgument), decode(store::release(cap.0, b)));
+    case("service-own-quota-small", Err(Error::QuotaExceeded), decode(store::make(store_cap, 96)));
 
     // Free everything charged to us, in both heaps.
-    case("service-allocates-again", ANY_OK, decode(store::make(cap.0, 64, 0, 0)));
+    case("service-allocates-again", ANY_OK, decode(store::make(cap.0, 64)));
     case("free-all-across-heaps", Ok(128 + 64), rtos_sys::heap_free_all(cap));
     case("quota-back-to-zero", Ok(0), used(cap));
 
     // Micro-reboot of the service frees its heap and refunds our quota.
-    let c = decode(store::make(cap.0, 64, 0, 0));
+    let c = decode(store::make(cap.0, 64));
     case("block-before-store-reboot", ANY_OK, c);
     rtos_sys::sleep(20); // the supervisor reboots `store` at tick ~10
     case("refunded-by-store-reboot", Ok(0), used(cap));
-    case("store-heap-zeroed-by-reboot", Ok(0), decode(store::peek(c.unwrap_or(0), 0, 0, 0)));
-    case("store-serves-after-reboot", ANY_OK, decode(store::make(cap.0, 32, 0, 0)));
+    case("store-heap-zeroed-by-reboot", Ok(0), decode(store::peek(c.unwrap_or(0))));
+    case("store-serves-after-reboot", ANY_OK, decode(store::make(cap.0, 32)));
     case("quota-after-reboot", Ok(32), used(cap));
 
     boundary_support::finish("heap");
