@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "rtos.h"
+#include "include/cguard.h"
 
 static uint32_t state;
 static uint32_t last_cause;

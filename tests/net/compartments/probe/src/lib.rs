@@ -44,9 +44,9 @@ fn result(r: Result<u32, rtos_sys::CallError>) -> Result<u32, Error> {
 
 #[no_mangle]
 pub extern "C" fn probe_main(_arg: usize) {
-    let id = result(eth::eth_init(0, 0, 0, 0)).unwrap_or_else(|_| fail("the driver could not initialise the chip"));
+    let id = result(eth::eth_init()).unwrap_or_else(|_| fail("the driver could not initialise the chip"));
     println!("LAN9118 id {:#010x}", id);
-    let (Ok(lo), Ok(hi)) = (result(eth::eth_mac_low(0, 0, 0, 0)), result(eth::eth_mac_high(0, 0, 0, 0))) else {
+    let (Ok(lo), Ok(hi)) = (result(eth::eth_mac_low()), result(eth::eth_mac_high())) else {
         fail("cannot read the MAC address")
     };
     let mac = [lo as u8, (lo >> 8) as u8, (lo >> 16) as u8, (lo >> 24) as u8, hi as u8, (hi >> 8) as u8];
@@ -89,7 +89,7 @@ pub extern "C" fn probe_main(_arg: usize) {
             "ARP reply: 10.0.2.2 is at {:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
             f[22], f[23], f[24], f[25], f[26], f[27]
         );
-        let wakeups = result(eth::eth_wakeups(0, 0, 0, 0)).unwrap_or(0);
+        let wakeups = result(eth::eth_wakeups()).unwrap_or(0);
         println!("receive woken by the interrupt {wakeups} time(s)");
         if wakeups == 0 {
             fail("the reply was not delivered through the interrupt");
