@@ -412,7 +412,10 @@ fn operate(
         }
         q.lock.unlock();
         let word = if side == Side::Receive { &q.items } else { &q.spaces };
-        let _ = rtos_sys::futex_wait(word, 0, task::timeout(wait).map(|w| w - elapsed));
+        let waited = rtos_sys::futex_wait(word, 0, task::timeout(wait).map(|w| w - elapsed));
+        // `xTaskAbortDelay` ends the wait as if its block time had expired (a suspension also
+        // ends it `Interrupted`, but then the task goes on waiting, as on FreeRTOS).
+        let aborted = waited == Err(rtos_sys::Error::Interrupted) && task::take_delay_aborted();
         q.lock.lock();
         // SAFETY: lock held.
         unsafe {
@@ -421,6 +424,14 @@ fn operate(
                 Side::Send => delist(&mut q.senders, me),
             }
             (*me).waiting_on = null_mut();
+        }
+        if aborted {
+            if inherited && !q.holder.is_null() {
+                // SAFETY: as for a timeout above (lock held).
+                unsafe { priority::disinherit_after_timeout(q.holder, q.highest_receiver()) };
+            }
+            q.lock.unlock();
+            return (false, None);
         }
         q.lock.unlock();
     }

@@ -112,7 +112,7 @@ pub const BENCHES: &[BenchSpec] = &[
     BenchSpec { name: "queue-send-receive", reference: "queue", ours: Some("freertos_bench_queue") },
     BenchSpec { name: "semaphore-give-take", reference: "semaphore", ours: Some("freertos_bench_semaphore") },
     BenchSpec { name: "mutex-take-give", reference: "mutex", ours: Some("freertos_bench_mutex") },
-    BenchSpec { name: "notify-give-take", reference: "notify", ours: None },
+    BenchSpec { name: "notify-give-take", reference: "notify", ours: Some("freertos_bench_notify") },
     BenchSpec { name: "yield-switch", reference: "yield", ours: Some("freertos_bench_yield") },
 ];
 

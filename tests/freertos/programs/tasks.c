@@ -1,11 +1,13 @@
 /*
  * Tasks: dynamic and static creation, names and handles, priorities (get/set, preemption on
  * change), task states, suspend/resume, delete (self, a ready task, a blocked task), delay,
- * delay-until (including a deadline already passed), abort-delay, yield between equal
+ * delay-until (including a deadline already passed), abort-delay (of a delay and of a queue
+ * wait), yield between equal
  * priorities, scheduler suspend/resume, tick count, thread-local storage pointers, task tags.
  */
 #include "FreeRTOS.h"
 #include "task.h"
+#include "queue.h"
 
 #include "trace.h"
 #include "util.h"
@@ -31,6 +33,16 @@ static void static_task( void * arg )
     trace( "static: runs with arg %u, suspending itself", ( unsigned ) ( uintptr_t ) arg );
     vTaskSuspend( NULL );
     trace( "static: resumed, deleting itself" );
+    vTaskDelete( NULL );
+}
+
+static void queue_waiter_task( void * arg )
+{
+    uint32_t v;
+    TickType_t t0 = xTaskGetTickCount();
+    BaseType_t r = xQueueReceive( ( QueueHandle_t ) arg, &v, portMAX_DELAY );
+
+    trace( "qwait: receive -> %d after %lu ticks", ( int ) r, ( unsigned long ) ( xTaskGetTickCount() - t0 ) );
     vTaskDelete( NULL );
 }
 
@@ -148,6 +160,16 @@ static void ctrl_task( void * arg )
     trace( "ctrl: abort delay -> %d", ( int ) xTaskAbortDelay( sleeper ) );
     trace( "ctrl: abort again -> %d, sleeper %s", ( int ) xTaskAbortDelay( sleeper ), state_name( eTaskGetState( sleeper ) ) );
     vTaskDelete( sleeper );
+
+    /* Abort delay of a task blocked on a queue: its receive fails as if the block time expired. */
+    QueueHandle_t q = xQueueCreate( 1, sizeof( uint32_t ) );
+    TRACE_CHECK( q != NULL );
+    TaskHandle_t qwaiter = spawn( queue_waiter_task, "qwait", 6, q );
+    vTaskDelay( 2 );
+    trace( "ctrl: qwait is %s", state_name( eTaskGetState( qwaiter ) ) );
+    trace( "ctrl: abort queue wait -> %d", ( int ) xTaskAbortDelay( qwaiter ) );
+    vTaskDelay( 1 );
+    vQueueDelete( q );
 
     /* Priority changes: raising a ready task above us switches at once; so does lowering
      * ourselves below a ready task. */
