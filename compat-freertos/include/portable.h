@@ -14,4 +14,19 @@ void vPortFree( void * pv );
 size_t xPortGetFreeHeapSize( void );
 size_t xPortGetMinimumEverFreeHeapSize( void );
 
+/* vPortGetHeapStats: the block figures are those of the compartment's heap arena (a block is a run
+ * of free 32-byte granules), the available and minimum-ever figures those of the quota above. */
+typedef struct xHeapStats
+{
+    size_t xAvailableHeapSpaceInBytes;
+    size_t xSizeOfLargestFreeBlockInBytes;
+    size_t xSizeOfSmallestFreeBlockInBytes;
+    size_t xNumberOfFreeBlocks;
+    size_t xMinimumEverFreeBytesRemaining;
+    size_t xNumberOfSuccessfulAllocations;
+    size_t xNumberOfSuccessfulFrees;
+} HeapStats_t;
+
+void vPortGetHeapStats( HeapStats_t * pxHeapStats );
+
 #endif /* PORTABLE_H */

@@ -11,6 +11,9 @@ use rtos_sys::AllocCap;
 static CAP: AtomicU32 = AtomicU32::new(0);
 /// Least free quota seen after an allocation (`u32::MAX`: none yet).
 static MIN_FREE: AtomicU32 = AtomicU32::new(u32::MAX);
+/// Successful allocations and frees through this layer (`vPortGetHeapStats`).
+static ALLOCS: AtomicU32 = AtomicU32::new(0);
+static FREES: AtomicU32 = AtomicU32::new(0);
 
 fn cap() -> Option<AllocCap> {
     let c = CAP.load(Ordering::Relaxed);
@@ -37,6 +40,7 @@ pub fn alloc(size: usize) -> *mut u8 {
     if p.is_null() {
         crate::hooks::malloc_failed();
     } else {
+        ALLOCS.fetch_add(1, Ordering::Relaxed);
         MIN_FREE.fetch_min(free_now(), Ordering::Relaxed);
     }
     p
@@ -48,7 +52,9 @@ pub fn free(p: *mut u8) {
         return;
     }
     if let Some(c) = cap() {
-        let _ = rtos_sys::heap_free(c, p);
+        if rtos_sys::heap_free(c, p).is_ok() {
+            FREES.fetch_add(1, Ordering::Relaxed);
+        }
     }
 }
 
@@ -85,4 +91,44 @@ pub extern "C" fn xPortGetFreeHeapSize() -> usize {
 #[no_mangle]
 pub extern "C" fn xPortGetMinimumEverFreeHeapSize() -> usize {
     MIN_FREE.load(Ordering::Relaxed).min(free_now()) as usize
+}
+
+/// FreeRTOS `HeapStats_t` (portable.h); the fields are FreeRTOS's.
+#[repr(C)]
+#[allow(missing_docs)]
+pub struct HeapStats_t {
+    pub xAvailableHeapSpaceInBytes: usize,
+    pub xSizeOfLargestFreeBlockInBytes: usize,
+    pub xSizeOfSmallestFreeBlockInBytes: usize,
+    pub xNumberOfFreeBlocks: usize,
+    pub xMinimumEverFreeBytesRemaining: usize,
+    pub xNumberOfSuccessfulAllocations: usize,
+    pub xNumberOfSuccessfulFrees: usize,
+}
+
+/// FreeRTOS `vPortGetHeapStats`: the block figures come from the kernel's map of the compartment's
+/// arena (`HEAP_STATS`), the available and minimum-ever figures from its quota, the counts from
+/// this layer.
+///
+/// # Safety
+/// `stats` is null (ignored, after `configASSERT`) or points to a writable `HeapStats_t`.
+#[no_mangle]
+pub unsafe extern "C" fn vPortGetHeapStats(stats: *mut HeapStats_t) {
+    if !crate::hooks::check(!stats.is_null()) {
+        return;
+    }
+    let arena = rtos_sys::heap_stats().unwrap_or_default();
+    let available = free_now().min(arena.free);
+    // SAFETY: checked non-null; the caller passes a `HeapStats_t`.
+    unsafe {
+        stats.write(HeapStats_t {
+            xAvailableHeapSpaceInBytes: available as usize,
+            xSizeOfLargestFreeBlockInBytes: arena.largest as usize,
+            xSizeOfSmallestFreeBlockInBytes: arena.smallest as usize,
+            xNumberOfFreeBlocks: arena.blocks as usize,
+            xMinimumEverFreeBytesRemaining: xPortGetMinimumEverFreeHeapSize(),
+            xNumberOfSuccessfulAllocations: ALLOCS.load(Ordering::Relaxed) as usize,
+            xNumberOfSuccessfulFrees: FREES.load(Ordering::Relaxed) as usize,
+        })
+    };
 }

@@ -45,6 +45,19 @@ pub struct Quota {
     pub used: usize,
 }
 
+/// Free space of one arena, as FreeRTOS's `vPortGetHeapStats` reports it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ArenaStats {
+    /// Free bytes in all (not necessarily contiguous).
+    pub free: usize,
+    /// The largest run of free granules, in bytes (0 when nothing is free).
+    pub largest: usize,
+    /// The smallest run of free granules, in bytes (0 when nothing is free).
+    pub smallest: usize,
+    /// How many separate runs of free granules there are.
+    pub blocks: usize,
+}
+
 /// The allocator's tables.
 pub struct Heap {
     arenas: [Arena; MAX_COMPARTMENTS],
@@ -112,6 +125,34 @@ impl Heap {
             return 0;
         }
         self.map(c as usize).iter().filter(|&&m| m == 0).count() * GRANULE
+    }
+
+    /// Free-space figures of compartment `c`'s arena (all zero without one).
+    pub fn stats(&mut self, c: u8) -> ArenaStats {
+        let mut st = ArenaStats::default();
+        if c as usize >= MAX_COMPARTMENTS {
+            return st;
+        }
+        let mut close = |run: usize, st: &mut ArenaStats| {
+            if run > 0 {
+                let bytes = run * GRANULE;
+                st.free += bytes;
+                st.blocks += 1;
+                st.largest = st.largest.max(bytes);
+                st.smallest = if st.blocks == 1 { bytes } else { st.smallest.min(bytes) };
+            }
+        };
+        let mut run = 0;
+        for &m in self.map(c as usize).iter() {
+            if m == 0 {
+                run += 1;
+            } else {
+                close(run, &mut st);
+                run = 0;
+            }
+        }
+        close(run, &mut st);
+        st
     }
 
     /// Allocates `size` bytes (rounded up to whole granules) in compartment `arena`'s heap, charged
@@ -242,6 +283,20 @@ mod tests {
         let c = h.alloc(0, 0, 32).unwrap();
         assert_eq!(c.start, BASE, "first fit reuses the hole");
         assert_eq!(h.arena_free(0), 256 - 96);
+    }
+
+    #[test]
+    fn stats_count_runs_of_free_granules() {
+        let mut h = heap(&[(0, 8, 1024)]);
+        assert_eq!(h.stats(0), ArenaStats { free: 256, largest: 256, smallest: 256, blocks: 1 });
+        let a = h.alloc(0, 0, 32).unwrap();
+        let _b = h.alloc(0, 0, 64).unwrap();
+        let _c = h.alloc(0, 0, 32).unwrap();
+        h.free(0, 0, a.start).unwrap();
+        // [free 32][b 64][c 32][free 128]
+        assert_eq!(h.stats(0), ArenaStats { free: 160, largest: 128, smallest: 32, blocks: 2 });
+        assert_eq!(h.stats(5), ArenaStats::default(), "no arena");
+        assert_eq!(h.stats(200), ArenaStats::default(), "no such compartment");
     }
 
     #[test]

@@ -89,6 +89,7 @@ pub fn dispatch(
         | nr::HEAP_FREE
         | nr::HEAP_FREE_ALL
         | nr::HEAP_QUOTA
+        | nr::HEAP_STATS
         | nr::STATIC_KEY
         | nr::STATIC_SEALED
         | nr::SEALED_CONTENTS => object_call(services, owner, port, number, args),
@@ -195,11 +196,20 @@ fn heap_call(s: &mut Services, owner: Owner, port: &mut impl Port, number: u8, c
     let Owner::Compartment(c) = owner else {
         return match number {
             nr::HEAP_QUOTA => quota_ret(Err(Error::NotPermitted)),
+            nr::HEAP_STATS => SysRet::Value(Error::NotPermitted.code()),
             _ => SysRet::Status(Err(Error::NotPermitted)),
         };
     };
     if number == nr::HEAP_CAP {
         return SysRet::Status(s.allocation_cap(c));
+    }
+    if number == nr::HEAP_STATS {
+        let st = s.heap.stats(c);
+        let mut bytes = [0u8; 16];
+        for (i, v) in [st.free, st.largest, st.smallest, st.blocks].into_iter().enumerate() {
+            bytes[4 * i..4 * i + 4].copy_from_slice(&(v as u32).to_le_bytes());
+        }
+        return SysRet::Value(port.write_bytes(cap as usize, &bytes).map_or_else(|e| e.code(), |()| 0));
     }
     let quota = match s.quota_of(cap) {
         Ok(q) => q,

@@ -160,6 +160,11 @@ pub mod nr {
     /// bytes. `-> r0 = length`, or `InvalidHandle`, `WrongType`, `NotPermitted`,
     /// `InvalidArgument` (not a static object, or an unwritable buffer).
     pub const SEALED_CONTENTS: u8 = 33;
+    /// Free-space figures of the calling compartment's heap arena, written as four words at `r0`
+    /// (free bytes, largest and smallest free block, number of free blocks; a block is a run of
+    /// free granules). `-> 0`, or `NotPermitted` (a kernel thread), `InvalidArgument` (the buffer
+    /// is not writable by the caller).
+    pub const HEAP_STATS: u8 = 38;
     /// Suspend thread `r0` (the caller included) until [`THREAD_RESUME`]; a sleep or futex wait
     /// it is in ends with `Interrupted` (returned when it runs again). `-> 0`
     pub const THREAD_SUSPEND: u8 = 34;
@@ -433,6 +438,19 @@ pub struct QuotaInfo {
     pub used: u32,
     /// Bytes the quota allows.
     pub limit: u32,
+}
+
+/// Free space of the calling compartment's heap arena, from [`heap_stats`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct HeapStats {
+    /// Free bytes in all.
+    pub free: u32,
+    /// The largest free block (run of free granules), in bytes.
+    pub largest: u32,
+    /// The smallest free block, in bytes.
+    pub smallest: u32,
+    /// How many free blocks there are.
+    pub blocks: u32,
 }
 
 /// Timeout value meaning "wait forever" in [`nr::FUTEX_WAIT`].
@@ -835,6 +853,13 @@ mod user {
     /// Frees everything charged to `cap`'s quota, in every compartment; returns the bytes freed.
     pub fn heap_free_all(cap: AllocCap) -> Result<u32, Error> {
         svc_status!(nr::HEAP_FREE_ALL; cap.0, 0u32)
+    }
+
+    /// Free-space figures of the calling compartment's own heap arena.
+    pub fn heap_stats() -> Result<HeapStats, Error> {
+        let mut w = [0u32; 4];
+        Error::check(svc!(nr::HEAP_STATS; w.as_mut_ptr() as usize))?;
+        Ok(HeapStats { free: w[0], largest: w[1], smallest: w[2], blocks: w[3] })
     }
 
     /// Usage and limit of `cap`'s quota.

@@ -79,6 +79,24 @@ static void ctrl_task( void * arg )
     vQueueDelete( q );
     trace( "queue deleted, free space restored %d", ( int ) ( xPortGetFreeHeapSize() == before ) );
     trace( "minimum ever free <= free now %d", ( int ) ( xPortGetMinimumEverFreeHeapSize() <= xPortGetFreeHeapSize() ) );
+
+    /* Heap statistics: counts of successful allocations and frees, and consistent block figures. */
+    HeapStats_t s0, s1;
+    vPortGetHeapStats( &s0 );
+    void * a = pvPortMalloc( 100 );
+    void * b = pvPortMalloc( 200 );
+    vPortFree( a );
+    vPortGetHeapStats( &s1 );
+    trace( "stats: +%u allocations, +%u frees", ( unsigned ) ( s1.xNumberOfSuccessfulAllocations - s0.xNumberOfSuccessfulAllocations ),
+           ( unsigned ) ( s1.xNumberOfSuccessfulFrees - s0.xNumberOfSuccessfulFrees ) );
+    trace( "stats: smallest <= largest <= available %d, blocks >= 1 %d, available shrank %d",
+           ( int ) ( s1.xSizeOfSmallestFreeBlockInBytes <= s1.xSizeOfLargestFreeBlockInBytes &&
+                     s1.xSizeOfLargestFreeBlockInBytes <= s1.xAvailableHeapSpaceInBytes ),
+           ( int ) ( s1.xNumberOfFreeBlocks >= 1 ), ( int ) ( s1.xAvailableHeapSpaceInBytes < s0.xAvailableHeapSpaceInBytes ) );
+    trace( "stats: available = free heap size %d, minimum ever <= available %d",
+           ( int ) ( s1.xAvailableHeapSpaceInBytes == xPortGetFreeHeapSize() ),
+           ( int ) ( s1.xMinimumEverFreeBytesRemaining <= s1.xAvailableHeapSpaceInBytes ) );
+    vPortFree( b );
     trace( "finished at tick %lu", now() );
     trace_done();
 }
