@@ -23,7 +23,6 @@ use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
 use anyhow::{bail, Context, Result};
-use serde::Deserialize;
 
 use crate::bench::parse_bench_line;
 use crate::board::Board;
@@ -119,32 +118,23 @@ pub const BENCHES: &[BenchSpec] = &[
 // ---------------------------------------------------------------------------------------------
 // Locating the reference kernel source.
 
-#[derive(Deserialize)]
-struct Metadata {
-    packages: Vec<MetaPackage>,
-}
-
-#[derive(Deserialize)]
-struct MetaPackage {
-    name: String,
-    version: String,
-    manifest_path: PathBuf,
-}
-
 /// The directory of package `name` `version` in `cargo metadata --format-version 1` output.
 pub fn package_dir(metadata_json: &str, name: &str, version: &str) -> Result<PathBuf> {
-    let meta: Metadata = serde_json::from_str(metadata_json).context(
-        "cannot understand `cargo metadata --format-version 1` output; check that it works in the workspace",
-    )?;
-    let found: Vec<&MetaPackage> = meta.packages.iter().filter(|p| p.name == name).collect();
-    match found.iter().find(|p| p.version == version) {
-        Some(p) => Ok(p.manifest_path.parent().unwrap_or(Path::new("/")).to_path_buf()),
+    let packages = crate::upstream::Packages::from_metadata(metadata_json).map_err(anyhow::Error::msg)?;
+    pinned_dir(&packages, name, version)
+}
+
+/// The directory of package `name` at exactly `version`; an error tells how to pin it.
+fn pinned_dir(packages: &crate::upstream::Packages, name: &str, version: &str) -> Result<PathBuf> {
+    let found = packages.versions(name);
+    match found.iter().find(|(v, _)| *v == version) {
+        Some((_, dir)) => Ok(dir.to_path_buf()),
         None if found.is_empty() => bail!(
             "package {name} is not in the dependency graph; {PIN_CRATE}/Cargo.toml must depend on {name} = \"={version}\" and be a workspace member"
         ),
         None => bail!(
             "package {name} is at version {} but {version} is expected; pin `{name} = \"={version}\"` in {PIN_CRATE}/Cargo.toml",
-            found.iter().map(|p| p.version.as_str()).collect::<Vec<_>>().join(", ")
+            found.iter().map(|(v, _)| *v).collect::<Vec<_>>().join(", ")
         ),
     }
 }
@@ -162,26 +152,10 @@ pub fn missing_kernel_files(kernel_dir: &Path) -> Vec<String> {
 /// Runs `cargo metadata` (offline first; online if the package still has to be downloaded) and
 /// returns the reference kernel's `FreeRTOS-Kernel` directory.
 pub fn locate_reference(ws: &Path) -> Result<PathBuf> {
-    let run = |offline: bool| -> Result<std::process::Output> {
-        let mut cmd = Command::new("cargo");
-        cmd.args(["metadata", "--format-version", "1"]).current_dir(ws);
-        if offline {
-            cmd.arg("--offline");
-        }
-        process::scrub_cargo_env(&mut cmd, true);
-        cmd.output().context("cannot run `cargo metadata`; check that cargo is on PATH")
-    };
-    let mut out = run(true)?;
-    if !out.status.success() {
-        out = run(false)?;
-    }
-    if !out.status.success() {
-        bail!(
-            "`cargo metadata` cannot fetch the reference kernel source (package {REFERENCE_PACKAGE} {REFERENCE_VERSION}, pinned by {PIN_CRATE}); check the network access to the package registry, then run `cargo fetch`:\n{}",
-            String::from_utf8_lossy(&out.stderr).trim_end()
-        );
-    }
-    let dir = package_dir(&String::from_utf8_lossy(&out.stdout), REFERENCE_PACKAGE, REFERENCE_VERSION)?;
+    let packages = crate::upstream::load(ws).map_err(|e| {
+        anyhow::anyhow!("cannot locate the reference kernel source (package {REFERENCE_PACKAGE} {REFERENCE_VERSION}, pinned by {PIN_CRATE}): {e}")
+    })?;
+    let dir = pinned_dir(&packages, REFERENCE_PACKAGE, REFERENCE_VERSION)?;
     let kernel = dir.join("FreeRTOS-Kernel");
     let missing = missing_kernel_files(&kernel);
     if !missing.is_empty() {

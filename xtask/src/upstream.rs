@@ -60,6 +60,11 @@ impl Packages {
         Ok(Packages { dirs })
     }
 
+    /// Every version of `package` in the graph, with its directory.
+    pub fn versions(&self, package: &str) -> Vec<(&str, &Path)> {
+        self.dirs.get(package).map_or_else(Vec::new, |v| v.iter().map(|(ver, d)| (ver.as_str(), d.as_path())).collect())
+    }
+
     /// The directory and version of `package`; an error tells how to pin it.
     pub fn dir(&self, package: &str) -> Result<(&str, &Path), String> {
         match self.dirs.get(package).map(Vec::as_slice) {
