@@ -119,7 +119,8 @@ pub const BENCHES: &[BenchSpec] = &[
 // Locating the reference kernel source.
 
 /// The directory of package `name` `version` in `cargo metadata --format-version 1` output.
-pub fn package_dir(metadata_json: &str, name: &str, version: &str) -> Result<PathBuf> {
+#[cfg(test)]
+fn package_dir(metadata_json: &str, name: &str, version: &str) -> Result<PathBuf> {
     let packages = crate::upstream::Packages::from_metadata(metadata_json).map_err(anyhow::Error::msg)?;
     pinned_dir(&packages, name, version)
 }
