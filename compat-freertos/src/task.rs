@@ -199,7 +199,24 @@ pub fn current_task() -> *mut Task {
     }
     let me = rtos_sys::current().to_raw();
     let boot = BOOT.0.get();
-    // SAFETY: only the boot thread reaches this (every other thread is registered).
+    // SAFETY: the boot block's thread word is written once, by the boot thread, in
+    // `compat_freertos_main` (or below for a `main` entered some other way) before any other thread
+    // of the compartment exists.
+    let boot_thread = unsafe { (*boot).thread.load(Ordering::Relaxed) };
+    if boot_thread == 0 || boot_thread == me {
+        // SAFETY: as above: only the boot thread gets here while the word is 0 or its own.
+        unsafe { adopt_boot(boot, me) };
+        return boot;
+    }
+    foreign_task(me)
+}
+
+/// Fills the boot block for thread `me` (the one running `main`).
+///
+/// # Safety
+/// Only the boot thread calls this.
+unsafe fn adopt_boot(boot: *mut Task, me: u32) {
+    // SAFETY: forwarded to the caller.
     unsafe {
         if (*boot).thread.load(Ordering::Relaxed) != me {
             (*boot).thread.store(me, Ordering::Relaxed);
@@ -207,7 +224,57 @@ pub fn current_task() -> *mut Task {
             (&mut (*boot).name)[..4].copy_from_slice(b"main");
         }
     }
-    boot
+}
+
+/// Control blocks of threads of *other* compartments that run here through a call (a list
+/// through `Task::next`, guarded by the registry lock). Threads migrate into the compartment's
+/// exports; FreeRTOS calls they make there (blocking on a queue, say) need a control block of
+/// their own. It is made on first use from the compartment heap and kept (at most one per kernel
+/// thread slot); it is not a task of the compartment (not counted, not deletable through it).
+static FOREIGN: ForeignList = ForeignList(UnsafeCell::new(null_mut()));
+struct ForeignList(UnsafeCell<*mut Task>);
+// SAFETY: accessed only with the registry lock held.
+unsafe impl Sync for ForeignList {}
+
+/// The control block of foreign thread `me`, made on first use; the boot block if the heap is
+/// exhausted (after the malloc-failed hook), which keeps the caller working but unidentified.
+fn foreign_task(me: u32) -> *mut Task {
+    let found = with_registry(|_, _| {
+        // SAFETY: registry lock held; entries are live blocks made below.
+        unsafe {
+            let mut t = *FOREIGN.0.get();
+            while !t.is_null() {
+                if (*t).thread.load(Ordering::Relaxed) == me {
+                    return t;
+                }
+                t = (*t).next;
+            }
+        }
+        null_mut()
+    });
+    if !found.is_null() {
+        return found;
+    }
+    let t = heap::alloc(core::mem::size_of::<Task>()) as *mut Task;
+    if t.is_null() {
+        return BOOT.0.get();
+    }
+    // SAFETY: a fresh block of our heap, large enough for a control block.
+    unsafe {
+        init(t, None, c"foreign".as_ptr(), null_mut());
+        (*t).thread.store(me, Ordering::Relaxed);
+        let prio = rtos_sys::priority(rtos_sys::ThreadId::from_raw(me)).unwrap_or(0) as u32;
+        (*t).priority.store(prio, Ordering::Relaxed);
+        (*t).flags = DYNAMIC_TCB;
+    }
+    with_registry(|_, _| {
+        // SAFETY: registry lock held; `t` is not in the list yet.
+        unsafe {
+            (*t).next = *FOREIGN.0.get();
+            *FOREIGN.0.get() = t;
+        }
+    });
+    t
 }
 
 /// The calling task's effective priority (inheritance included).
@@ -1032,6 +1099,9 @@ pub extern "C" fn compat_freertos_main(_arg: usize) {
     extern "C" {
         fn main() -> i32;
     }
+    // The thread running `main` owns the boot control block (before any task exists).
+    // SAFETY: this is the boot thread.
+    unsafe { adopt_boot(BOOT.0.get(), rtos_sys::current().to_raw()) };
     // SAFETY: the application's C `main`.
     let code = unsafe { main() };
     rtos_sys::shutdown(if code == 0 { 1 } else { code });
