@@ -129,7 +129,7 @@ impl Error {
             Error::QuotaExceeded => "heap quota exceeded",
             Error::OutOfMemory => "heap arena full",
             Error::Interrupted => "wait ended by another thread",
-            Error::GrantMismatch => "grants do not match the export's signature",
+            Error::GrantMismatch => "grant/signature mismatch",
         }
     }
 }
