@@ -133,7 +133,7 @@ impl Heap {
         if c as usize >= MAX_COMPARTMENTS {
             return st;
         }
-        let mut close = |run: usize, st: &mut ArenaStats| {
+        let close = |run: usize, st: &mut ArenaStats| {
             if run > 0 {
                 let bytes = run * GRANULE;
                 st.free += bytes;
