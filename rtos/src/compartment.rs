@@ -174,13 +174,88 @@ impl CompartmentInfo {
     }
 }
 
-/// An export: which compartment, and where to enter it.
+/// An export: which compartment, where to enter it, and the grants its signature declares.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ExportInfo {
     /// Exporting compartment.
     pub compartment: u8,
+    /// Grant parameters of its signature ([`GrantParams::NONE`]: it takes none).
+    pub grants: GrantParams,
     /// Entry address.
     pub entry: usize,
+}
+
+/// One grant parameter of an export's signature: the argument register (0–2) that holds the
+/// buffer's address — the next register holds its length — and the kind of grant it must be.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GrantParam {
+    /// Argument register of the address (`r0`–`r2`).
+    pub register: u8,
+    /// The kind the callee declares.
+    pub kind: GrantKind,
+}
+
+/// The grant parameters of an export, in parameter order, packed in one byte so that the export
+/// table stays two words an entry and "no grant parameters" is a single compare: parameter `i`
+/// takes bits `4i..4i+4`, the kind's ABI value (1–3; 0: no parameter) in the low two bits and the
+/// address register above them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct GrantParams(u8);
+
+impl GrantParams {
+    /// No grant parameters: calls are not checked against a signature.
+    pub const NONE: GrantParams = GrantParams(0);
+
+    /// Packs `params` (in parameter order). `InvalidArgument` if there are more than
+    /// [`MAX_GRANTS`], or an address register is out of `0..=2` or not after the previous
+    /// parameter's length register.
+    pub fn new(params: &[GrantParam]) -> Result<GrantParams, Error> {
+        if params.len() > MAX_GRANTS {
+            return Err(Error::InvalidArgument);
+        }
+        let mut bits = 0u8;
+        let mut first_free = 0u8;
+        for (i, p) in params.iter().enumerate() {
+            if p.register < first_free || p.register > 2 {
+                return Err(Error::InvalidArgument);
+            }
+            bits |= (p.kind.abi() as u8 | (p.register << 2)) << (4 * i);
+            first_free = p.register + 2;
+        }
+        Ok(GrantParams(bits))
+    }
+
+    /// The parameters, in order.
+    pub fn iter(self) -> impl Iterator<Item = GrantParam> {
+        (0..MAX_GRANTS).map_while(move |i| {
+            let nibble = (self.0 >> (4 * i)) & 0xF;
+            let kind = GrantKind::from_abi(u32::from(nibble & 3))?;
+            Some(GrantParam { register: nibble >> 2, kind })
+        })
+    }
+
+    /// Whether a call with argument registers `args` lending `requests` passes exactly the
+    /// declared grants: request `i` is parameter `i`'s buffer — its base in the parameter's
+    /// address register, its length in the next one — of exactly the declared kind, and there are
+    /// no other requests. Otherwise `GrantMismatch` (a plain `CALL` lends none, so it is refused
+    /// too): the callee can trust that a buffer its signature declares is one the caller lent.
+    pub fn check(self, args: &[u32; 4], requests: &[(Range, GrantKind)]) -> Result<(), Error> {
+        let mut n = 0;
+        for (i, p) in self.iter().enumerate() {
+            let Some(&(range, kind)) = requests.get(i) else {
+                return Err(Error::GrantMismatch);
+            };
+            let r = p.register as usize;
+            if kind != p.kind || range.start != args[r] as usize || range.len() != args[r + 1] as usize {
+                return Err(Error::GrantMismatch);
+            }
+            n += 1;
+        }
+        if requests.len() != n {
+            return Err(Error::GrantMismatch);
+        }
+        Ok(())
+    }
 }
 
 /// Capability arguments one call can carry.
@@ -206,6 +281,15 @@ impl GrantKind {
             2 => Some(GrantKind::ReadWrite),
             3 => Some(GrantKind::StoreOnly),
             _ => None,
+        }
+    }
+
+    /// The ABI value (1, 2, 3).
+    pub fn abi(self) -> u32 {
+        match self {
+            GrantKind::ReadOnly => 1,
+            GrantKind::ReadWrite => 2,
+            GrantKind::StoreOnly => 3,
         }
     }
 
@@ -433,7 +517,7 @@ impl Switcher {
                 may_reboot: 0,
             }; MAX_COMPARTMENTS],
             n_compartments: 0,
-            exports: [ExportInfo { compartment: 0, entry: 0 }; MAX_EXPORTS],
+            exports: [ExportInfo { compartment: 0, grants: GrantParams::NONE, entry: 0 }; MAX_EXPORTS],
             n_exports: 0,
             status: [Status::Serving; MAX_COMPARTMENTS],
             threads: [ThreadCalls::KERNEL; MAX_THREADS],
@@ -571,7 +655,7 @@ impl Switcher {
     /// callee; the port builds the entry frame at `plan.sp`, clears r4–r11 (so nothing of the
     /// caller leaks) and applies the new view.
     pub fn call(&mut self, thread: usize, slot: u32, caller_sp: usize, regs: SavedRegs) -> Result<CallPlan, Error> {
-        self.call_with(thread, slot, caller_sp, regs, &[])
+        self.call_with(thread, slot, caller_sp, regs, &[0; 4], &[])
     }
 
     /// As [`Switcher::call`], also granting buffers to the callee for the duration of the call.
@@ -582,12 +666,19 @@ impl Switcher {
     /// `NotPermitted`), and either disjoint from the callee's own regions or wholly inside one that
     /// already gives the callee those rights (then it needs no MPU region; partial overlap is
     /// `GrantOverlap`, as PMSAv8 faults on overlapping regions). The port zeroes store-only buffers.
+    ///
+    /// `args` are the argument registers r0–r3 the callee will get. If the export's signature
+    /// declares grant parameters ([`ExportInfo::grants`]), the call must lend exactly those, each
+    /// with its base and length in the parameter's registers and of the declared kind, else
+    /// `GrantMismatch` ([`GrantParams::check`]; a plain call lends none). Exports without grant
+    /// parameters skip this check.
     pub fn call_with(
         &mut self,
         thread: usize,
         slot: u32,
         caller_sp: usize,
         regs: SavedRegs,
+        args: &[u32; 4],
         requests: &[(Range, GrantKind)],
     ) -> Result<CallPlan, Error> {
         // Copy only the scalars: the whole per-thread record (call frames included) is large.
@@ -630,6 +721,11 @@ impl Switcher {
             Status::Down => return Err(Error::CompartmentFault),
         }
         let grants = self.check_grants(thread, callee, window_top, requests)?;
+        if export.grants != GrantParams::NONE {
+            // After the grants' own checks, so that a grant the caller may not lend is still
+            // `NotPermitted`/`GrantNotExact`/`GrantOverlap` whatever the signature says.
+            export.grants.check(args, requests)?;
+        }
         let tm = &mut self.threads[thread];
         tm.frames[t.depth as usize] =
             Frame { caller: t.current, caller_sp, caller_window_top: t.window_top, regs, caller_grants: t.grants };
@@ -831,6 +927,11 @@ mod tests {
     const STACK_SIZE: usize = 1024;
 
     fn setup() -> Switcher {
+        setup_with(GrantParams::NONE)
+    }
+
+    /// As [`setup`], export 1 (`b.y`, alpha's import slot 0) declaring the grant parameters `y`.
+    fn setup_with(y: GrantParams) -> Switcher {
         let mut s = Switcher::new();
         let imports_a: &'static [u16] = Box::leak(vec![1u16, 2].into_boxed_slice());
         let imports_b: &'static [u16] = Box::leak(vec![2u16].into_boxed_slice());
@@ -865,11 +966,110 @@ mod tests {
             s.add_compartment(info).unwrap();
         }
         // Export 0: a.x, 1: b.y, 2: c.z
-        s.add_export(ExportInfo { compartment: 0, entry: 0x1001_0201 }).unwrap();
-        s.add_export(ExportInfo { compartment: 1, entry: 0x1002_0201 }).unwrap();
-        s.add_export(ExportInfo { compartment: 2, entry: 0x1003_0201 }).unwrap();
+        s.add_export(ExportInfo { compartment: 0, grants: GrantParams::NONE, entry: 0x1001_0201 }).unwrap();
+        s.add_export(ExportInfo { compartment: 1, grants: y, entry: 0x1002_0201 }).unwrap();
+        s.add_export(ExportInfo { compartment: 2, grants: GrantParams::NONE, entry: 0x1003_0201 }).unwrap();
         s.bind_thread(3, Some(0), STACK, STACK_SIZE).unwrap();
         s
+    }
+
+    fn params(p: &[(u8, GrantKind)]) -> GrantParams {
+        let p: Vec<GrantParam> = p.iter().map(|&(register, kind)| GrantParam { register, kind }).collect();
+        GrantParams::new(&p).unwrap()
+    }
+
+    #[test]
+    fn grant_params_pack_in_order_and_reject_impossible_layouts() {
+        let two = params(&[(0, GrantKind::ReadOnly), (2, GrantKind::StoreOnly)]);
+        let got: Vec<(u8, GrantKind)> = two.iter().map(|p| (p.register, p.kind)).collect();
+        assert_eq!(got, [(0, GrantKind::ReadOnly), (2, GrantKind::StoreOnly)]);
+        let one = params(&[(1, GrantKind::ReadWrite)]);
+        assert_eq!(one.iter().map(|p| (p.register, p.kind)).collect::<Vec<_>>(), [(1, GrantKind::ReadWrite)]);
+        assert_eq!(params(&[]), GrantParams::NONE);
+        assert_eq!(GrantParams::NONE.iter().count(), 0);
+        let bad = |p: &[(u8, GrantKind)]| {
+            let p: Vec<GrantParam> = p.iter().map(|&(register, kind)| GrantParam { register, kind }).collect();
+            GrantParams::new(&p)
+        };
+        assert_eq!(bad(&[(3, GrantKind::ReadOnly)]), Err(Error::InvalidArgument), "no length register");
+        assert_eq!(bad(&[(0, GrantKind::ReadOnly), (1, GrantKind::ReadOnly)]), Err(Error::InvalidArgument), "overlap");
+        assert_eq!(bad(&[(2, GrantKind::ReadOnly), (0, GrantKind::ReadOnly)]), Err(Error::InvalidArgument), "order");
+        assert_eq!(
+            bad(&[(0, GrantKind::ReadOnly), (2, GrantKind::ReadOnly), (2, GrantKind::ReadOnly)]),
+            Err(Error::InvalidArgument),
+            "more than MAX_GRANTS"
+        );
+    }
+
+    #[test]
+    fn exports_with_grant_parameters_take_exactly_the_declared_grants() {
+        // b.y(src: read-only, dst: read-write): src in r0/r1, dst in r2/r3.
+        let y = params(&[(0, GrantKind::ReadOnly), (2, GrantKind::ReadWrite)]);
+        let src = Range::new(0x3810_0020, 0x3810_0060); // alpha's globals
+        let dst = Range::new(0x3810_0080, 0x3810_00a0);
+        let args = [src.start as u32, 0x40, dst.start as u32, 0x20];
+        let lent = [(src, GrantKind::ReadOnly), (dst, GrantKind::ReadWrite)];
+        let sp = STACK + 0x300;
+        let refused = |args: [u32; 4], requests: &[(Range, GrantKind)], why: &str| {
+            let mut s = setup_with(y);
+            assert_eq!(s.call_with(3, 0, sp, [0; 8], &args, requests).unwrap_err(), Error::GrantMismatch, "{why}");
+            assert_eq!(s.depth(3), 0, "{why}: a refused call changes nothing");
+            assert_eq!(s.view(3).unwrap().grants, [Grant::default(); MAX_GRANTS], "{why}");
+        };
+
+        let mut s = setup_with(y);
+        let plan = s.call_with(3, 0, sp, [0; 8], &args, &lent).unwrap();
+        assert_eq!(plan.callee, 1);
+        let v = s.view(3).unwrap();
+        assert!(v.can_read(src.start, 0x40) && !v.can_write(src.start, 4), "src lent read-only");
+        assert!(v.can_write(dst.start, 0x20), "dst lent read-write");
+
+        refused(args, &[], "plain call (no grants)");
+        assert_eq!(setup_with(y).call(3, 0, sp, [0; 8]).unwrap_err(), Error::GrantMismatch, "Switcher::call");
+        refused(args, &lent[..1], "second grant missing");
+        refused(args, &[lent[1], lent[0]], "grants in another order than the parameters");
+        let mut extra = [0x3811_0000, 0x40, dst.start as u32, 0x20]; // b's own globals in src's register
+        refused(extra, &lent, "wrong base: the callee's own memory");
+        extra = [src.start as u32 + 0x20, 0x20, dst.start as u32, 0x20];
+        refused(extra, &lent, "wrong base: inside the grant");
+        extra = [src.start as u32, 0x20, dst.start as u32, 0x20];
+        refused(extra, &lent, "wrong length: shorter");
+        extra = [src.start as u32, 0x40, dst.start as u32, 0x40];
+        refused(extra, &lent, "wrong length: longer");
+        refused(args, &[(src, GrantKind::ReadWrite), lent[1]], "wrong kind: read-write for read-only");
+        refused(args, &[lent[0], (dst, GrantKind::ReadOnly)], "wrong kind: read-only for read-write");
+        refused(args, &[lent[0], (dst, GrantKind::StoreOnly)], "wrong kind: store-only for read-write");
+
+        // One store-only parameter at r1 (r0 an integer): a read-write grant does not do, and
+        // neither does an extra grant.
+        let so = params(&[(1, GrantKind::StoreOnly)]);
+        let args = [7, dst.start as u32, 0x20, 0];
+        let mut s = setup_with(so);
+        s.call_with(3, 0, sp, [0; 8], &args, &[(dst, GrantKind::StoreOnly)]).unwrap();
+        let mut s = setup_with(so);
+        assert_eq!(
+            s.call_with(3, 0, sp, [0; 8], &args, &[(dst, GrantKind::ReadWrite)]),
+            Err(Error::GrantMismatch),
+            "read-write for store-only"
+        );
+        assert_eq!(
+            s.call_with(3, 0, sp, [0; 8], &args, &[(dst, GrantKind::StoreOnly), (src, GrantKind::ReadOnly)]),
+            Err(Error::GrantMismatch),
+            "an undeclared extra grant"
+        );
+        assert_eq!(s.call_with(3, 0, sp, [0; 8], &[7, 0x3811_0000, 0x20, 0], &[]), Err(Error::GrantMismatch));
+
+        // The grants' own checks come first: a grant the caller does not hold is `NotPermitted`
+        // even when it matches the registers.
+        let mut s = setup_with(so);
+        let foreign = Range::new(0x3811_0000, 0x3811_0020);
+        assert_eq!(
+            s.call_with(3, 0, sp, [0; 8], &[7, foreign.start as u32, 0x20, 0], &[(foreign, GrantKind::StoreOnly)]),
+            Err(Error::NotPermitted)
+        );
+        // Exports without grant parameters keep taking any registers and grants.
+        let mut s = setup();
+        s.call_with(3, 0, sp, [0; 8], &[0x3811_0000, 0, 0, 0], &[(src, GrantKind::ReadWrite)]).unwrap();
     }
 
     #[test]
@@ -1029,7 +1229,7 @@ mod tests {
             ..Default::default()
         })
         .unwrap();
-        s2.add_export(ExportInfo { compartment: 0, entry: 0x1000_0001 }).unwrap();
+        s2.add_export(ExportInfo { compartment: 0, grants: GrantParams::NONE, entry: 0x1000_0001 }).unwrap();
         s2.bind_thread(0, Some(0), 0x3900_0000, 8192).unwrap();
         let mut sp = 0x3900_0000 + 8192;
         for _ in 0..MAX_CALL_DEPTH {
@@ -1044,19 +1244,19 @@ mod tests {
         let mut s = setup();
         let a_buf = Range::new(0x3810_0020, 0x3810_0060); // inside alpha's globals
         let ro = [(a_buf, GrantKind::ReadOnly)];
-        s.call_with(3, 0, STACK + 0x300, [0; 8], &ro).unwrap();
+        s.call_with(3, 0, STACK + 0x300, [0; 8], &[0; 4], &ro).unwrap();
         let v = s.view(3).unwrap();
         assert!(v.can_read(0x3810_0020, 0x40) && !v.can_write(0x3810_0020, 4), "read-only grant");
         assert!(!v.can_read(0x3810_0060, 4), "one byte past the grant is out");
         // beta passes it on to gamma (its import slot 0 = c.z): same or narrower rights only.
         let narrower = [(Range::new(0x3810_0020, 0x3810_0040), GrantKind::ReadOnly)];
         assert_eq!(
-            s.call_with(3, 0, STACK + 0x200, [0; 8], &[(a_buf, GrantKind::ReadWrite)]),
+            s.call_with(3, 0, STACK + 0x200, [0; 8], &[0; 4], &[(a_buf, GrantKind::ReadWrite)]),
             Err(Error::NotPermitted)
         );
         let wider = [(Range::new(0x3810_0000, 0x3810_0060), GrantKind::ReadOnly)];
-        assert_eq!(s.call_with(3, 0, STACK + 0x200, [0; 8], &wider), Err(Error::NotPermitted));
-        s.call_with(3, 0, STACK + 0x200, [0; 8], &narrower).unwrap();
+        assert_eq!(s.call_with(3, 0, STACK + 0x200, [0; 8], &[0; 4], &wider), Err(Error::NotPermitted));
+        s.call_with(3, 0, STACK + 0x200, [0; 8], &[0; 4], &narrower).unwrap();
         assert!(s.view(3).unwrap().can_read(0x3810_0020, 0x20));
         assert!(!s.view(3).unwrap().can_read(0x3810_0040, 4));
         s.ret(3).unwrap();
@@ -1071,34 +1271,35 @@ mod tests {
         let mut s = setup();
         let g = |start, end, k| [(Range::new(start, end), k)];
         assert_eq!(
-            s.call_with(3, 0, STACK + 0x300, [0; 8], &g(0x3810_0004, 0x3810_0024, GrantKind::ReadOnly)),
+            s.call_with(3, 0, STACK + 0x300, [0; 8], &[0; 4], &g(0x3810_0004, 0x3810_0024, GrantKind::ReadOnly)),
             Err(Error::GrantNotExact)
         );
         assert_eq!(
-            s.call_with(3, 0, STACK + 0x300, [0; 8], &g(0x3810_0020, 0x3810_0030, GrantKind::ReadOnly)),
+            s.call_with(3, 0, STACK + 0x300, [0; 8], &[0; 4], &g(0x3810_0020, 0x3810_0030, GrantKind::ReadOnly)),
             Err(Error::GrantNotExact)
         );
         assert_eq!(
-            s.call_with(3, 0, STACK + 0x300, [0; 8], &g(0x1001_0000, 0x1001_0020, GrantKind::ReadWrite)),
+            s.call_with(3, 0, STACK + 0x300, [0; 8], &[0; 4], &g(0x1001_0000, 0x1001_0020, GrantKind::ReadWrite)),
             Err(Error::NotPermitted),
             "code is not writable by the caller"
         );
         assert_eq!(
-            s.call_with(3, 0, STACK + 0x300, [0; 8], &g(0x3811_0000, 0x3811_0020, GrantKind::ReadOnly)),
+            s.call_with(3, 0, STACK + 0x300, [0; 8], &[0; 4], &g(0x3811_0000, 0x3811_0020, GrantKind::ReadOnly)),
             Err(Error::NotPermitted),
             "not the caller's"
         );
         // Straddling the callee's future stack window (the caller's free stack) partly overlaps it.
         assert_eq!(
-            s.call_with(3, 0, STACK + 0x300, [0; 8], &g(STACK + 0x2e0, STACK + 0x320, GrantKind::ReadWrite)),
+            s.call_with(3, 0, STACK + 0x300, [0; 8], &[0; 4], &g(STACK + 0x2e0, STACK + 0x320, GrantKind::ReadWrite)),
             Err(Error::GrantOverlap)
         );
         // Wholly inside the callee's window: needs no region.
-        s.call_with(3, 0, STACK + 0x300, [0; 8], &g(STACK + 0x100, STACK + 0x120, GrantKind::StoreOnly)).unwrap();
+        s.call_with(3, 0, STACK + 0x300, [0; 8], &[0; 4], &g(STACK + 0x100, STACK + 0x120, GrantKind::StoreOnly))
+            .unwrap();
         assert_eq!(s.view(3).unwrap().grants, [Grant::default(); MAX_GRANTS]);
         s.ret(3).unwrap();
         let three = [(Range::new(0x3810_0000, 0x3810_0020), GrantKind::ReadOnly); 3];
-        assert_eq!(s.call_with(3, 0, STACK + 0x300, [0; 8], &three), Err(Error::InvalidArgument));
+        assert_eq!(s.call_with(3, 0, STACK + 0x300, [0; 8], &[0; 4], &three), Err(Error::InvalidArgument));
         assert_eq!(s.depth(3), 0, "refused calls leave no frame");
     }
 
@@ -1154,7 +1355,7 @@ mod tests {
         .unwrap();
         s.add_compartment(CompartmentInfo { code: Range::new(0x1000_0100, 0x1000_0200), ..Default::default() })
             .unwrap();
-        s.add_export(ExportInfo { compartment: 1, entry: 0x1000_0101 }).unwrap();
+        s.add_export(ExportInfo { compartment: 1, grants: GrantParams::NONE, entry: 0x1000_0101 }).unwrap();
         s.bind_thread(0, Some(0), 0x3900_0000, 2048).unwrap();
         s.bind_thread(1, None, 0, 0).unwrap();
         assert!(s.may_shutdown(0) && s.may_reboot(0, 1));
@@ -1200,7 +1401,10 @@ mod tests {
         let mut s = Switcher::new();
         let bad = CompartmentInfo { code: Range::new(0x1000_0004, 0x1000_0100), ..Default::default() };
         assert_eq!(s.add_compartment(bad), Err(Error::InvalidArgument));
-        assert_eq!(s.add_export(ExportInfo { compartment: 0, entry: 1 }), Err(Error::InvalidArgument));
+        assert_eq!(
+            s.add_export(ExportInfo { compartment: 0, grants: GrantParams::NONE, entry: 1 }),
+            Err(Error::InvalidArgument)
+        );
         assert_eq!(s.bind_thread(0, Some(0), 0x3800_0000, 1024), Err(Error::InvalidArgument));
         s.add_compartment(CompartmentInfo::default()).unwrap();
         assert_eq!(s.bind_thread(0, Some(0), 0x3800_0000, 64), Err(Error::BadStack));

@@ -127,6 +127,9 @@ pub struct ExportSpec {
     pub compartment: u8,
     /// Entry address (C ABI, up to four `u32` arguments, `u32` result).
     pub entry: unsafe extern "C" fn(),
+    /// The grant parameters of its signature, in order (from cbindgen or bindgen, by the build
+    /// tool): the kernel refuses calls that do not lend exactly these.
+    pub grants: &'static [crate::compartment::GrantParam],
 }
 
 /// A separately linked compartment, as placed by the build tool.

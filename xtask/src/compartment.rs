@@ -180,9 +180,26 @@ pub fn pool_symbol(name: &str) -> String {
     format!("__rtos_pool_{name}")
 }
 
+/// `grants: &[...]` of an `ExportSpec`: the grant parameters of `sig` (none without a signature).
+fn export_grants(sig: Option<&Signature>) -> String {
+    let params: Vec<String> = sig
+        .map(Signature::grant_params)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(register, k)| {
+            format!(
+                "rtos::compartment::GrantParam {{ register: {register}, kind: rtos::compartment::GrantKind::{} }}",
+                k.rust_type()
+            )
+        })
+        .collect();
+    format!("&[{}]", params.join(", "))
+}
+
 /// Lines appended to an image's generated file: declarations of the linker symbols and entry
-/// points, `__RTOS_EXPORTS` and `__RTOS_COMPARTMENTS`. Empty without compartments.
-pub fn kernel_tables(config: &ImageConfig) -> Vec<String> {
+/// points, `__RTOS_EXPORTS` (with each export's grant parameters, from `sigs`: the signatures
+/// of `image`'s exports) and `__RTOS_COMPARTMENTS`. Empty without compartments.
+pub fn kernel_tables(config: &ImageConfig, sigs: Option<(&str, &Signatures)>) -> Vec<String> {
     if config.compartments.is_empty() {
         return Vec::new();
     }
@@ -201,9 +218,11 @@ pub fn kernel_tables(config: &ImageConfig) -> Vec<String> {
     lines.push(format!("static __RTOS_EXPORTS: [rtos::image::ExportSpec; {}] = [", exports.len()));
     for (c, e) in &exports {
         let name = &config.compartments[*c].name;
+        let sig = sigs.and_then(|(image, sigs)| sigs.of_export(image, name, e));
         lines.push(format!(
-            "    rtos::image::ExportSpec {{ name: \"{name}.{e}\", compartment: {c}, entry: {} }},",
-            compartment_symbol(name, e)
+            "    rtos::image::ExportSpec {{ name: \"{name}.{e}\", compartment: {c}, entry: {}, grants: {} }},",
+            compartment_symbol(name, e),
+            export_grants(sig)
         ));
     }
     lines.push("];".to_owned());
@@ -1015,14 +1034,47 @@ stack_size = 1024
         assert_eq!(global_exports(c), [(0, "add"), (0, "peek"), (1, "add"), (1, "type"), (2, "mark")]);
         let idx: Vec<usize> = c.compartments[0].imports.iter().map(|i| import_index(c, i)).collect();
         assert_eq!(idx, [2, 4, 3]);
-        let tables = kernel_tables(c).join("\n");
+        let tables = kernel_tables(c, None).join("\n");
         assert!(tables.contains("        imports: &[2, 4, 3],"), "{tables}");
         assert!(tables.contains(
-            "    rtos::image::ExportSpec { name: \"beta.type\", compartment: 1, entry: __rtos_c_beta_type },"
+            "    rtos::image::ExportSpec { name: \"beta.type\", compartment: 1, entry: __rtos_c_beta_type, grants: &[] },"
         ));
+        assert!(tables.contains(
+            "    rtos::image::ExportSpec { name: \"alpha.peek\", compartment: 0, entry: __rtos_c_alpha_peek, grants: &[] },"
+        ), "without signatures, no grant parameters");
         assert!(tables.contains("static __RTOS_EXPORTS: [rtos::image::ExportSpec; 5] = ["));
         assert!(tables.contains("static __RTOS_COMPARTMENTS: [rtos::image::CompartmentSpec; 3] = ["));
         assert!(tables.contains("        imports: &[],"));
+    }
+
+    #[test]
+    fn export_table_records_grant_parameters_of_the_signatures() {
+        use crate::signature::{GrantKind, Param, Ty};
+        let img = image();
+        let mut sigs = sigs_of(&img);
+        // `beta.add(a: u32, out: store-only)`: the grant's address is in r1, its length in r2.
+        let p = |name: &str, ty| Param { name: name.into(), ty };
+        sigs.insert(
+            &img.name,
+            "beta",
+            "add",
+            Signature { params: vec![p("a", Ty::U32), p("out", Ty::Grant(GrantKind::StoreOnly))], ret: None },
+        );
+        let tables = kernel_tables(&img.config, Some((&img.name, &sigs))).join("\n");
+        assert!(tables.contains(
+            "    rtos::image::ExportSpec { name: \"alpha.peek\", compartment: 0, entry: __rtos_c_alpha_peek, grants: &[rtos::compartment::GrantParam { register: 0, kind: rtos::compartment::GrantKind::ReadOnly }] },"
+        ), "{tables}");
+        assert!(tables.contains(
+            "    rtos::image::ExportSpec { name: \"beta.add\", compartment: 1, entry: __rtos_c_beta_add, grants: &[rtos::compartment::GrantParam { register: 1, kind: rtos::compartment::GrantKind::StoreOnly }] },"
+        ), "{tables}");
+        assert!(tables.contains(
+            "    rtos::image::ExportSpec { name: \"alpha.add\", compartment: 0, entry: __rtos_c_alpha_add, grants: &[] },"
+        ), "{tables}");
+        let two = Signature {
+            params: vec![p("a", Ty::Grant(GrantKind::ReadOnly)), p("b", Ty::Grant(GrantKind::ReadWrite))],
+            ret: None,
+        };
+        assert_eq!(two.grant_params(), [(0, GrantKind::ReadOnly), (2, GrantKind::ReadWrite)]);
     }
 
     #[test]

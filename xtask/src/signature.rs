@@ -64,6 +64,7 @@ impl GrantKind {
             GrantKind::StoreOnly => "rtos_store_only_t",
         }
     }
+
     /// `rtos_cap_t.kind` / `GrantDesc.kind`.
     pub fn c_constant(self) -> &'static str {
         match self {
@@ -212,6 +213,20 @@ impl fmt::Display for Signature {
 }
 
 impl Signature {
+    /// The grant parameters, in order: the argument register of each one's address (its length
+    /// is in the next register) and its kind. The kernel's export table records them.
+    pub fn grant_params(&self) -> Vec<(usize, GrantKind)> {
+        let mut register = 0;
+        let mut out = Vec::new();
+        for p in &self.params {
+            if let Ty::Grant(k) = p.ty {
+                out.push((register, k));
+            }
+            register += p.ty.registers();
+        }
+        out
+    }
+
     /// Whether the signature fits the call ABI; the error completes "export `f` ...".
     pub fn check(&self) -> Result<(), String> {
         let registers: usize = self.params.iter().map(|p| p.ty.registers()).sum();
@@ -480,6 +495,10 @@ impl Signatures {
     /// The signature an import of `image` calls.
     pub fn of_import(&self, image: &str, import: &crate::manifest::Import) -> Option<&Signature> {
         self.map.get(&(image.to_owned(), import.compartment.clone(), import.export.clone()))
+    }
+    /// The signature of export `export` of compartment `compartment` in `image`.
+    pub fn of_export(&self, image: &str, compartment: &str, export: &str) -> Option<&Signature> {
+        self.map.get(&(image.to_owned(), compartment.to_owned(), export.to_owned()))
     }
     /// For tests: a set of signatures given directly.
     #[cfg(test)]

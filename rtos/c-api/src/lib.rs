@@ -78,10 +78,13 @@ pub enum rtos_status_t {
     RTOS_E_OUT_OF_MEMORY = -21,
     /// A sleep or futex wait was ended early by another thread (abort, or suspension).
     RTOS_E_INTERRUPTED = -22,
+    /// A call into an export with grant parameters did not lend exactly the grants its signature
+    /// declares (base and length in the parameter's registers, the declared kind).
+    RTOS_E_GRANT_MISMATCH = -23,
 }
 
 /// Every status code above, in the order of `rtos_sys::Error::ALL`.
-const CODES: [i32; 22] = [
+const CODES: [i32; 23] = [
     rtos_status_t::RTOS_E_TIMED_OUT as i32,
     rtos_status_t::RTOS_E_WOULD_BLOCK as i32,
     rtos_status_t::RTOS_E_INVALID_ARGUMENT as i32,
@@ -104,6 +107,7 @@ const CODES: [i32; 22] = [
     rtos_status_t::RTOS_E_QUOTA_EXCEEDED as i32,
     rtos_status_t::RTOS_E_OUT_OF_MEMORY as i32,
     rtos_status_t::RTOS_E_INTERRUPTED as i32,
+    rtos_status_t::RTOS_E_GRANT_MISMATCH as i32,
 ];
 
 // The C status codes are the kernel's error codes: a new or renumbered `Error` fails the build.

@@ -325,7 +325,8 @@ fn load_compartments(sw: &mut Switcher, image: &'static ImageSpec) -> Result<(),
         }
     }
     for e in image.exports {
-        sw.add_export(ExportInfo { compartment: e.compartment, entry: e.entry as usize })?;
+        let grants = compartment::GrantParams::new(e.grants)?;
+        sw.add_export(ExportInfo { compartment: e.compartment, grants, entry: e.entry as usize })?;
     }
     if !image.compartments.is_empty() {
         kprintln!("rtos: {} compartment(s), {} export(s)", image.compartments.len(), image.exports.len());

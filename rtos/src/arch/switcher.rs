@@ -24,7 +24,7 @@ pub(super) fn cross_call(
     regs: &mut SavedRegs,
     requests: &[(Range, GrantKind)],
 ) {
-    match sw.call_with(me, slot, frame as usize, *regs, requests) {
+    match sw.call_with(me, slot, frame as usize, *regs, &args, requests) {
         Err(e) => {
             // SAFETY: `frame` is the caller's hardware exception frame (8 words at PSP).
             unsafe {

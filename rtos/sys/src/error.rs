@@ -52,11 +52,14 @@ pub enum Error {
     /// A sleep or futex wait was ended early by another thread (`THREAD_ABORT_WAIT`, or
     /// `THREAD_SUSPEND` of the waiter, delivered when it is resumed).
     Interrupted = -22,
+    /// A call into an export whose signature declares grant parameters did not lend exactly
+    /// those grants (each: base and length in the parameter's registers, the declared kind).
+    GrantMismatch = -23,
 }
 
 impl Error {
     /// All variants, in ABI order; used to decode return values.
-    pub const ALL: [Error; 22] = [
+    pub const ALL: [Error; 23] = [
         Error::TimedOut,
         Error::WouldBlock,
         Error::InvalidArgument,
@@ -79,6 +82,7 @@ impl Error {
         Error::QuotaExceeded,
         Error::OutOfMemory,
         Error::Interrupted,
+        Error::GrantMismatch,
     ];
 
     /// The (negative) ABI value of this error.
@@ -125,6 +129,7 @@ impl Error {
             Error::QuotaExceeded => "heap quota exceeded",
             Error::OutOfMemory => "heap arena full",
             Error::Interrupted => "wait ended by another thread",
+            Error::GrantMismatch => "grant/signature mismatch",
         }
     }
 }

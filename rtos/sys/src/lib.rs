@@ -357,10 +357,11 @@ impl<'a> ReadOnly<'a> {
     /// granules.
     ///
     /// # Safety
-    /// The kernel checks and maps a grant only when the caller lent it through `CALL_GRANTS` (every
-    /// typed stub does). A caller issuing a raw call can put any address in these registers, the
-    /// callee's own memory included: use this only in exports whose callers are trusted to use
-    /// the typed stubs, and never keep the slice beyond the call.
+    /// The registers are a kernel-checked, mapped grant when this is a parameter of an export
+    /// called across compartments: the kernel refuses calls into an export that declares grant
+    /// parameters unless they lend exactly those grants, base and length in these registers
+    /// (`GrantMismatch`). Use this only in such exports (not on a value from a direct call that
+    /// bypassed the kernel), and never keep the slice beyond the call.
     pub unsafe fn granules(&self) -> Option<&'a [Granule]> {
         // SAFETY: exact bounds checked here; validity and lifetime per the caller's contract.
         self.is_exact().then(|| unsafe { core::slice::from_raw_parts(self.base, self.len as usize / 32) })

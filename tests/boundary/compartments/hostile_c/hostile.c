@@ -88,6 +88,28 @@ uint32_t typed_c_to_rust(void) {
     return 0;
 }
 
+/* Confused deputy through the raw path: lends gamma a buffer of its own but puts gamma's own
+ * globals (gamma.secret_at) in the registers gamma.sum_ro declares as its read-only grant. Refused,
+ * RTOS_E_GRANT_MISMATCH; otherwise gamma would sum its own secret for us. */
+uint32_t deputy_callee_memory(void) {
+    uint32_t target = 0, r = 0;
+    int32_t status = gamma_secret_at(&target);
+    if (status != RTOS_OK) return (uint32_t)status;
+    rtos_cap_t cap = {lend_buffer, sizeof lend_buffer, RTOS_CAP_READ_ONLY};
+    status = rtos_call_granted(RTOS_SLOT_gamma_sum_ro, (const uint32_t[4]){target, sizeof lend_buffer, 0u, 0u}, &cap, 1, &r);
+    return status == RTOS_OK ? r : (uint32_t)status;
+}
+
+/* The raw path with the right registers for gamma.fill(buf: read-write, value) but a store-only
+ * grant: refused, RTOS_E_GRANT_MISMATCH (the kind must be exactly the declared one). */
+uint32_t deputy_wrong_kind(void) {
+    uint32_t r = 0;
+    rtos_cap_t cap = {lend_buffer, sizeof lend_buffer, RTOS_CAP_STORE_ONLY};
+    uint32_t args[4] = {(uint32_t)(uintptr_t)lend_buffer, sizeof lend_buffer, 0x33u, 0u};
+    int32_t status = rtos_call_granted(RTOS_SLOT_gamma_fill, args, &cap, 1, &r);
+    return status == RTOS_OK ? r : (uint32_t)status;
+}
+
 static RTOS_GRANULE_ALIGNED uint32_t own_buffer[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
 static uint32_t unaligned_buffer[9]; /* 36 bytes: never a whole number of granules */
 

@@ -144,6 +144,24 @@ fn grant_cases() {
         Err(Error::NotPermitted),
         rtos_sys::call_raw(&raw(alpha_main as *const () as u32 & !31, 32, 2)),
     );
+
+    // The kernel checks the grants against the export's signature: beta.sum_ro(buf: read-only)
+    // takes exactly one read-only grant whose base and length are in r0 and r1.
+    let mismatch = Err(Error::GrantMismatch);
+    case("grant-kind-mismatch (rw for ro, raw)", mismatch, rtos_sys::call_raw(&raw(base, len, 2)));
+    let mut other_base = raw(base, 32, 1);
+    other_base.args[0] = base + 32; // lends buf[0], points at buf[1]
+    case("grant-base-not-in-register (raw)", mismatch, rtos_sys::call_raw(&other_base));
+    let mut other_len = raw(base, 32, 1);
+    other_len.args[1] = 64;
+    case("grant-length-not-in-register (raw)", mismatch, rtos_sys::call_raw(&other_len));
+    case("grant-missing (plain call)", mismatch, rtos_sys::call(13, [base, len, 0, 0]));
+    // beta, hostile, tries the raw path on gamma.sum_ro: gamma's own globals in its grant
+    // registers (a confused deputy), and grants of the wrong kind.
+    let gm = Ok(Error::GrantMismatch.code() as u32);
+    case("deputy-callee-globals (beta>gamma)", gm, beta::deputy_callee_memory());
+    case("deputy-rw-for-ro (beta>gamma)", gm, beta::deputy_wrong_kind(2));
+    case("deputy-store-only-for-ro (beta>gamma)", gm, beta::deputy_wrong_kind(3));
 }
 
 /// Lets beta leave a pattern on the stack, then looks for it below our own stack pointer.

@@ -188,6 +188,49 @@ pub extern "C" fn pass_on_rw(ptr: u32, len: u32) -> u32 {
     }
 }
 
+/// Confused deputy through the raw path: lends gamma a buffer of its own (on its stack, so it
+/// holds it) but puts gamma's own globals (`gamma.secret_at`) in the registers `gamma.sum_ro`
+/// declares as its read-only grant. The kernel must refuse (`GrantMismatch`); otherwise gamma
+/// would sum its own secret for beta. Returns gamma's result or the error code.
+#[no_mangle]
+pub extern "C" fn deputy_callee_memory() -> u32 {
+    let target = match gamma::secret_at() {
+        Ok(a) => a,
+        Err(e) => return e.code() as u32,
+    };
+    let buf = black_box([Granule([3; 32])]);
+    let base = buf.as_ptr() as u32;
+    let desc = rtos_sys::CallDesc {
+        slot: 1, // gamma.sum_ro
+        args: [target, 32, 0, 0],
+        ngrants: 1,
+        grants: [rtos_sys::GrantDesc { base, len: 32, kind: 1 }, rtos_sys::GrantDesc::default()],
+    };
+    match rtos_sys::call_raw(&desc) {
+        Ok(v) => v,
+        Err(e) => e.code() as u32,
+    }
+}
+
+/// The raw path with the right registers for `gamma.sum_ro` (read-only) but a grant of another
+/// `kind` (2 read-write, 3 store-only) of a buffer beta holds read-write: refused
+/// (`GrantMismatch`). Returns gamma's result or the error code.
+#[no_mangle]
+pub extern "C" fn deputy_wrong_kind(kind: u32) -> u32 {
+    let buf = black_box([Granule([3; 32])]);
+    let base = buf.as_ptr() as u32;
+    let desc = rtos_sys::CallDesc {
+        slot: 1, // gamma.sum_ro
+        args: [base, 32, 0, 0],
+        ngrants: 1,
+        grants: [rtos_sys::GrantDesc { base, len: 32, kind }, rtos_sys::GrantDesc::default()],
+    };
+    match rtos_sys::call_raw(&desc) {
+        Ok(v) => v,
+        Err(e) => e.code() as u32,
+    }
+}
+
 /// Never returns.
 #[no_mangle]
 pub extern "C" fn spin() -> u32 {

@@ -2,10 +2,34 @@
 //! running while another compartment misbehaves.
 #![no_std]
 
-use core::sync::atomic::{AtomicBool, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use rtos_sys::{println, ReadOnly, ReadWrite, StoreOnly};
 
 static MARKED: AtomicBool = AtomicBool::new(false);
+
+/// Globals of gamma's own (one granule) that a caller must not make gamma read on its behalf:
+/// the confused-deputy cases put their address where `sum_ro` declares its grant.
+#[repr(C, align(32))]
+struct Secret([AtomicU32; 8]);
+
+static SECRET: Secret = Secret([
+    AtomicU32::new(SECRET_WORD),
+    AtomicU32::new(SECRET_WORD),
+    AtomicU32::new(SECRET_WORD),
+    AtomicU32::new(SECRET_WORD),
+    AtomicU32::new(SECRET_WORD),
+    AtomicU32::new(SECRET_WORD),
+    AtomicU32::new(SECRET_WORD),
+    AtomicU32::new(SECRET_WORD),
+]);
+const SECRET_WORD: u32 = 0x0AC0_FFEE;
+
+/// Where gamma's own secret globals are (addresses are no secret: the link map is public); the
+/// hostile callers aim their confused-deputy attempts at it.
+#[no_mangle]
+pub extern "C" fn secret_at() -> u32 {
+    SECRET.0.as_ptr() as u32
+}
 
 /// Doubles its argument (called by `beta`, nested inside `alpha` → `beta`).
 #[no_mangle]

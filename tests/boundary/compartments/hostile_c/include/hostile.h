@@ -21,6 +21,8 @@ uint32_t sum_ro(rtos_read_only_t buf);
 uint32_t fill(rtos_read_write_t buf, uint32_t value);
 uint32_t pass_on(rtos_read_only_t buf);
 uint32_t typed_c_to_rust(void);
+uint32_t deputy_callee_memory(void);
+uint32_t deputy_wrong_kind(void);
 uint32_t caps_own_buffer(void);
 uint32_t caps_not_exact(void);
 uint32_t peek(uint32_t addr);

@@ -173,6 +173,10 @@ fn grant_cases() {
     case("c-lends-own-globals (typed C>Rust ro)", Ok(136), hostile::caps_own_buffer());
     case("typed C>Rust rw + store-only", Ok(0), hostile::typed_c_to_rust());
     case("c-lends-inexact-buffer", status(Error::GrantNotExact), hostile::caps_not_exact());
+    // The C compartment tries the raw path on gamma: gamma's own globals in the registers of
+    // sum_ro's read-only grant (a confused deputy), and a store-only grant for fill's read-write.
+    case("c-deputy-callee-globals (C>Rust raw)", status(Error::GrantMismatch), hostile::deputy_callee_memory());
+    case("c-deputy-so-for-rw (C>Rust raw)", status(Error::GrantMismatch), hostile::deputy_wrong_kind());
 }
 
 /// Sealed handles: the C compartment owns a key and issues handles the prober holds, and the
