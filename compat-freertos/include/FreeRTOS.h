@@ -177,73 +177,10 @@ typedef StaticQueue_t StaticSemaphore_t;
 
 #define tskIDLE_PRIORITY    ( ( UBaseType_t ) 0U )
 
-/* ---- What the task part of the runtime reads from the configuration ------------------------
- * The runtime is compiled once, without FreeRTOSConfig.h. Every C file including FreeRTOS.h
- * defines this record as an identical *weak* constant; the copies merge into one at link time and
- * the runtime reads it (layout checked in compat-freertos/src/task.rs). Hooks are referenced only
- * when configured, so an application defines only the hooks it enables. */
-struct tskTaskControlBlock;
-typedef struct xCOMPAT_TASK_CONFIG
-{
-    uint32_t ulNotifyEntries;         /* configTASK_NOTIFICATION_ARRAY_ENTRIES */
-    uint32_t ulTlsPointers;           /* configNUM_THREAD_LOCAL_STORAGE_POINTERS */
-    uint32_t ulIdleStackDepth;        /* configMINIMAL_STACK_SIZE, in words */
-    uint32_t ulCheckStackOverflow;    /* configCHECK_FOR_STACK_OVERFLOW */
-    void ( * pxIdleHook )( void );    /* vApplicationIdleHook when configUSE_IDLE_HOOK */
-    void ( * pxTickHook )( void );    /* vApplicationTickHook when configUSE_TICK_HOOK */
-    void ( * pxMallocFailedHook )( void );                                   /* configUSE_MALLOC_FAILED_HOOK */
-    void ( * pxStackOverflowHook )( struct tskTaskControlBlock *, char * );  /* configCHECK_FOR_STACK_OVERFLOW */
-    void ( * pxAssertFailed )( void );                                       /* runs configASSERT( 0 ) */
-} CompatTaskConfig_t;
-
-#if ( configUSE_IDLE_HOOK == 1 )
-    void vApplicationIdleHook( void );
-    #define compatIDLE_HOOK    vApplicationIdleHook
-#else
-    #define compatIDLE_HOOK    NULL
-#endif
-#if ( configUSE_TICK_HOOK == 1 )
-    void vApplicationTickHook( void );
-    #define compatTICK_HOOK    vApplicationTickHook
-#else
-    #define compatTICK_HOOK    NULL
-#endif
-#if ( configUSE_MALLOC_FAILED_HOOK == 1 )
-    void vApplicationMallocFailedHook( void );
-    #define compatMALLOC_FAILED_HOOK    vApplicationMallocFailedHook
-#else
-    #define compatMALLOC_FAILED_HOOK    NULL
-#endif
-#if ( configCHECK_FOR_STACK_OVERFLOW > 0 )
-    void vApplicationStackOverflowHook( struct tskTaskControlBlock * xTask, char * pcTaskName );
-    #define compatSTACK_OVERFLOW_HOOK    vApplicationStackOverflowHook
-#else
-    #define compatSTACK_OVERFLOW_HOOK    NULL
-#endif
-
-/* Where the FreeRTOS kernel would fail a configASSERT on bad input, the runtime calls this; with
- * configASSERT empty it returns and the function reports an error (or does nothing) instead. */
-__attribute__( ( weak ) ) void vCompatTaskAssertFailed( void )
-{
-    configASSERT( 0 );
-}
-
-__attribute__( ( weak ) ) const CompatTaskConfig_t xCompatTaskConfig =
-{
-    configTASK_NOTIFICATION_ARRAY_ENTRIES,
-    configNUM_THREAD_LOCAL_STORAGE_POINTERS,
-    configMINIMAL_STACK_SIZE,
-    configCHECK_FOR_STACK_OVERFLOW,
-    compatIDLE_HOOK,
-    compatTICK_HOOK,
-    compatMALLOC_FAILED_HOOK,
-    compatSTACK_OVERFLOW_HOOK,
-    vCompatTaskAssertFailed,
-};
 
 /* ---- Names of older FreeRTOS versions (configENABLE_BACKWARD_COMPATIBILITY, default 1) -------
- * Macros, as in FreeRTOS, so they work whichever header defines the type they stand for. lwIP's
- * FreeRTOS port, for one, still uses portTICK_RATE_MS. */
+ * Macros, as in FreeRTOS, so they work whichever header defines the type they stand for; older
+ * ports and libraries still use names such as portTICK_RATE_MS. */
 #ifndef configENABLE_BACKWARD_COMPATIBILITY
     #define configENABLE_BACKWARD_COMPATIBILITY    1
 #endif

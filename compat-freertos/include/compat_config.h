@@ -2,8 +2,10 @@
  * included at the end of FreeRTOS.h).
  *
  * The runtime is a Rust archive compiled once, without the application's FreeRTOSConfig.h, yet
- * some of its work depends on that file (the timer task's priority, stack and command queue
- * length, the width of message-buffer lengths, a startup hook, configASSERT). Every C file that
+ * some of its work depends on that file (notification slots, TLS pointers, the idle task's stack,
+ * stack-overflow checking, the hooks, the timer task's priority, stack and command queue length,
+ * the width of message-buffer lengths, configASSERT). Hooks are referenced only when configured,
+ * so an application defines only the hooks it enables. Every C file that
  * includes FreeRTOS.h therefore defines the same record xCompatConfig as a *weak* constant: the
  * identical copies merge into one when the compartment is linked, and the runtime reads it. The
  * layout is checked against the Rust side (compat-freertos/src/config.rs). */
@@ -96,7 +98,43 @@ typedef struct xCOMPAT_CONFIG
     uint32_t ulStaticTimerSize;
     uint32_t ulStaticEventGroupSize;
     uint32_t ulStaticStreamBufferSize;
+    /* Tasks. */
+    uint32_t ulNotifyEntries;                /* configTASK_NOTIFICATION_ARRAY_ENTRIES */
+    uint32_t ulTlsPointers;                  /* configNUM_THREAD_LOCAL_STORAGE_POINTERS */
+    uint32_t ulIdleStackDepth;               /* configMINIMAL_STACK_SIZE, in words */
+    uint32_t ulCheckStackOverflow;           /* configCHECK_FOR_STACK_OVERFLOW */
+    void ( * pxIdleHook )( void );           /* vApplicationIdleHook or NULL */
+    void ( * pxTickHook )( void );           /* vApplicationTickHook or NULL */
+    void ( * pxMallocFailedHook )( void );   /* vApplicationMallocFailedHook or NULL */
+    void ( * pxStackOverflowHook )( struct tskTaskControlBlock *, char * ); /* or NULL */
 } CompatConfig_t;
+
+struct tskTaskControlBlock;
+
+#if ( configUSE_IDLE_HOOK == 1 )
+    void vApplicationIdleHook( void );
+    #define compatIDLE_HOOK    vApplicationIdleHook
+#else
+    #define compatIDLE_HOOK    NULL
+#endif
+#if ( configUSE_TICK_HOOK == 1 )
+    void vApplicationTickHook( void );
+    #define compatTICK_HOOK    vApplicationTickHook
+#else
+    #define compatTICK_HOOK    NULL
+#endif
+#if ( configUSE_MALLOC_FAILED_HOOK == 1 )
+    void vApplicationMallocFailedHook( void );
+    #define compatMALLOC_FAILED_HOOK    vApplicationMallocFailedHook
+#else
+    #define compatMALLOC_FAILED_HOOK    NULL
+#endif
+#if ( configCHECK_FOR_STACK_OVERFLOW > 0 )
+    void vApplicationStackOverflowHook( struct tskTaskControlBlock * xTask, char * pcTaskName );
+    #define compatSTACK_OVERFLOW_HOOK    vApplicationStackOverflowHook
+#else
+    #define compatSTACK_OVERFLOW_HOOK    NULL
+#endif
 
 #if ( configUSE_DAEMON_TASK_STARTUP_HOOK == 1 )
     void vApplicationDaemonTaskStartupHook( void );
@@ -125,6 +163,14 @@ __attribute__( ( weak ) ) const CompatConfig_t xCompatConfig =
     sizeof( StaticTimer_t ),
     sizeof( StaticEventGroup_t ),
     sizeof( StaticStreamBuffer_t ),
+    configTASK_NOTIFICATION_ARRAY_ENTRIES,
+    configNUM_THREAD_LOCAL_STORAGE_POINTERS,
+    configMINIMAL_STACK_SIZE,
+    configCHECK_FOR_STACK_OVERFLOW,
+    compatIDLE_HOOK,
+    compatTICK_HOOK,
+    compatMALLOC_FAILED_HOOK,
+    compatSTACK_OVERFLOW_HOOK,
 };
 
 #endif /* COMPAT_CONFIG_H */

@@ -28,10 +28,26 @@ pub struct Config {
     pub static_timer_size: u32,
     pub static_event_group_size: u32,
     pub static_stream_buffer_size: u32,
+    /// `configTASK_NOTIFICATION_ARRAY_ENTRIES`.
+    pub notify_entries: u32,
+    /// `configNUM_THREAD_LOCAL_STORAGE_POINTERS`.
+    pub tls_pointers: u32,
+    /// `configMINIMAL_STACK_SIZE` (words): the idle task's stack.
+    pub idle_stack_depth: u32,
+    /// `configCHECK_FOR_STACK_OVERFLOW`.
+    pub check_stack_overflow: u32,
+    /// `vApplicationIdleHook`.
+    pub idle_hook: Option<unsafe extern "C" fn()>,
+    /// `vApplicationTickHook`.
+    pub tick_hook: Option<unsafe extern "C" fn()>,
+    /// `vApplicationMallocFailedHook`.
+    pub malloc_failed_hook: Option<unsafe extern "C" fn()>,
+    /// `vApplicationStackOverflowHook`.
+    pub stack_overflow_hook: Option<unsafe extern "C" fn(*mut crate::task::Task, *mut c_char)>,
 }
 
-// The C compiler lays the record out for the same 32-bit target: eleven 4-byte fields.
-const _: () = assert!(core::mem::size_of::<Config>() == 44);
+// The C compiler lays the record out for the same 32-bit target: nineteen 4-byte fields.
+const _: () = assert!(core::mem::size_of::<Config>() == 76);
 
 /// Whether the application's static buffer type (of `c_size` bytes) can hold an object of type
 /// `T`; a failed `configASSERT` otherwise (headers and runtime out of step).

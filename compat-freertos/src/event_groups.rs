@@ -299,6 +299,9 @@ pub extern "C" fn xEventGroupCreateStatic(buf: *mut StaticEventGroup_t) -> Handl
 }
 
 /// FreeRTOS `xEventGroupGetStaticBuffer`.
+///
+/// # Safety
+/// `buf` is null (refused through `configASSERT`) or writable; `h` is any value (checked).
 #[no_mangle]
 pub unsafe extern "C" fn xEventGroupGetStaticBuffer(h: Handle, buf: *mut *mut StaticEventGroup_t) -> BaseType_t {
     match group(h) {
@@ -468,12 +471,18 @@ pub extern "C" fn xEventGroupSync(h: Handle, set: EventBits_t, wanted: EventBits
 }
 
 /// `vEventGroupSetBitsCallback`: the deferred half of `xEventGroupSetBitsFromISR`.
+///
+/// # Safety
+/// Called by the timer task with the handle `xEventGroupSetBitsFromISR` pended (checked like any handle).
 #[no_mangle]
 pub unsafe extern "C" fn vEventGroupSetBitsCallback(h: *mut c_void, bits: u32) {
     xEventGroupSetBits(h.cast(), bits);
 }
 
 /// `vEventGroupClearBitsCallback`: the deferred half of `xEventGroupClearBitsFromISR`.
+///
+/// # Safety
+/// Called by the timer task with the handle `xEventGroupClearBitsFromISR` pended (checked like any handle).
 #[no_mangle]
 pub unsafe extern "C" fn vEventGroupClearBitsCallback(h: *mut c_void, bits: u32) {
     xEventGroupClearBits(h.cast(), bits);

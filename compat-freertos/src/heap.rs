@@ -114,7 +114,7 @@ pub struct HeapStats_t {
 /// `stats` is null (ignored, after `configASSERT`) or points to a writable `HeapStats_t`.
 #[no_mangle]
 pub unsafe extern "C" fn vPortGetHeapStats(stats: *mut HeapStats_t) {
-    if !crate::hooks::check(!stats.is_null()) {
+    if !crate::config::check(!stats.is_null()) {
         return;
     }
     let arena = rtos_sys::heap_stats().unwrap_or_default();

@@ -1,64 +1,15 @@
-//! What the task part of the runtime takes from the application's configuration (the record
-//! `xCompatTaskConfig`, see `include/FreeRTOS.h`), and the tasks that stand in for the FreeRTOS
-//! kernel's own work: the idle task (idle hook, freeing the memory of self-deleted tasks) and the
+//! The hooks the application configures (record `xCompatConfig`, see `include/compat_config.h`)
+//! and the tasks that stand in for the FreeRTOS kernel's own work: the idle task (idle hook, freeing the memory of self-deleted tasks) and the
 //! tick-hook task. Stack-overflow checks (the painted guard words of a task's stack) live here too.
 
-use core::ffi::{c_char, c_void};
+use core::ffi::c_void;
 use core::ptr::null_mut;
 use core::sync::atomic::{AtomicPtr, AtomicU32, Ordering};
 
 use crate::task::{self, Task};
 use crate::{pdTRUE, BaseType_t};
 
-/// Mirror of `CompatTaskConfig_t` in `include/FreeRTOS.h` (same field order and types).
-#[repr(C)]
-pub struct TaskConfig {
-    /// `configTASK_NOTIFICATION_ARRAY_ENTRIES`.
-    pub notify_entries: u32,
-    /// `configNUM_THREAD_LOCAL_STORAGE_POINTERS`.
-    pub tls_pointers: u32,
-    /// `configMINIMAL_STACK_SIZE` (words): the idle task's stack.
-    pub idle_stack_depth: u32,
-    /// `configCHECK_FOR_STACK_OVERFLOW`.
-    pub check_stack_overflow: u32,
-    /// `vApplicationIdleHook`.
-    pub idle_hook: Option<unsafe extern "C" fn()>,
-    /// `vApplicationTickHook`.
-    pub tick_hook: Option<unsafe extern "C" fn()>,
-    /// `vApplicationMallocFailedHook`.
-    pub malloc_failed_hook: Option<unsafe extern "C" fn()>,
-    /// `vApplicationStackOverflowHook`.
-    pub stack_overflow_hook: Option<unsafe extern "C" fn(*mut Task, *mut c_char)>,
-    /// Runs the application's `configASSERT( 0 )`.
-    pub assert_failed: Option<unsafe extern "C" fn()>,
-}
-
-// The C compiler lays the record out for the same 32-bit target: nine 4-byte fields.
-const _: () = assert!(core::mem::size_of::<TaskConfig>() == 36);
-
-extern "C" {
-    /// Defined (weakly, identically) by every C file of the compartment that includes FreeRTOS.h.
-    static xCompatTaskConfig: TaskConfig;
-}
-
-/// The application's configuration.
-pub fn config() -> &'static TaskConfig {
-    // SAFETY: a constant defined by the application's C code, never written.
-    unsafe { &xCompatTaskConfig }
-}
-
-/// `configASSERT( cond )` where the FreeRTOS kernel asserts on bad input: runs the application's
-/// `configASSERT( 0 )` (which normally does not return) and gives `cond` back, so that with
-/// assertions disabled the caller can refuse the input instead of going on.
-pub fn check(cond: bool) -> bool {
-    if !cond {
-        if let Some(f) = config().assert_failed {
-            // SAFETY: `vCompatTaskAssertFailed` of FreeRTOS.h, a C function without arguments.
-            unsafe { f() };
-        }
-    }
-    cond
-}
+use crate::config::{check, get as config};
 
 /// `vApplicationMallocFailedHook`, if configured.
 pub fn malloc_failed() {

@@ -9,7 +9,7 @@
 
 use core::sync::atomic::{AtomicU32, Ordering};
 
-use crate::hooks::{self, check};
+use crate::config::check;
 use crate::lock::Lock;
 use crate::task::{self, Task};
 use crate::{isr, pdFALSE, pdTRUE, BaseType_t, TickType_t, UBaseType_t};
@@ -73,7 +73,7 @@ impl Default for Slots {
 /// configuration assertion fails.
 fn slot<'a>(t: *mut Task, index: UBaseType_t) -> Option<(&'a Slots, &'a Slot, *mut Task)> {
     let t = if t.is_null() { task::current_task() } else { t };
-    if !check(index < hooks::config().notify_entries && (index as usize) < MAX_SLOTS) {
+    if !check(index < crate::config::get().notify_entries && (index as usize) < MAX_SLOTS) {
         return None;
     }
     // SAFETY: `t` is a live control block (a handle the application holds, or the caller's).

@@ -20,13 +20,14 @@
 //!
 //! Misuse the reference kernel rejects with `configASSERT` (a NULL handle, a NULL buffer for a
 //! non-zero item size, overwriting a queue longer than 1, giving a mutex one does not hold,
-//! blocking inside a critical section, ...) calls `vCompatAssertFailed` (compat_config.h), which runs
+//! blocking inside a critical section, ...) calls the application's `configASSERT` (`config::check`), which runs
 //! the application's `configASSERT`; the function then fails instead of corrupting memory.
 
 use core::ffi::c_void;
 use core::ptr::null_mut;
 use core::sync::atomic::{AtomicU32, Ordering};
 
+use crate::config::check;
 use crate::lock::Lock;
 use crate::task::Task;
 use crate::{heap, isr, pdFALSE, pdTRUE, priority, task, BaseType_t, TickType_t, UBaseType_t};
@@ -289,28 +290,6 @@ unsafe fn copy(from: *const c_void, to: *mut u8, n: u32) {
             _ => core::ptr::copy_nonoverlapping(from, to, n as usize),
         }
     }
-}
-
-extern "C" {
-    /// Runs the application's `configASSERT( 0 )` (weak definition in portmacro.h).
-    fn vCompatAssertFailed();
-}
-
-/// `configASSERT(ok)`: reports a violated precondition the way the reference kernel does;
-/// returns `ok` so callers can fail the operation instead of going on.
-#[inline(always)]
-fn check(ok: bool) -> bool {
-    if !ok {
-        assert_failed();
-    }
-    ok
-}
-
-#[cold]
-#[inline(never)]
-fn assert_failed() {
-    // SAFETY: a C function without arguments, defined in every file including portmacro.h.
-    unsafe { vCompatAssertFailed() }
 }
 
 /// A futex word to wake after the object's lock is released, and the priority of the waiter

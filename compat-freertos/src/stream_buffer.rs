@@ -432,6 +432,9 @@ pub extern "C" fn xStreamBufferGenericCreateStatic(
 }
 
 /// FreeRTOS `xStreamBufferGetStaticBuffers`.
+///
+/// # Safety
+/// The output pointers are null (refused through `configASSERT`) or writable; `h` is any value (checked).
 #[no_mangle]
 pub unsafe extern "C" fn xStreamBufferGetStaticBuffers(
     h: Handle,
@@ -537,6 +540,9 @@ pub extern "C" fn xStreamBufferNextMessageLengthBytes(h: Handle) -> usize {
 
 /// FreeRTOS `xStreamBufferSend` (also `xMessageBufferSend`): a stream writes what fits after
 /// waiting up to `wait` ticks for room for all of it; a message is written whole or not at all.
+///
+/// # Safety
+/// `data` is null (refused through `configASSERT`) or points to `len` readable bytes.
 #[no_mangle]
 pub unsafe extern "C" fn xStreamBufferSend(h: Handle, data: *const c_void, len: usize, mut wait: TickType_t) -> usize {
     let Some(b) = buffer(h) else { return 0 };
@@ -601,6 +607,9 @@ pub unsafe extern "C" fn xStreamBufferSend(h: Handle, data: *const c_void, len: 
 }
 
 /// FreeRTOS `xStreamBufferSendFromISR` (also `xMessageBufferSendFromISR`).
+///
+/// # Safety
+/// `data` is null (refused) or points to `len` readable bytes; `woken` is null or writable.
 #[no_mangle]
 pub unsafe extern "C" fn xStreamBufferSendFromISR(
     h: Handle,
@@ -630,6 +639,9 @@ pub unsafe extern "C" fn xStreamBufferSendFromISR(
 /// FreeRTOS `xStreamBufferReceive` (also `xMessageBufferReceive`): waits up to `wait` ticks
 /// while the buffer is empty (a batching buffer: at or below its trigger level); a writer's
 /// send wakes the reader only once the trigger level is reached.
+///
+/// # Safety
+/// `out` is null (refused through `configASSERT`) or points to `max` writable bytes.
 #[no_mangle]
 pub unsafe extern "C" fn xStreamBufferReceive(h: Handle, out: *mut c_void, max: usize, wait: TickType_t) -> usize {
     let Some(b) = buffer(h) else { return 0 };
@@ -677,6 +689,9 @@ pub unsafe extern "C" fn xStreamBufferReceive(h: Handle, out: *mut c_void, max: 
 }
 
 /// FreeRTOS `xStreamBufferReceiveFromISR` (also `xMessageBufferReceiveFromISR`).
+///
+/// # Safety
+/// `out` is null (refused) or points to `max` writable bytes; `woken` is null or writable.
 #[no_mangle]
 pub unsafe extern "C" fn xStreamBufferReceiveFromISR(
     h: Handle,

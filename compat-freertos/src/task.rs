@@ -12,7 +12,8 @@ use core::sync::atomic::{AtomicU32, Ordering};
 
 use rtos_sys::{ThreadId, ThreadParams};
 
-use crate::hooks::{self, check};
+use crate::config::check;
+use crate::hooks;
 use crate::lock::{Lock, RecursiveLock};
 use crate::queue::Queue;
 use crate::{heap, pdFALSE, pdTRUE, portMAX_DELAY, BaseType_t, TickType_t, UBaseType_t};
@@ -26,6 +27,8 @@ const GRANULE: usize = 32;
 
 const DYNAMIC_TCB: u32 = 1;
 const DYNAMIC_STACK: u32 = 2;
+/// The task runs on a stack of the compartment's kernel-reserved pool.
+const POOL_STACK: u32 = 4;
 
 /// FreeRTOS `TaskFunction_t`.
 pub type TaskFunction_t = Option<unsafe extern "C" fn(*mut c_void)>;
@@ -66,7 +69,7 @@ pub struct Task {
     pub notify: crate::notify::Slots,
     /// The thread parameters while the thread is created: in the control block (compartment
     /// memory every task can read), because for a pool stack the kernel writes the stack it chose
-    /// here and the new task reads it ([`adopt_pool_stack`]).
+    /// here and the new task reads it (`adopt_pool_stack`).
     spawn: UnsafeCell<ThreadParams>,
     // Priority inheritance (priority.rs): the priority inherited from tasks waiting for a mutex
     // this task holds (0: none, otherwise above the base), and how many mutexes it holds.
@@ -323,6 +326,9 @@ pub fn reap() {
 }
 
 /// Frees a control block's dynamic memory.
+///
+/// # Safety
+/// `t` is a control block no thread and no list uses any more.
 unsafe fn release(t: *mut Task) {
     // SAFETY: the caller guarantees `t` is unused.
     let (flags, stack) = unsafe { ((*t).flags, (*t).stack) };
@@ -336,14 +342,19 @@ unsafe fn release(t: *mut Task) {
 
 /// First code of every task thread: wait for the scheduler, run the task, delete it if it
 /// returns.
-unsafe extern "C" fn task_start(tcb: usize, pool_params: usize) {
+///
+/// # Safety
+/// Only the kernel calls it, as the entry of the thread `create` made: `tcb` is that task's control
+/// block.
+unsafe extern "C" fn task_start(tcb: usize, _: usize) {
     let t = tcb as *mut Task;
     // The creator stores it too, but a more urgent task runs before its creator gets back.
     // SAFETY: `tcb` is this task's control block, set up by `create`.
     unsafe { (*t).thread.store(rtos_sys::current().to_raw(), Ordering::Release) };
-    if pool_params != 0 {
-        // SAFETY: a pool stack: `pool_params` is the parameter block in our control block.
-        unsafe { adopt_pool_stack(t, pool_params as *const ThreadParams) };
+    // SAFETY: as above; `flags` is set before the thread exists.
+    if unsafe { (*t).flags } & POOL_STACK != 0 {
+        // SAFETY: as above: our own control block, whose parameters the kernel filled in.
+        unsafe { adopt_pool_stack(t) };
     }
     while STARTED.load(Ordering::Acquire) == 0 {
         let _ = rtos_sys::futex_wait(&STARTED, 0, None);
@@ -359,6 +370,10 @@ unsafe extern "C" fn task_start(tcb: usize, pool_params: usize) {
 
 /// Creates the thread of a prepared control block and registers it.
 /// A null `stack` asks the kernel for a pool stack of at least `stack_len` bytes.
+///
+/// # Safety
+/// `t` is a prepared control block owned by the caller, not yet registered; `stack` is null or
+/// `stack_len` bytes of the compartment's memory that only this task will use.
 unsafe fn create(t: *mut Task, stack: *mut u8, stack_len: usize, priority: u32) -> bool {
     let pool = stack.is_null();
     // The kernel wants a granule-aligned stack of whole granules inside our memory.
@@ -381,7 +396,7 @@ unsafe fn create(t: *mut Task, stack: *mut u8, stack_len: usize, priority: u32) 
         params.get().write(ThreadParams {
             entry: task_start,
             arg0: t as usize,
-            arg1: if pool { params.get() as usize } else { 0 },
+            arg1: 0,
             priority: priority.min(MAX_PRIORITY as u32),
             stack_base: base as *mut u8,
             stack_size: end - base,
@@ -394,7 +409,9 @@ unsafe fn create(t: *mut Task, stack: *mut u8, stack_len: usize, priority: u32) 
     // not ours until the kernel hands it out: the task paints and records it itself.
     unsafe {
         (*t).priority.store((*params.get()).priority, Ordering::Relaxed);
-        if !pool {
+        if pool {
+            (*t).flags |= POOL_STACK;
+        } else {
             (*t).stack_lo = base;
             (*t).stack_hi = end;
             hooks::paint(base, end);
@@ -415,10 +432,6 @@ unsafe fn create(t: *mut Task, stack: *mut u8, stack_len: usize, priority: u32) 
         Ok(id) => {
             // SAFETY: as above.
             unsafe { (*t).thread.store(id.to_raw(), Ordering::Release) };
-            if pool {
-                // SAFETY: the kernel wrote the pool stack's range into `params` during the call.
-                unsafe { record_pool_stack(t, params.get()) };
-            }
             // A new thread more urgent than us ran before this store; it waited for its id only
             // if it looked itself up, which `task_start` does not before the scheduler gate.
             REGISTRY.count.fetch_add(1, Ordering::Relaxed);
@@ -431,39 +444,35 @@ unsafe fn create(t: *mut Task, stack: *mut u8, stack_len: usize, priority: u32) 
     }
 }
 
-/// Records the range of a pool stack that the kernel wrote into `p` (once: the task itself and
-/// its creator both call this, whichever runs first).
+/// First thing a task on a pool stack does: records the stack the kernel chose (written into the
+/// control block's parameters during `THREAD_CREATE`) and paints the part below its stack pointer
+/// (the kernel zeroed the whole stack), so that finding the task by its stack pointer,
+/// high-water marks and the stack-overflow guard work as for heap stacks. Until then the task
+/// has run no code of the application, so nothing needed the range.
 ///
 /// # Safety
-/// `t` is a live control block; `p` a parameter block the kernel has filled in.
-unsafe fn record_pool_stack(t: *mut Task, p: *const ThreadParams) {
+/// `t` is the calling task's control block.
+unsafe fn adopt_pool_stack(t: *mut Task) {
     // SAFETY: forwarded to the caller; volatile because the kernel wrote the fields.
-    unsafe {
-        let lo = core::ptr::addr_of!((*p).stack_base).read_volatile() as usize;
-        let size = core::ptr::addr_of!((*p).stack_size).read_volatile();
-        if (*t).stack_lo == 0 && lo != 0 {
-            (*t).stack_lo = lo;
-            (*t).stack_hi = lo + size;
-            crate::whoami::register(t, lo, lo + size);
-        }
+    let (lo, size) = unsafe {
+        let p = (*t).spawn.get();
+        (
+            core::ptr::addr_of!((*p).stack_base).read_volatile() as usize,
+            core::ptr::addr_of!((*p).stack_size).read_volatile(),
+        )
+    };
+    if lo == 0 {
+        return;
     }
-}
-
-/// First thing a task on a pool stack does: records its stack and paints the part below its
-/// stack pointer (the kernel zeroed the whole stack), so that high-water marks and the
-/// stack-overflow guard work as for heap stacks.
-///
-/// # Safety
-/// `t` is the calling task's control block; `p` as for [`record_pool_stack`].
-unsafe fn adopt_pool_stack(t: *mut Task, p: *const ThreadParams) {
-    // SAFETY: forwarded to the caller.
-    unsafe { record_pool_stack(t, p) };
-    let sp = stack_pointer();
-    // SAFETY: as above.
-    let lo = unsafe { (*t).stack_lo };
+    // SAFETY: as above; only this task writes its range, before anyone looks it up.
+    unsafe {
+        (*t).stack_lo = lo;
+        (*t).stack_hi = lo + size;
+    }
+    crate::whoami::register(t, lo, lo + size);
     // Room for the frames of this function and of the fill itself below `sp`.
-    let top = sp.saturating_sub(256) & !(GRANULE - 1);
-    if lo != 0 && top > lo {
+    let top = stack_pointer().saturating_sub(256) & !(GRANULE - 1);
+    if top > lo {
         // SAFETY: `[lo, top)` is our own stack, below everything in use.
         unsafe { hooks::paint(lo, top) };
     }
@@ -684,7 +693,7 @@ pub extern "C" fn vTaskDelete(handle: *mut Task) {
 /// With `configCHECK_FOR_STACK_OVERFLOW`, checks the calling task's stack guard (done where a
 /// task blocks or yields through the API).
 pub fn check_own_stack() {
-    if hooks::config().check_stack_overflow != 0 {
+    if crate::config::get().check_stack_overflow != 0 {
         // SAFETY: the caller's live control block.
         unsafe { hooks::check_stack(current_task()) };
     }
@@ -850,7 +859,7 @@ pub extern "C" fn uxTaskGetStackHighWaterMark2(handle: *mut Task) -> u32 {
 /// `configNUM_THREAD_LOCAL_STORAGE_POINTERS` is ignored, as in FreeRTOS.
 #[no_mangle]
 pub extern "C" fn vTaskSetThreadLocalStoragePointer(handle: *mut Task, index: BaseType_t, value: *mut c_void) {
-    if index < 0 || index as u32 >= hooks::config().tls_pointers || index as usize >= MAX_TLS {
+    if index < 0 || index as u32 >= crate::config::get().tls_pointers || index as usize >= MAX_TLS {
         return;
     }
     if let Some(t) = live(handle) {
@@ -863,7 +872,7 @@ pub extern "C" fn vTaskSetThreadLocalStoragePointer(handle: *mut Task, index: Ba
 /// outside the configured range.
 #[no_mangle]
 pub extern "C" fn pvTaskGetThreadLocalStoragePointer(handle: *mut Task, index: BaseType_t) -> *mut c_void {
-    if index < 0 || index as u32 >= hooks::config().tls_pointers || index as usize >= MAX_TLS {
+    if index < 0 || index as u32 >= crate::config::get().tls_pointers || index as usize >= MAX_TLS {
         return null_mut();
     }
     match live(handle) {
@@ -951,6 +960,9 @@ pub extern "C" fn xTaskGetCurrentTaskHandle() -> *mut Task {
 }
 
 /// FreeRTOS `xTaskGetHandle`: the task with this name, or `NULL`.
+///
+/// # Safety
+/// `name` is null or a NUL-terminated string.
 #[no_mangle]
 pub unsafe extern "C" fn xTaskGetHandle(name: *const c_char) -> *mut Task {
     if name.is_null() {

@@ -203,6 +203,9 @@ pub fn start() {
 }
 
 /// The timer task.
+///
+/// # Safety
+/// Only the kernel calls it, as the entry of the timer task created by `start`.
 unsafe extern "C" fn daemon(_: *mut c_void) {
     if let Some(hook) = config::get().daemon_startup_hook {
         // SAFETY: the application's vApplicationDaemonTaskStartupHook.
@@ -663,6 +666,9 @@ pub extern "C" fn xTimerGetExpiryTime(h: Handle) -> TickType_t {
 }
 
 /// FreeRTOS `xTimerGetStaticBuffer`.
+///
+/// # Safety
+/// `buf` is null (refused through `configASSERT`) or writable; `h` is any value (checked).
 #[no_mangle]
 pub unsafe extern "C" fn xTimerGetStaticBuffer(h: Handle, buf: *mut *mut StaticTimer_t) -> BaseType_t {
     match timer(h) {

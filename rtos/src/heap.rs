@@ -45,7 +45,7 @@ pub struct Quota {
     pub used: usize,
 }
 
-/// Free space of one arena, as FreeRTOS's `vPortGetHeapStats` reports it.
+/// Free space of one arena: total, largest and smallest free block, number of free blocks.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ArenaStats {
     /// Free bytes in all (not necessarily contiguous).

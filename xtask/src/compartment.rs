@@ -127,6 +127,7 @@ pub fn stub_files(images: &[&Image], sigs: &Signatures) -> Vec<(String, String)>
             // Missing signatures were reported by `signature::resolve`.
             let mut text = stub_text(&manifests, &c.krate, &c.imports, &found?);
             text.push_str(&static_stub_text(&c.sealing_keys, &c.sealed_imports));
+            text.push_str(&device_stub_text(&c.mmio_devices));
             Some((lib.to_owned(), text))
         })
         .collect()
@@ -156,6 +157,35 @@ pub fn static_stub_text(keys: &[String], sealed: &[String]) -> String {
         }
         out.push_str("}\n");
     }
+    out
+}
+
+/// Where the devices granted to a compartment are (manifest `mmio`, addresses and interrupt lines
+/// from the board file), so that driver code holds no board facts: `devices::<name>::BASE`,
+/// `SIZE` and, for a device with an interrupt line, `IRQ`. Empty without grants.
+pub fn device_stub_text(devices: &[crate::board::Device]) -> String {
+    if devices.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from(
+        "\n/// The devices granted to this compartment (manifest `mmio`; addresses from the board file).\n#[allow(dead_code)]\npub mod devices {\n",
+    );
+    for d in devices {
+        out.push_str(&format!(
+            "    /// Device `{}`.\n    pub mod {} {{\n        /// First register.\n        pub const BASE: usize = {:#x};\n        /// Bytes of registers granted.\n        pub const SIZE: usize = {:#x};\n",
+            d.name,
+            rust_ident(&d.name),
+            d.base,
+            d.size
+        ));
+        if let Some(irq) = d.irq {
+            out.push_str(&format!(
+                "        /// Its interrupt line (owned by this compartment: `rtos_sys::irq_wait`/`irq_ack`).\n        pub const IRQ: u32 = {irq};\n"
+            ));
+        }
+        out.push_str("    }\n");
+    }
+    out.push_str("}\n");
     out
 }
 
@@ -924,6 +954,21 @@ fn prepare_one(
 pub mod tests {
     use super::*;
     use crate::manifest::parse_manifest;
+
+    #[test]
+    fn device_stubs_carry_the_board_facts_of_granted_devices() {
+        assert_eq!(device_stub_text(&[]), "");
+        let eth =
+            crate::board::Device { name: "eth".into(), base: 0x5200_0000, size: 0x1_0000, irq: Some(48), gate: None };
+        let io = crate::board::Device { name: "fpgaio".into(), base: 0x4030_2000, size: 0x1000, irq: None, gate: None };
+        let t = device_stub_text(&[eth, io]);
+        assert!(t.contains("pub mod devices {"), "{t}");
+        assert!(t.contains("pub mod eth {\n"), "{t}");
+        assert!(t.contains("pub const BASE: usize = 0x52000000;"), "{t}");
+        assert!(t.contains("pub const SIZE: usize = 0x10000;"), "{t}");
+        assert!(t.contains("pub const IRQ: u32 = 48;"), "{t}");
+        assert_eq!(t.matches("pub const IRQ").count(), 1, "only devices with a line get IRQ: {t}");
+    }
 
     const MANIFEST: &str = "tests/boundary/images/isolation.toml";
 

@@ -64,7 +64,8 @@ thread_stacks = { count = 2, size = 2048 }  # optional; kernel-reserved stacks (
                               #   compartments; count 1 ..= 16 (16 per image), size 256 ..= 65536,
                               #   a multiple of 32
 mmio = ["uart1"]              # default []; board devices granted (at most 3); a device's irq
-                              #   (board.toml) is then owned by this compartment (IRQ_WAIT/ACK)
+                              #   (board.toml) is then owned by this compartment (IRQ_WAIT/ACK);
+                              #   Rust stubs give devices::<name>::{BASE, SIZE, IRQ}
 init = "setup"                # optional; its function `extern "C" fn() -> u32` (C: uint32_t
                               #   f(void)), run on its own init thread (priority 31) after boot
                               #   and after every reboot before its threads start; calls get Busy
@@ -2007,6 +2008,12 @@ fn check_shared_imports(images: &[Image]) -> Vec<String> {
                 errors.push(format!(
                     "{}: compartment \"{}\": crate {} has sealing_keys {:?} / sealed_imports {:?} here but {:?} / {:?} in {} (compartment \"{}\"); the generated stubs are per crate, so list the same keys and sealed imports in every image",
                     image.manifest, c.name, c.krate, c.sealing_keys, c.sealed_imports, other.sealing_keys, other.sealed_imports, other_image.manifest, other.name
+                ));
+            }
+            if other.mmio != c.mmio {
+                errors.push(format!(
+                    "{}: compartment \"{}\": crate {} is granted mmio {:?} here but {:?} in {} (compartment \"{}\"); the generated `devices` module is per crate, so grant the same devices in every image",
+                    image.manifest, c.name, c.krate, c.mmio, other.mmio, other_image.manifest, other.name
                 ));
             }
             if other.imports != c.imports {

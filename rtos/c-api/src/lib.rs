@@ -280,26 +280,16 @@ pub extern "C" fn rtos_console_write(bytes: *const u8, len: usize) -> i32 {
     (r0 as i32).min(0)
 }
 
-/// A line buffer flushed with one system call per line (or per 128 bytes).
-struct Line {
-    buf: [u8; 128],
-    len: usize,
-}
+/// A console line (one system call per line, or per 128 bytes) with the C API's formatting.
+struct Line(rtos_sys::LineWriter);
 
 impl Line {
     const fn new() -> Line {
-        Line { buf: [0; 128], len: 0 }
+        Line(rtos_sys::LineWriter::new(rtos_sys::console_write))
     }
 
     fn push(&mut self, b: u8) {
-        if self.len == self.buf.len() {
-            self.flush();
-        }
-        self.buf[self.len] = b;
-        self.len += 1;
-        if b == b'\n' {
-            self.flush();
-        }
+        self.0.push(b);
     }
 
     /// Pushes the NUL-terminated string at `s` (nothing for a null pointer).
@@ -349,10 +339,7 @@ impl Line {
     }
 
     fn flush(&mut self) {
-        if self.len > 0 {
-            rtos_sys::console_write(&self.buf[..self.len]);
-            self.len = 0;
-        }
+        self.0.flush();
     }
 }
 

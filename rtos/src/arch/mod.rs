@@ -769,8 +769,8 @@ fn thread_create(
     if let Some((i, stack)) = spawn.and_then(|s| s.pool_taken.map(|i| (i, s.stack))) {
         sw.claim_pool_stack(i, v as u32);
         // Tell the creator where its new thread's stack is: `stack_base` and `stack_size` of its
-        // parameters, if it can write them (the FreeRTOS layer needs the range to find tasks by
-        // their stack pointer). `ThreadParams` is `repr(C)`: six words, then those two.
+        // parameters, if it can write them (a runtime that finds its threads by stack pointer needs
+        // the range). `ThreadParams` is `repr(C)`: six words, then those two.
         let at = args[0] as usize + core::mem::offset_of!(crate::sys::ThreadParams, stack_base);
         if view.is_some_and(|v| v.can_write(at, 8)) {
             // SAFETY: the caller's view allows writing these 8 bytes (checked just above), and

@@ -617,6 +617,9 @@ mod user {
         Error::check(svc!(nr::THREAD_CREATE; params as *const ThreadParams as usize)).map(ThreadId::from_raw)
     }
 
+    ///
+    /// # Safety
+    /// Only the kernel calls it, as the entry of a thread `spawn` created: `entry` is a `fn(usize)`.
     unsafe extern "C" fn rust_entry(entry: usize, arg: usize) {
         // SAFETY: `spawn` passes a `fn(usize)` pointer as `entry`.
         let f: fn(usize) = unsafe { core::mem::transmute::<usize, fn(usize)>(entry) };
@@ -961,17 +964,25 @@ impl LineWriter {
     }
 }
 
+impl LineWriter {
+    /// Appends one byte (any byte: text from C need not be UTF-8); a newline or a full buffer
+    /// flushes.
+    pub fn push(&mut self, b: u8) {
+        if self.len == self.buf.len() {
+            self.flush();
+        }
+        self.buf[self.len] = b;
+        self.len += 1;
+        if b == b'\n' {
+            self.flush();
+        }
+    }
+}
+
 impl core::fmt::Write for LineWriter {
     fn write_str(&mut self, s: &str) -> core::fmt::Result {
         for &b in s.as_bytes() {
-            if self.len == self.buf.len() {
-                self.flush();
-            }
-            self.buf[self.len] = b;
-            self.len += 1;
-            if b == b'\n' {
-                self.flush();
-            }
+            self.push(b);
         }
         Ok(())
     }

@@ -131,13 +131,10 @@ static void ctrl_task( void * arg )
     trace( "static: set 0x80 -> %x", ( unsigned ) xEventGroupSetBits( s, 0x80 ) );
     vEventGroupDelete( s );
     vEventGroupDelete( eg );
-    trace( "finished at tick %lu", now() );
-    trace_done();
+    finish_program();
 }
 
 int main( void )
 {
-    spawn( ctrl_task, "ctrl", 5, NULL );
-    vTaskStartScheduler();
-    trace_fail( "scheduler returned" );
+    run_program( ctrl_task, 5 );
 }

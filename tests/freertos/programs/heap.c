@@ -97,13 +97,10 @@ static void ctrl_task( void * arg )
            ( int ) ( s1.xAvailableHeapSpaceInBytes == xPortGetFreeHeapSize() ),
            ( int ) ( s1.xMinimumEverFreeBytesRemaining <= s1.xAvailableHeapSpaceInBytes ) );
     vPortFree( b );
-    trace( "finished at tick %lu", now() );
-    trace_done();
+    finish_program();
 }
 
 int main( void )
 {
-    spawn( ctrl_task, "ctrl", 5, NULL );
-    vTaskStartScheduler();
-    trace_fail( "scheduler returned" );
+    run_program( ctrl_task, 5 );
 }

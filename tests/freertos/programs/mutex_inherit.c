@@ -162,13 +162,10 @@ static void ctrl_task( void * arg )
     vSemaphoreDelete( r );
     vSemaphoreDelete( b );
     vSemaphoreDelete( go );
-    trace( "finished at tick %lu", now() );
-    trace_done();
+    finish_program();
 }
 
 int main( void )
 {
-    spawn( ctrl_task, "ctrl", 10, NULL );
-    vTaskStartScheduler();
-    trace_fail( "scheduler returned" );
+    run_program( ctrl_task, 10 );
 }

@@ -143,8 +143,7 @@ static void ctrl_task( void * arg )
     trace_run_isr( isr_give, NULL );
     trace_run_isr( isr_notify, NULL );
     trace( "ctrl: take -> %u", ( unsigned ) ulTaskNotifyTake( pdTRUE, 10 ) );
-    trace( "finished at tick %lu", now() );
-    trace_done();
+    finish_program();
 }
 
 int main( void )

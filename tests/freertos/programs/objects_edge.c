@@ -184,8 +184,7 @@ static void ctrl_task( void * arg )
     }
 
     vMessageBufferDelete( mb );
-    trace( "finished at tick %lu", now() );
-    trace_done();
+    finish_program();
 }
 
 int main( void )

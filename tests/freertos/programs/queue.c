@@ -209,13 +209,10 @@ static void ctrl_task( void * arg )
     trace( "registry after removal: %s", pcQueueGetName( q ) == NULL ? "none" : pcQueueGetName( q ) );
     vQueueDelete( box );
     vQueueDelete( sq );
-    trace( "finished at tick %lu", now() );
-    trace_done();
+    finish_program();
 }
 
 int main( void )
 {
-    spawn( ctrl_task, "ctrl", 5, NULL );
-    vTaskStartScheduler();
-    trace_fail( "scheduler returned" );
+    run_program( ctrl_task, 5 );
 }

@@ -127,13 +127,10 @@ static void ctrl_task( void * arg )
     ( void ) xQueueSend( q1, &v, 0 );
     trace_run_isr( isr_select, NULL );
     trace_run_isr( isr_select, NULL );
-    trace( "finished at tick %lu", now() );
-    trace_done();
+    finish_program();
 }
 
 int main( void )
 {
-    spawn( ctrl_task, "ctrl", 5, NULL );
-    vTaskStartScheduler();
-    trace_fail( "scheduler returned" );
+    run_program( ctrl_task, 5 );
 }

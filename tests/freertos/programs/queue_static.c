@@ -68,13 +68,10 @@ static void ctrl_task( void * arg )
     vQueueDelete( d );
     vSemaphoreDelete( bin );
     vSemaphoreDelete( rec );
-    trace( "finished at tick %lu", now() );
-    trace_done();
+    finish_program();
 }
 
 int main( void )
 {
-    spawn( ctrl_task, "ctrl", 5, NULL );
-    vTaskStartScheduler();
-    trace_fail( "scheduler returned" );
+    run_program( ctrl_task, 5 );
 }

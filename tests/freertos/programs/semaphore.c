@@ -117,13 +117,10 @@ static void ctrl_task( void * arg )
     vSemaphoreDelete( sc );
     vSemaphoreDelete( bin );
     vSemaphoreDelete( count );
-    trace( "finished at tick %lu", now() );
-    trace_done();
+    finish_program();
 }
 
 int main( void )
 {
-    spawn( ctrl_task, "ctrl", 5, NULL );
-    vTaskStartScheduler();
-    trace_fail( "scheduler returned" );
+    run_program( ctrl_task, 5 );
 }

@@ -135,13 +135,10 @@ static void ctrl_task( void * arg )
     vStreamBufferDelete( s );
     vMessageBufferDelete( mb );
     vStreamBufferDelete( sb );
-    trace( "finished at tick %lu", now() );
-    trace_done();
+    finish_program();
 }
 
 int main( void )
 {
-    spawn( ctrl_task, "ctrl", 5, NULL );
-    vTaskStartScheduler();
-    trace_fail( "scheduler returned" );
+    run_program( ctrl_task, 5 );
 }

@@ -117,13 +117,10 @@ static void ctrl_task( void * arg )
     trace( "delete -> %d %d %d %d %d", ( int ) xTimerDelete( once, 0 ), ( int ) xTimerDelete( tick, 0 ), ( int ) xTimerDelete( same_a, 0 ),
            ( int ) xTimerDelete( same_b, 0 ), ( int ) xTimerDelete( st, 0 ) );
     vTaskDelay( 1 );
-    trace( "finished at tick %lu", now() );
-    trace_done();
+    finish_program();
 }
 
 int main( void )
 {
-    spawn( ctrl_task, "ctrl", 5, NULL );
-    vTaskStartScheduler();
-    trace_fail( "scheduler returned" );
+    run_program( ctrl_task, 5 );
 }

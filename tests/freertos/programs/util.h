@@ -51,4 +51,20 @@ static inline TaskHandle_t spawn( TaskFunction_t fn, const char * name, UBaseTyp
     return h;
 }
 
+/* The usual main(): a control task `ctrl` at `priority` runs the program; the scheduler never
+ * returns. */
+static inline void run_program( TaskFunction_t ctrl, UBaseType_t priority )
+{
+    spawn( ctrl, "ctrl", priority, NULL );
+    vTaskStartScheduler();
+    trace_fail( "scheduler returned" );
+}
+
+/* The usual end: the tick the program finished at, then "done". */
+static inline void finish_program( void )
+{
+    trace( "finished at tick %lu", now() );
+    trace_done();
+}
+
 #endif /* UTIL_H */

@@ -60,3 +60,37 @@ pub fn finish(what: &str) -> ! {
     println!("FAIL: {} {} case(s) did not behave as expected", failures, what);
     rtos_sys::shutdown(1)
 }
+
+/// A small formatting buffer for table cells (compartments have no allocator): text written
+/// past its capacity `N` is cut off.
+pub struct FmtBuf<const N: usize> {
+    bytes: [u8; N],
+    len: usize,
+}
+
+impl<const N: usize> FmtBuf<N> {
+    /// An empty buffer.
+    pub const fn new() -> Self {
+        FmtBuf { bytes: [0; N], len: 0 }
+    }
+
+    /// What was written (`"?"` if a cut split a UTF-8 character).
+    pub fn as_str(&self) -> &str {
+        core::str::from_utf8(&self.bytes[..self.len]).unwrap_or("?")
+    }
+}
+
+impl<const N: usize> Default for FmtBuf<N> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<const N: usize> core::fmt::Write for FmtBuf<N> {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        let n = s.len().min(N - self.len);
+        self.bytes[self.len..self.len + n].copy_from_slice(&s.as_bytes()[..n]);
+        self.len += n;
+        Ok(())
+    }
+}

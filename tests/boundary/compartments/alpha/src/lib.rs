@@ -24,33 +24,18 @@ struct Show(Result<u32, CallError>);
 
 impl core::fmt::Display for Show {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        let mut buf = Buf { bytes: [0; 24], len: 0 };
+        let mut buf = boundary_support::FmtBuf::<24>::new();
         let s = match self.0 {
             Ok(v) => {
                 use core::fmt::Write;
                 let _ = if v > 0xFFFF_0000 { write!(buf, "Ok({})", v as i32) } else { write!(buf, "Ok({:#x})", v) };
-                core::str::from_utf8(&buf.bytes[..buf.len]).unwrap_or("?")
+                buf.as_str()
             }
             Err(Error::CompartmentFault) => "denied (fault, unwound)",
             Err(Error::NotImported) => "denied (not imported)",
             Err(e) => e.as_str(),
         };
         f.pad(s)
-    }
-}
-
-/// A small formatting buffer (no allocator in compartments).
-struct Buf {
-    bytes: [u8; 24],
-    len: usize,
-}
-
-impl core::fmt::Write for Buf {
-    fn write_str(&mut self, s: &str) -> core::fmt::Result {
-        let n = s.len().min(self.bytes.len() - self.len);
-        self.bytes[self.len..self.len + n].copy_from_slice(&s.as_bytes()[..n]);
-        self.len += n;
-        Ok(())
     }
 }
 
