@@ -106,6 +106,9 @@ impl Sealer {
         self.rng = x;
         match (x >> 16) as u16 {
             0 => 1, // a handle is never zero
+            // A handle is never a negative error code (-65535..=-1 read as u32 is 0xFFFF_0001..):
+            // services may return "handle or error" in one register without ambiguity.
+            0xFFFF => 0xFFFE,
             t => t,
         }
     }
@@ -263,6 +266,17 @@ mod tests {
         let base = ha & 0xFFFF;
         let hits = (0..=0xFFFFu32).filter(|t| s.unseal(A, ka, t << 16 | base).is_ok()).count();
         assert_eq!(hits, 1);
+    }
+
+    #[test]
+    fn handles_are_never_zero_nor_error_codes() {
+        let mut s = sealer();
+        let key = s.create_key(A).unwrap();
+        for i in 0..200_000u32 {
+            let h = s.seal(A, key, i).unwrap();
+            assert!(h != 0 && h < 0xFFFF_0000, "handle {h:#x}");
+            s.destroy(A, key, h).unwrap();
+        }
     }
 
     #[test]
