@@ -4,6 +4,7 @@
  * client's access to the wall clock through the clock capability.
  */
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "FreeRTOS.h"
@@ -25,6 +26,40 @@ void tcpip_console( const char * s )
     }
 
     ( void ) rtos_console_write( ( const uint8_t * ) s, n );
+}
+
+/* ---- The two C library functions lwIP's sources name (there is no C library) --------------- */
+
+/* netif_find parses an interface number with it. */
+int atoi( const char * s )
+{
+    int v = 0, sign = 1;
+
+    if( *s == '-' || *s == '+' )
+    {
+        sign = ( *s++ == '-' ) ? -1 : 1;
+    }
+
+    while( *s >= '0' && *s <= '9' )
+    {
+        v = v * 10 + ( *s++ - '0' );
+    }
+
+    return sign * v;
+}
+
+/* lwip_strnstr compares with it. */
+int strncmp( const char * a, const char * b, size_t n )
+{
+    for( ; n > 0; n--, a++, b++ )
+    {
+        if( *a != *b || *a == '\0' )
+        {
+            return ( unsigned char ) *a - ( unsigned char ) *b;
+        }
+    }
+
+    return 0;
 }
 
 /* ---- Diagnostics -------------------------------------------------------------------------- */
