@@ -202,6 +202,18 @@ mod tests {
             ],
         ));
 
+        // Two time sources.
+        let mut a = good();
+        a.compartments[0].may_set_clock = true;
+        a.compartments[1].may_set_clock = true;
+        cases.push((
+            "compartment_hooks_and_rights",
+            a,
+            vec![
+                "compartments \"alpha\", \"beta\" all have may_set_clock: the wall clock has one time source; keep the right in one of them and lend its clock capability to the others",
+            ],
+        ));
+
         let mut a = good();
         a.compartments[1].code.start = 0x1000_1020; // overlaps alpha's code [0x10001000, 0x10001040)
         a.compartments[1].code.size = 0x60;
@@ -265,6 +277,25 @@ mod tests {
         for p in policies() {
             assert!(covered.contains(p.name.as_str()), "policies/{}.rego has no violation case in this test", p.name);
         }
+    }
+
+    #[test]
+    fn one_clock_setter_passes_and_a_report_without_the_field_does_not() {
+        let mut a = good();
+        a.compartments[1].may_set_clock = true;
+        assert!(deny("compartment_hooks_and_rights", &a).is_empty());
+        // A report of an older format (no `may_set_clock`) or with a non-boolean value.
+        let mut json: serde_json::Value = serde_json::from_str(&good().to_json()).unwrap();
+        json["compartments"][0].as_object_mut().unwrap().remove("may_set_clock");
+        json["compartments"][1]["may_set_clock"] = serde_json::json!("yes");
+        let d = evaluate(&policy("compartment_hooks_and_rights"), &json.to_string()).unwrap();
+        assert_eq!(
+            d,
+            [
+                "compartment \"alpha\": may_set_clock is null, not a boolean",
+                "compartment \"beta\": may_set_clock is yes, not a boolean",
+            ]
+        );
     }
 
     #[test]
