@@ -40,12 +40,13 @@ mod tests;
 
 use flows::{FlowTable, Key, Proto};
 use smoltcp::wire::{
-    ArpHardware, ArpOperation, ArpPacket, DhcpMessageType, DhcpOpCode, DhcpPacket, EthernetAddress, EthernetFrame,
-    EthernetProtocol, Icmpv4Message, Icmpv4Packet, IpAddress, IpProtocol, Ipv4Address, Ipv4Packet, TcpPacket,
-    UdpPacket,
+    ArpHardware, ArpOperation, ArpPacket, DhcpMessageType, DhcpOpCode, DhcpPacket, EthernetFrame, EthernetProtocol,
+    Icmpv4Message, Icmpv4Packet, IpAddress, IpProtocol, Ipv4Packet, TcpPacket, UdpPacket,
 };
 
 pub use flows::MAX_FLOWS;
+/// The address types of the API (smoltcp's).
+pub use smoltcp::wire::{EthernetAddress, Ipv4Address};
 
 /// Shortest Ethernet frame the firewall accepts: the header alone.
 pub const MIN_FRAME: usize = 14;
