@@ -255,7 +255,7 @@ pub extern "C" fn probe_main(_arg: usize) {
     case("counter: inbound passed >= 3", yes(true), yes(passed_in >= 3));
     case("counter: outbound passed", Ok(3), stat(3));
     case("counter: outbound refused", Ok(0), stat(4));
-    case("counter: no flows (ARP, DHCP open none)", Ok(0), stat(5));
+    case("counter: no flows from ARP or DHCP", Ok(0), stat(5));
     case("counter: index 6 does not exist", Err(Error::InvalidArgument), stat(6));
 
     // Bad frames: refused by the firewall, never handed to the driver.
