@@ -652,8 +652,9 @@ fn run_one(builder: &Builder<'_>, image: &Image) -> Result<(), (String, String)>
     };
     let board = builder.board_of(image).map_err(|e| (format!("{e:#}"), String::new()))?;
     let elf = builder.elf(image, Profile::Dev).map_err(|e| (format!("{e:#}"), String::new()))?;
-    let run = qemu::run_captured(board, &elf, Duration::from_secs(spec.timeout_s))
-        .map_err(|e| (format!("{e:#}"), String::new()))?;
+    let run =
+        qemu::run_with_peers(board, &elf, Duration::from_secs(spec.timeout_s), &image.config.peers, &image.manifest)
+            .map_err(|e| (format!("{e:#}"), String::new()))?;
     judge(spec, &run).map_err(|reason| (reason, run.output))
 }
 
@@ -779,6 +780,7 @@ test result: ok. 1 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; fini
                 threads: vec![],
                 test: group.map(|g| TestSpec { group: g.into(), ..spec() }),
                 bench: None,
+                peers: vec![],
             },
         };
         let preempt = image("preempt", Some("kernel"));
