@@ -145,8 +145,13 @@ unsafe extern "C" fn run_hook(f: *mut c_void) {
 pub fn start() {
     let cfg = config();
     let mut h: *mut Task = null_mut();
+    // The idle task only calls other compartments through the application's idle hook: without
+    // one it leaves the compartment's pool stacks (manifest thread_stacks) to tasks that need them.
+    let pool = cfg.idle_hook.is_some();
     // SAFETY: `idle` ignores its parameter; the name is a C string.
-    let ok = unsafe { task::xTaskCreate(Some(idle), c"IDLE".as_ptr(), cfg.idle_stack_depth, null_mut(), 0, &mut h) };
+    let ok = unsafe {
+        task::create_dynamic(Some(idle), c"IDLE".as_ptr(), cfg.idle_stack_depth, null_mut(), 0, &mut h, pool)
+    };
     if check(ok == pdTRUE) {
         IDLE.store(h, Ordering::Release);
     }

@@ -547,10 +547,28 @@ pub unsafe extern "C" fn xTaskCreate(
     priority: UBaseType_t,
     handle: *mut *mut Task,
 ) -> BaseType_t {
+    // SAFETY: the caller's guarantees.
+    unsafe { create_dynamic(f, name, depth, param, priority, handle, true) }
+}
+
+/// `xTaskCreate`, with the stack from the pool only if `pool` (the layer's own tasks that never
+/// call other compartments leave the pool stacks to the application's tasks).
+///
+/// # Safety
+/// As for [`xTaskCreate`].
+pub(crate) unsafe fn create_dynamic(
+    f: TaskFunction_t,
+    name: *const c_char,
+    depth: u32,
+    param: *mut c_void,
+    priority: UBaseType_t,
+    handle: *mut *mut Task,
+    pool: bool,
+) -> BaseType_t {
     reap();
     let t = heap::alloc(core::mem::size_of::<Task>()) as *mut Task;
     let bytes = (depth as usize * 4).next_multiple_of(GRANULE);
-    if !t.is_null() {
+    if pool && !t.is_null() {
         // SAFETY: a fresh block of our heap; a null stack asks the kernel for a pool stack of at
         // least `bytes`, which it owns and hands back when the task's thread ends.
         unsafe {

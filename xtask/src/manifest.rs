@@ -134,7 +134,8 @@ kind = "tcp-echo"             # required; tcp-echo, tcp-sink (discards; after th
                               #   half-close answers the byte count, 8 bytes big-endian),
                               #   tcp-close-after, tcp-silent (never reads), udp-echo, dns, sntp,
                               #   tcp-intruder, udp-intruder
-port = 17007                  # required; 1024 ..= 65535, unique in the image
+port = 17007                  # required; 1024 ..= 65535 (a dns peer also 53: lwIP's DNS client
+                              #   always asks port 53; binding it needs root), unique in the image
 bytes = 1000                  # tcp-close-after only, required: echo this many bytes, then reset
 records = { "echo.test" = "10.0.2.2" }  # dns only, default {}: A records; other names NXDOMAIN
 unix_time = 1767225600        # sntp only, optional: the time it tells (default: the host clock)
@@ -1645,9 +1646,13 @@ fn validate_peers(raw: &[RawPeer], err: &mut impl FnMut(String)) -> Vec<PeerSpec
         }
         let port = match u16::try_from(p.port) {
             Ok(port) if port >= MIN_PORT => port,
+            // lwIP's DNS client always asks port 53 (DNS_SERVER_PORT is fixed in its protocol
+            // header), so a DNS peer for it must listen there: binding it needs root or
+            // CAP_NET_BIND_SERVICE, which the peer's bind error explains.
+            Ok(crate::peers::DNS_PORT) if p.kind == "dns" => crate::peers::DNS_PORT,
             _ => {
                 err(format!(
-                    "{label}: port {} is not an unprivileged port; use {MIN_PORT} ..= 65535 (the peers bind 127.0.0.1 as an ordinary user)",
+                    "{label}: port {} is not an unprivileged port; use {MIN_PORT} ..= 65535 (the peers bind 127.0.0.1 as an ordinary user; only a dns peer may use 53)",
                     p.port
                 ));
                 continue;
@@ -2424,7 +2429,7 @@ interval_ms = 50
             let e = one(&format!("[[peer]]\nkind = \"tcp-echo\"\nport = {port}\n"));
             assert_eq!(
                 e,
-                format!("{REL}: peer[0] (tcp-echo): port {port} is not an unprivileged port; use 1024 ..= 65535 (the peers bind 127.0.0.1 as an ordinary user)")
+                format!("{REL}: peer[0] (tcp-echo): port {port} is not an unprivileged port; use 1024 ..= 65535 (the peers bind 127.0.0.1 as an ordinary user; only a dns peer may use 53)")
             );
         }
         let e = one("[[peer]]\nkind = \"tcp-echo\"\nport = 17000\n[[peer]]\nkind = \"udp-echo\"\nport = 17000\n");

@@ -27,6 +27,11 @@
 #define DEFAULT_UDP_RECVMBOX_SIZE       8
 #define DEFAULT_TCP_RECVMBOX_SIZE       16
 #define DEFAULT_ACCEPTMBOX_SIZE         4
+/* lwIP must never hand another thread a pointer into the caller's stack: API messages (and the
+ * DNS client's results) come from pools in the compartment's globals. The callers of our exports
+ * are threads of other compartments, whose stacks only they can reach; the tcpip thread writing
+ * a result into one would fault. */
+#define LWIP_MPU_COMPATIBLE             1
 /* One semaphore per netconn, not per thread: threads of other compartments call in, and their
  * thread-local storage is not ours to use. */
 #define LWIP_NETCONN_SEM_PER_THREAD     0

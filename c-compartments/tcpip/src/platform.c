@@ -28,7 +28,7 @@ void tcpip_console( const char * s )
     ( void ) rtos_console_write( ( const uint8_t * ) s, n );
 }
 
-/* ---- The two C library functions lwIP's sources name (there is no C library) --------------- */
+/* ---- The C library functions lwIP's sources name (there is no C library) -------------------- */
 
 /* netif_find parses an interface number with it. */
 int atoi( const char * s )
@@ -60,6 +60,24 @@ int strncmp( const char * a, const char * b, size_t n )
     }
 
     return 0;
+}
+
+/* With LWIP_MPU_COMPATIBLE the netconn API copies host names with it. */
+char * strncpy( char * dst, const char * src, size_t n )
+{
+    size_t i = 0;
+
+    for( ; i < n && src[ i ] != '\0'; i++ )
+    {
+        dst[ i ] = src[ i ];
+    }
+
+    for( ; i < n; i++ )
+    {
+        dst[ i ] = '\0';
+    }
+
+    return dst;
 }
 
 /* ---- Diagnostics -------------------------------------------------------------------------- */

@@ -575,20 +575,43 @@ int32_t net_send( uint32_t socket, rtos_read_only_t data, uint32_t len )
     {
         const uint8_t * p = data.base;
         uint32_t left = len;
+        TickType_t deadline = xTaskGetTickCount() + pdMS_TO_TICKS( SEND_TIMEOUT_MS );
 
-        /* NETCONN_COPY: lwIP keeps its own copy; the grant ends when we return. */
+        /* Non-blocking writes, on this thread only: a blocking netconn write would leave the rest
+         * to the tcpip thread, which cannot reach the caller's grant. lwIP copies what it takes
+         * (NETCONN_COPY); when its send buffer is full we wait for its "sent" event. */
         while( left > 0 && st == 0 )
         {
             size_t written = 0;
-            err_t e = netconn_write_partly( s->conn, p, left, NETCONN_COPY, &written );
-
-            if( e != ERR_OK && written == 0 )
-            {
-                st = tcpip_error( e );
-            }
+            err_t e = netconn_write_partly( s->conn, p, left, NETCONN_COPY | NETCONN_DONTBLOCK, &written );
 
             p += written;
             left -= ( uint32_t ) written;
+
+            if( e == ERR_WOULDBLOCK || ( e == ERR_OK && left > 0 && written == 0 ) )
+            {
+                TickType_t now = xTaskGetTickCount();
+
+                if( ( int32_t ) ( deadline - now ) <= 0 )
+                {
+                    st = RTOS_E_TIMED_OUT;
+                }
+                else
+                {
+                    ( void ) xSemaphoreTake( s->event, deadline - now );
+                }
+            }
+            else if( e != ERR_OK )
+            {
+                st = tcpip_error( e );
+            }
+        }
+
+        if( st != 0 && left < len )
+        {
+            /* Part of it went out: report what did, the next call sees the error. */
+            st = 0;
+            len -= left;
         }
     }
     else

@@ -27,6 +27,9 @@ use anyhow::{bail, Result};
 
 /// Lowest port a peer may use: the peers run as an ordinary user.
 pub const MIN_PORT: u16 = 1024;
+/// The one privileged port a peer may use: a `dns` peer for lwIP's DNS client, whose server
+/// port is fixed.
+pub const DNS_PORT: u16 = 53;
 /// Most peers one image may declare.
 pub const MAX_PEERS: usize = 16;
 /// Default time between two attempts of an intruder.
@@ -253,6 +256,11 @@ fn port_error(spec: &PeerSpec, manifest: &str, e: &io::Error) -> anyhow::Error {
     if e.kind() == io::ErrorKind::AddrInUse {
         anyhow::anyhow!(
             "{manifest}: peer {}: {proto} port {port} on 127.0.0.1 is in use; stop the program holding it (`ss {flags} 'sport = {port}'` shows it; another test run may be using it) or change this peer's port in {manifest}",
+            spec.label()
+        )
+    } else if e.kind() == io::ErrorKind::PermissionDenied && port < MIN_PORT {
+        anyhow::anyhow!(
+            "{manifest}: peer {}: binding {proto} 127.0.0.1:{port} needs privileges (lwIP's DNS client always asks port {DNS_PORT}); run the tests as root, or allow it once with `sudo sysctl net.ipv4.ip_unprivileged_port_start={port}`",
             spec.label()
         )
     } else {
