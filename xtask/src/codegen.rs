@@ -192,6 +192,7 @@ mod tests {
                 threads: vec![thread("high", "high_main", 5, 1024), thread("low", "workers::low", 1, 512)],
                 test: None,
                 bench: None,
+                peers: vec![],
             },
         }
     }

@@ -230,6 +230,38 @@ mod tests {
                 "compartment \"alpha\": code region [0x10001000, 0x10001040) overlaps compartment \"beta\": code region [0x10001020, 0x10001080)",
             ],
         ));
+        // A network path: alpha drives the Ethernet controller, beta is the firewall and also
+        // exports net_connect (the stack); a third compartment bypasses both.
+        let mut a = good();
+        let export = |name: &str| crate::audit::ExportAudit { name: name.into(), address: Some(0x1000_1040), signature: None };
+        a.compartments[0].mmio.push(crate::audit::MmioAudit { device: "eth".into(), start: 0x5200_0000, end: 0x5210_0000, size: 0x10_0000, irq: Some(48) });
+        a.compartments[1].exports.extend([export("fw_send"), export("fw_recv"), export("net_connect")]);
+        a.calls.push(crate::audit::CallEdge { from: "beta".into(), to: "alpha".into(), export: "eth_send".into() });
+        a.calls.push(crate::audit::CallEdge { from: "app".into(), to: "alpha".into(), export: "eth_recv".into() });
+        a.calls.push(crate::audit::CallEdge { from: "app".into(), to: "beta".into(), export: "fw_send".into() });
+        let object = |name: &str, contents: &str| crate::audit::SealedObjectAudit {
+            name: name.into(),
+            key: "beta.connection".into(),
+            importers: vec!["alpha".into()],
+            contents: contents.into(),
+        };
+        a.sealed_objects.extend([
+            object("broker", "tcp:broker.test:8883"),
+            object("typo", "tcp:broker test:8883"),
+            object("nothing", "udp:10.0.2.2:0"),
+            object("huge", "tcp:10.0.2.2:70000"),
+        ]);
+        cases.push((
+            "network_path",
+            a,
+            vec![
+                "compartment \"app\" calls alpha.eth_recv, the Ethernet driver: only the firewall (a compartment exporting fw_send/fw_recv) may; route it through the firewall",
+                "compartment \"app\" calls beta.fw_send: only the TCP/IP stack (the compartment exporting net_connect) exchanges frames with the firewall",
+                "sealed object \"huge\": connection capability \"tcp:10.0.2.2:70000\" names a port above 65535",
+                "sealed object \"nothing\": connection capability \"udp:10.0.2.2:0\" names port 0",
+                "sealed object \"typo\": connection capability \"tcp:broker test:8883\" is not \"tcp|udp:host:port\"; fix its contents",
+            ],
+        ));
         cases
     }
 
