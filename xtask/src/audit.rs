@@ -18,7 +18,7 @@ use crate::firmware::Profile;
 use crate::manifest::{compartment_symbol, Image};
 
 /// Version of the JSON layout; bumped when a field changes meaning or disappears.
-pub const FORMAT: u32 = 4;
+pub const FORMAT: u32 = 3;
 
 /// `target/fw/audit`.
 pub fn audit_dir(ws: &Path) -> PathBuf {
@@ -1070,7 +1070,7 @@ stack_size = 512
     fn text_view_shows_regions_threads_and_calls() {
         let img = image_from("watchers", MANIFEST);
         let t = render_text(&assemble(&img, Profile::Dev, &facts()).unwrap());
-        assert!(t.starts_with("audit of image watchers (board mps2-an505, dev profile, format 4)\n"), "{t}");
+        assert!(t.starts_with("audit of image watchers (board mps2-an505, dev profile, format 3)\n"), "{t}");
         assert!(
             t.contains(
                 "    init: none; error handler: none; on fault: unwind\n    rights: shutdown no; reboot none; set clock no\n"

@@ -730,13 +730,9 @@ extern "C" fn rtos_svc(regs: &mut SavedRegs) {
         },
         // SAFETY: as above, r0, r1 and r2.
         SysRet::WideStatus(r) => unsafe {
-            let (value, status) = match r {
-                Ok(v) => (v, 0),
-                Err(e) => (0, e.code() as u32),
-            };
-            frame.write(value as u32);
-            frame.add(1).write((value >> 32) as u32);
-            frame.add(2).write(status);
+            frame.write(r.value as u32);
+            frame.add(1).write((r.value >> 32) as u32);
+            frame.add(2).write(r.status as u32);
         },
         SysRet::Blocked | SysRet::Gone => {}
     }

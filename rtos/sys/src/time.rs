@@ -58,8 +58,8 @@ pub fn ticks_to_us(ticks: Ticks64, tick_hz: u32) -> u64 {
 /// the result fits in a `u64` (584 000 years), saturating beyond. A rate of 0 counts as 1 Hz.
 pub fn cycles_to_us(cycles: u64, hz: u32) -> u64 {
     let hz = hz.max(1) as u64;
-    // Whole seconds, then the remainder: `cycles * 1_000_000` would overflow after 8.5 days at
-    // 25 MHz; `rest * 1_000_000 < hz * 10^6 <= 4.3e15` never does.
+    // Whole seconds, then the remainder: `cycles * 1_000_000` would overflow after 10.7 days at
+    // 20 MHz; `rest * 1_000_000 < hz * 10^6 <= 4.3e15` never does.
     (cycles / hz).saturating_mul(US_PER_S).saturating_add((cycles % hz) * US_PER_S / hz)
 }
 
