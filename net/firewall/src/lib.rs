@@ -158,8 +158,8 @@ fn send(granted: &[Granule], len: u32) -> Result<u32, Error> {
 
 /// Waits up to `timeout` ticks (`u32::MAX`: forever) for the next inbound frame the policy
 /// allows and copies it into the store-only buffer `buf` (its granted length is the capacity;
-/// 1536 bytes hold any frame). Returns the frame's length, or `TimedOut`, `InvalidArgument` (the
-/// allowed frame is longer than `buf`: it is dropped), `Busy` (another thread is receiving),
+/// 1536 bytes hold any frame). Returns the frame's length, or `TimedOut`, `InvalidArgument` (no
+/// grant, or the allowed frame is longer than `buf`: it is dropped), `Busy` (another thread is receiving),
 /// `NotPermitted` (before `fw_init`), or the driver's error. Dropped frames are counted and
 /// skipped; the wait goes on until the deadline.
 #[no_mangle]
@@ -171,6 +171,10 @@ pub extern "C" fn fw_recv(mut buf: StoreOnly<'_>, timeout: u32) -> u32 {
 
 fn recv(out: &mut [Granule], timeout: u32) -> Result<u32, Error> {
     with_state(|_| ())?;
+    // No frame fits: refuse before one is received and lost.
+    if out.len() * 32 < MIN_FRAME {
+        return Err(Error::InvalidArgument);
+    }
     let mut rx = RX.try_lock().ok_or(Error::Busy)?;
     let deadline = (timeout != u32::MAX).then(|| rtos_sys::now().saturating_add(u64::from(timeout)));
     loop {
