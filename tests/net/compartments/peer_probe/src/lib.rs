@@ -10,7 +10,9 @@
 //! 4. an SNTP request gets mode 4, stratum 1, its own transmit timestamp as originate and the
 //!    peer's fixed time;
 //! 5. the intruders' traffic, forwarded by QEMU to 10.0.2.15:7777 (TCP) and :7778 (UDP),
-//!    arrives as SYNs and datagrams, which it counts and never answers.
+//!    arrives as SYNs and datagrams, which it counts and never answers; it prints how many guest
+//!    ticks three knocks 50 ms apart (in real time) took, which shows the clock mode (about 100
+//!    with `-icount sleep=on`, where idle time is real time).
 //!
 //! It answers ARP requests for its own address throughout (QEMU asks before forwarding).
 #![no_std]
@@ -345,16 +347,21 @@ pub extern "C" fn peer_probe_main(_arg: usize) {
     }
 
     // 5. The intruders knock all along; watch until both were seen a few times.
-    let watch = rtos_sys::ticks();
     link.wait_for(INTRUDER_WAIT, |l, _| l.syns >= 3 && l.knocks >= 3);
+    // Three more UDP knocks, 50 ms apart in real time: how much guest time passes while idle.
+    let (watch, knocks) = (rtos_sys::ticks(), link.knocks);
+    link.wait_for(INTRUDER_WAIT, |l, _| l.knocks >= knocks + 3);
     let watched = rtos_sys::ticks().wrapping_sub(watch);
     let sources = link.syn_sources.iter().filter(|s| **s != 0).count();
     println!(
-        "intruders: {} TCP SYNs to port {TCP_INTRUDER_GUEST_PORT} ({sources} connections), {} UDP datagrams to port {UDP_INTRUDER_GUEST_PORT}, none answered ({watched} ticks watched)",
+        "intruders: {} TCP SYNs to port {TCP_INTRUDER_GUEST_PORT} ({sources} connections), {} UDP datagrams to port {UDP_INTRUDER_GUEST_PORT}, none answered; the last 3 UDP knocks (50 ms apart) took {watched} ticks",
         link.syns, link.knocks
     );
     if link.syns == 0 || link.knocks == 0 {
         fail("the intruders' traffic did not reach the guest");
+    }
+    if link.knocks < knocks + 3 {
+        fail("guest time ran ahead of real time while idle (is the clock `-icount sleep=off`?)");
     }
     println!("PASS");
     rtos_sys::shutdown(0);
