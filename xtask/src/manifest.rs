@@ -80,6 +80,8 @@ on_fault = "unwind"           # default "unwind"; "reboot": unwind the faulting 
                               #   the compartment (when no error_handler decides)
 may_shutdown = false          # default false; its code may end the system (SHUTDOWN)
 may_reboot = ["beta"]         # default []; compartments of this image its code may micro-reboot
+may_set_clock = false         # default false; it gets a clock capability (CLOCK_CAP), which lets
+                              #   whoever holds it set the wall clock (WALL_CLOCK_SET)
 grants = { "beta.sum" = ["read-only"], "peek" = [] }  # default {}; optional: the grant kinds
                               #   (read-only, read-write, store-only) of the grant parameters of
                               #   an import or own export, in order; checked against its signature
@@ -243,6 +245,7 @@ struct RawCompartment {
     may_shutdown: Option<bool>,
     #[serde(default)]
     may_reboot: Vec<String>,
+    may_set_clock: Option<bool>,
     /// A C compartment: source globs (see [`CSources`]).
     sources: Option<Vec<String>>,
     include: Option<Vec<String>>,
@@ -427,6 +430,9 @@ pub struct CompartmentSpec {
     pub may_shutdown: bool,
     /// Compartments its code may micro-reboot (`COMPARTMENT_REBOOT`), by name.
     pub may_reboot: Vec<String>,
+    /// Whether it is issued a clock capability (`CLOCK_CAP`), which lets its holder set the
+    /// wall clock (`WALL_CLOCK_SET`).
+    pub may_set_clock: bool,
     /// `Some` for a C compartment.
     pub c: Option<CSources>,
     /// A Rust compartment's crate root (`src/lib.rs` of `krate`), where cbindgen reads its
@@ -966,6 +972,7 @@ fn validate_compartments(raw: &[RawCompartment], err: &mut impl FnMut(String)) -
             on_fault,
             may_shutdown: c.may_shutdown.unwrap_or(false),
             may_reboot: Vec::new(),
+            may_set_clock: c.may_set_clock.unwrap_or(false),
             c: csources,
             crate_root: None,
             grants: Vec::new(),
@@ -2466,14 +2473,16 @@ interval_ms = 50
         let a = &c.compartments[0];
         assert_eq!((a.init.as_deref(), a.init_stack), (Some("setup"), DEFAULT_INIT_STACK));
         assert_eq!((a.error_handler.as_deref(), a.on_fault), (Some("on_error"), OnFault::Reboot));
-        assert!(a.may_shutdown);
+        assert!(a.may_shutdown && !a.may_set_clock);
         assert_eq!(a.may_reboot, ["b", "a"]);
         let roles: Vec<Role> = required_symbols(&c, 0).into_iter().map(|r| r.role).collect();
         assert!(roles.contains(&Role::Hook("init")) && roles.contains(&Role::Hook("error_handler")), "{roles:?}");
         // Defaults: no hooks, unwind, no rights.
         let b = &c.compartments[1];
         assert_eq!((b.init.as_ref(), b.error_handler.as_ref(), b.on_fault), (None, None, OnFault::Unwind));
-        assert!(!b.may_shutdown && b.may_reboot.is_empty());
+        assert!(!b.may_shutdown && b.may_reboot.is_empty() && !b.may_set_clock);
+        let c = parse_manifest(&lifecycle("may_set_clock = true"), REL, &boards()).unwrap();
+        assert!(c.compartments[0].may_set_clock && !c.compartments[1].may_set_clock);
     }
 
     #[test]
@@ -2500,6 +2509,10 @@ interval_ms = 50
         assert!(e[0].contains("compartment \"a\": init \"not a symbol\""), "{e:?}");
         let e = errors_of(&lifecycle("may_shutdown = \"yes\""));
         assert!(e[0].contains("may_shutdown"), "{e:?}");
+        let e = single_error(&lifecycle("may_set_clock = \"yes\""));
+        assert!(e.contains("may_set_clock") && e.contains("expected a boolean"), "{e}");
+        let e = single_error(&lifecycle("may_set_clocks = true"));
+        assert!(e.contains("unknown field `may_set_clocks`"), "{e}");
         // Every init needs a thread slot of its own.
         let mut many = lifecycle("init = \"s\"");
         for i in 0..30 {

@@ -17,7 +17,7 @@
 //! It answers ARP requests for its own address throughout (QEMU asks before forwarding).
 #![no_std]
 
-use rtos_sys::{println, Cap, Error, Granule};
+use rtos_sys::{println, Error, Granule, ReadOnly, StoreOnly};
 
 rtos_sys::imports!();
 
@@ -99,7 +99,7 @@ impl Link {
             g.0.copy_from_slice(chunk);
         }
         let granules = frame.len().div_ceil(32);
-        let sent = eth::caps::eth_send(&mut [Cap::ReadOnly(&self.tx[..granules])], &[frame.len() as u32]);
+        let sent = eth::eth_send(ReadOnly::new(&self.tx[..granules]), frame.len() as u32);
         if result(sent) != Ok(0) {
             fail("the driver refused to send a frame");
         }
@@ -107,7 +107,7 @@ impl Link {
 
     /// Receives one frame into `self.frame` within `timeout` ticks; returns its length.
     fn receive(&mut self, timeout: u32) -> Result<usize, Error> {
-        let got = eth::caps::eth_recv(&mut [Cap::StoreOnly(&mut self.rx)], &[MAX_FRAME as u32, timeout.max(1)]);
+        let got = eth::eth_recv(StoreOnly::new(&mut self.rx), timeout.max(1));
         let len = result(got)? as usize;
         for (chunk, g) in self.frame.chunks_mut(32).zip(self.rx.iter()) {
             chunk.copy_from_slice(&g.0);
