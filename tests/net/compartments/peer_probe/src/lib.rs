@@ -1,23 +1,29 @@
 //! Compartment `probe` of the `peers` image: proves the wiring between the guest and the network
 //! test peers that `cargo xtask` runs on the host's 127.0.0.1 (`[[peer]]` in
 //! tests/net/images/peers.toml). The image has no TCP/IP stack, so the probe builds and parses
-//! Ethernet, ARP, IPv4, UDP and TCP headers itself over the LAN9118 driver compartment `eth`:
+//! Ethernet, ARP, IPv4, UDP and TCP headers itself, and exchanges frames through the firewall
+//! compartment `fw` (net/firewall, in front of the LAN9118 driver `eth`):
 //!
+//! 0. a DHCP DISCOVER gets QEMU's OFFER of 10.0.2.15, from which the firewall learns our address;
 //! 1. it ARP-resolves the gateway 10.0.2.2, which QEMU's (unrestricted) user network maps to the
 //!    host's loopback;
 //! 2. a datagram to the udp-echo peer comes back unchanged;
 //! 3. a DNS query for `echo.test` gets 10.0.2.2, one for `nowhere.test` NXDOMAIN (dns peer);
 //! 4. an SNTP request gets mode 4, stratum 1, its own transmit timestamp as originate and the
 //!    peer's fixed time;
-//! 5. the intruders' traffic, forwarded by QEMU to 10.0.2.15:7777 (TCP) and :7778 (UDP),
-//!    arrives as SYNs and datagrams, which it counts and never answers; it prints how many guest
-//!    ticks three knocks 50 ms apart (in real time) took, which shows the clock mode (about 100
-//!    with `-icount sleep=on`, where idle time is real time).
+//! 5. the intruders' traffic, forwarded by QEMU to 10.0.2.15:7777 (TCP) and :7778 (UDP), is
+//!    unsolicited: the firewall drops it (its inbound-dropped counter grows) and none of it reaches
+//!    the probe. The intruders knock every 50 ms of real time, so how many guest ticks three more
+//!    drops take shows the clock mode (under 200 with `-icount sleep=on`, where idle time is real
+//!    time).
 //!
 //! It answers ARP requests for its own address throughout (QEMU asks before forwarding).
 #![no_std]
 
 use rtos_sys::{println, Error, Granule, ReadOnly, StoreOnly};
+
+/// `fw_stat` index of inbound frames the firewall's policy dropped.
+const STAT_INBOUND_DROPPED: u32 = 1;
 
 rtos_sys::imports!();
 
@@ -39,6 +45,7 @@ const OUR_PORT: u16 = 40000;
 const WAIT: u32 = 2000;
 /// How long the intruders' traffic is watched at most.
 const INTRUDER_WAIT: u32 = 5000;
+const DHCP_XID: u32 = 0x7065_6572;
 
 const ETHERTYPE_IPV4: [u8; 2] = [0x08, 0x00];
 const ETHERTYPE_ARP: [u8; 2] = [0x08, 0x06];
@@ -83,15 +90,14 @@ struct Link {
     tx: [Granule; GRANULES],
     rx: [Granule; GRANULES],
     frame: [u8; MAX_FRAME],
-    /// TCP SYNs to the tcp-intruder's guest port, and their distinct source ports.
+    /// TCP SYNs to the tcp-intruder's guest port (the firewall should let none through).
     syns: u32,
-    syn_sources: [u16; 8],
-    /// Datagrams to the udp-intruder's guest port.
+    /// Datagrams to the udp-intruder's guest port (likewise).
     knocks: u32,
 }
 
 impl Link {
-    /// Sends `frame` (from the destination MAC on, no CRC) through the driver.
+    /// Sends `frame` (from the destination MAC on, no CRC) through the firewall.
     fn send(&mut self, frame: &[u8]) {
         let mut bytes = [0u8; MAX_FRAME];
         bytes[..frame.len()].copy_from_slice(frame);
@@ -99,15 +105,16 @@ impl Link {
             g.0.copy_from_slice(chunk);
         }
         let granules = frame.len().div_ceil(32);
-        let sent = eth::eth_send(ReadOnly::new(&self.tx[..granules]), frame.len() as u32);
-        if result(sent) != Ok(0) {
-            fail("the driver refused to send a frame");
+        let sent = fw::fw_send(ReadOnly::new(&self.tx[..granules]), frame.len() as u32);
+        if let Err(e) = result(sent) {
+            println!("the firewall refused a {}-byte frame: {e:?}", frame.len());
+            fail("a frame was refused");
         }
     }
 
     /// Receives one frame into `self.frame` within `timeout` ticks; returns its length.
     fn receive(&mut self, timeout: u32) -> Result<usize, Error> {
-        let got = eth::eth_recv(StoreOnly::new(&mut self.rx), timeout.max(1));
+        let got = fw::fw_recv(StoreOnly::new(&mut self.rx), timeout.max(1));
         let len = result(got)? as usize;
         for (chunk, g) in self.frame.chunks_mut(32).zip(self.rx.iter()) {
             chunk.copy_from_slice(&g.0);
@@ -176,10 +183,6 @@ impl Link {
             // SYN without ACK: a connection attempt.
             if flags & 0x02 != 0 && flags & 0x10 == 0 {
                 self.syns += 1;
-                let source = be16(&self.frame[at..at + 2]);
-                if let Some(slot) = self.syn_sources.iter_mut().find(|s| **s == 0 || **s == source) {
-                    *slot = source;
-                }
             }
         } else if proto == PROTO_UDP && dest_port == UDP_INTRUDER_GUEST_PORT {
             self.knocks += 1;
@@ -197,12 +200,16 @@ impl Link {
         (udp_end >= at + 8).then(|| &f[at + 8..udp_end])
     }
 
-    /// Sends `payload` from our port to 10.0.2.2:`port` in one Ethernet/IPv4/UDP frame (UDP
-    /// checksum 0: none, which IPv4 allows).
+    /// Sends `payload` from our port to 10.0.2.2:`port` in one Ethernet/IPv4/UDP frame.
     fn send_udp(&mut self, port: u16, payload: &[u8]) {
-        let mut f = [0u8; 14 + 20 + 8 + 512];
+        self.send_datagram(self.gateway_mac, (OUR_IP, OUR_PORT), (GATEWAY_IP, port), payload);
+    }
+
+    /// Sends one Ethernet/IPv4/UDP frame (UDP checksum 0: none, which IPv4 allows).
+    fn send_datagram(&mut self, dst_mac: [u8; 6], from: ([u8; 4], u16), to: ([u8; 4], u16), payload: &[u8]) {
+        let mut f = [0u8; 14 + 20 + 8 + 300];
         let ip_len = 20 + 8 + payload.len();
-        f[0..6].copy_from_slice(&self.gateway_mac);
+        f[0..6].copy_from_slice(&dst_mac);
         f[6..12].copy_from_slice(&self.mac);
         f[12..14].copy_from_slice(&ETHERTYPE_IPV4);
         let ip = &mut f[14..34];
@@ -212,16 +219,15 @@ impl Link {
         ip[6] = 0x40; // don't fragment
         ip[8] = 64;
         ip[9] = PROTO_UDP;
-        ip[12..16].copy_from_slice(&OUR_IP);
-        ip[16..20].copy_from_slice(&GATEWAY_IP);
+        ip[12..16].copy_from_slice(&from.0);
+        ip[16..20].copy_from_slice(&to.0);
         let sum = checksum(ip);
         ip[10..12].copy_from_slice(&sum.to_be_bytes());
-        f[34..36].copy_from_slice(&OUR_PORT.to_be_bytes());
-        f[36..38].copy_from_slice(&port.to_be_bytes());
+        f[34..36].copy_from_slice(&from.1.to_be_bytes());
+        f[36..38].copy_from_slice(&to.1.to_be_bytes());
         f[38..40].copy_from_slice(&((8 + payload.len()) as u16).to_be_bytes());
         f[42..42 + payload.len()].copy_from_slice(payload);
-        // At least the 60-byte Ethernet minimum.
-        self.send(&f[..(14 + ip_len).max(60)]);
+        self.send(&f[..14 + ip_len]);
     }
 
     /// One UDP exchange with the peer on `port`: the reply's payload copied into `reply`.
@@ -255,10 +261,10 @@ fn dns_query(id: u16, name: &str, out: &mut [u8; 64]) -> usize {
 
 #[no_mangle]
 pub extern "C" fn peer_probe_main(_arg: usize) {
-    if result(eth::eth_init()).is_err() {
-        fail("the driver could not initialise the chip");
+    if result(fw::fw_init()).is_err() {
+        fail("the firewall could not initialise the driver");
     }
-    let (Ok(lo), Ok(hi)) = (result(eth::eth_mac_low()), result(eth::eth_mac_high())) else {
+    let (Ok(lo), Ok(hi)) = (result(fw::fw_mac_low()), result(fw::fw_mac_high())) else {
         fail("cannot read the MAC address")
     };
     let mac = [lo as u8, (lo >> 8) as u8, (lo >> 16) as u8, (lo >> 24) as u8, hi as u8, (hi >> 8) as u8];
@@ -269,12 +275,41 @@ pub extern "C" fn peer_probe_main(_arg: usize) {
         rx: [Granule::ZERO; GRANULES],
         frame: [0; MAX_FRAME],
         syns: 0,
-        syn_sources: [0; 8],
         knocks: 0,
     };
 
+    // 0. DHCP DISCOVER (broadcast from 0.0.0.0:68) and QEMU's OFFER: the firewall learns our
+    // address from it, and only then passes frames to and from 10.0.2.15.
+    let mut bootp = [0u8; 300];
+    bootp[0..4].copy_from_slice(&[1, 1, 6, 0]); // request, Ethernet, 6-byte address, 0 hops
+    bootp[4..8].copy_from_slice(&DHCP_XID.to_be_bytes());
+    bootp[10] = 0x80; // answer by broadcast
+    bootp[28..34].copy_from_slice(&mac);
+    bootp[236..240].copy_from_slice(&[99, 130, 83, 99]); // magic cookie
+    bootp[240..244].copy_from_slice(&[53, 1, 1, 255]); // DHCP DISCOVER, end
+    link.send_datagram([0xFF; 6], ([0; 4], 68), ([255; 4], 67), &bootp);
+    let is_offer = |l: &Link, len: usize| {
+        let f = &l.frame;
+        len >= 14 + 20 + 8 + 240
+            && f[12..14] == ETHERTYPE_IPV4
+            && f[23] == PROTO_UDP
+            && be16(&f[34..]) == 67
+            && be16(&f[36..]) == 68
+            && f[46..50] == DHCP_XID.to_be_bytes()
+    };
+    match link.wait_for(WAIT, is_offer) {
+        Some(_) => {
+            let y = &link.frame[58..62];
+            println!("DHCP OFFER through the firewall: {}.{}.{}.{}", y[0], y[1], y[2], y[3]);
+            if y != OUR_IP {
+                fail("QEMU offered another address than 10.0.2.15");
+            }
+        }
+        None => fail("no DHCP OFFER"),
+    }
+
     // 1. ARP: who has 10.0.2.2?
-    let mut arp = [0u8; 60];
+    let mut arp = [0u8; 42];
     arp[0..6].fill(0xFF);
     arp[6..12].copy_from_slice(&mac);
     arp[12..14].copy_from_slice(&ETHERTYPE_ARP);
@@ -346,22 +381,28 @@ pub extern "C" fn peer_probe_main(_arg: usize) {
         None => fail("sntp: no answer"),
     }
 
-    // 5. The intruders knock all along; watch until both were seen a few times.
-    link.wait_for(INTRUDER_WAIT, |l, _| l.syns >= 3 && l.knocks >= 3);
-    // Three more UDP knocks, 50 ms apart in real time: how much guest time passes while idle.
-    let (watch, knocks) = (rtos_sys::ticks(), link.knocks);
-    link.wait_for(INTRUDER_WAIT, |l, _| l.knocks >= knocks + 3);
-    let watched = rtos_sys::ticks().wrapping_sub(watch);
-    let sources = link.syn_sources.iter().filter(|s| **s != 0).count();
-    println!(
-        "intruders: {} TCP SYNs to port {TCP_INTRUDER_GUEST_PORT} ({sources} connections), {} UDP datagrams to port {UDP_INTRUDER_GUEST_PORT}, none answered; the last 3 UDP knocks (50 ms apart) took {watched} ticks",
-        link.syns, link.knocks
-    );
-    if link.syns == 0 || link.knocks == 0 {
-        fail("the intruders' traffic did not reach the guest");
+    // 5. The intruders knock all along; the firewall must drop what they send (nothing of it
+    // was asked for). Frames reach the firewall's policy only while someone receives, so keep
+    // receiving (briefly) while watching its inbound-dropped counter.
+    let dropped = || result(fw::fw_stat(STAT_INBOUND_DROPPED)).unwrap_or_else(|_| fail("fw_stat failed"));
+    let (watch, before) = (rtos_sys::ticks(), dropped());
+    let mut after = before;
+    while after < before + 3 && rtos_sys::ticks().wrapping_sub(watch) < INTRUDER_WAIT {
+        link.wait_for(20, |_, _| false);
+        after = dropped();
     }
-    if link.knocks < knocks + 3 {
-        fail("guest time ran ahead of real time while idle (is the clock `-icount sleep=off`?)");
+    let watched = rtos_sys::ticks().wrapping_sub(watch);
+    println!(
+        "intruders: the firewall dropped {} more inbound frames in {watched} ticks; {} TCP SYNs to port {TCP_INTRUDER_GUEST_PORT} and {} UDP datagrams to port {UDP_INTRUDER_GUEST_PORT} got through",
+        after - before,
+        link.syns,
+        link.knocks
+    );
+    if link.syns != 0 || link.knocks != 0 {
+        fail("unsolicited traffic got through the firewall");
+    }
+    if after < before + 3 {
+        fail("the intruders' traffic did not arrive within the wait, or guest time ran ahead of real time while idle (is the clock `-icount sleep=on`?)");
     }
     println!("PASS");
     rtos_sys::shutdown(0);
