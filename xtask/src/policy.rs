@@ -233,8 +233,15 @@ mod tests {
         // A network path: alpha drives the Ethernet controller, beta is the firewall and also
         // exports net_connect (the stack); a third compartment bypasses both.
         let mut a = good();
-        let export = |name: &str| crate::audit::ExportAudit { name: name.into(), address: Some(0x1000_1040), signature: None };
-        a.compartments[0].mmio.push(crate::audit::MmioAudit { device: "eth".into(), start: 0x5200_0000, end: 0x5210_0000, size: 0x10_0000, irq: Some(48) });
+        let export =
+            |name: &str| crate::audit::ExportAudit { name: name.into(), address: Some(0x1000_1040), signature: None };
+        a.compartments[0].mmio.push(crate::audit::MmioAudit {
+            device: "eth".into(),
+            start: 0x5200_0000,
+            end: 0x5210_0000,
+            size: 0x10_0000,
+            irq: Some(48),
+        });
         a.compartments[1].exports.extend([export("fw_send"), export("fw_recv"), export("net_connect")]);
         a.calls.push(crate::audit::CallEdge { from: "beta".into(), to: "alpha".into(), export: "eth_send".into() });
         a.calls.push(crate::audit::CallEdge { from: "app".into(), to: "alpha".into(), export: "eth_recv".into() });
