@@ -145,7 +145,7 @@ pub fn load(ws: &Path, name: &str) -> Result<Board> {
 pub fn parse(text: &str, dir_name: &str, rel: &str) -> Result<Board> {
     let file: BoardFile = toml::from_str(text).map_err(|e| {
         anyhow::anyhow!(
-            "{rel}: {}\nhint: a board file has [board] name, target and [qemu] binary, args, icount_args",
+            "{rel}: {}\nhint: a board file has [board] name, target and [qemu] binary, args, icount_args, icount_peer_args, [qemu.nic] isolated, loopback",
             e.to_string().trim_end()
         )
     })?;

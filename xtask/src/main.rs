@@ -40,7 +40,8 @@ cargo xtask — build, run, debug, test and benchmark the RTOS
 
 USAGE:
     cargo xtask build [IMAGE...] [--release]   build firmware images (default: all)
-    cargo xtask run <IMAGE> [--release]        build, then run in QEMU (quit: Ctrl-A X)
+    cargo xtask run <IMAGE> [--release]        build, then run in QEMU (quit: Ctrl-A X), with
+                                               the image's network peers ([[peer]])
     cargo xtask debug <IMAGE>                  build, start QEMU halted with a gdb server on
                                                :1234, and attach gdb-multiarch
     cargo xtask test [FILTER]                  tools check, lints, host tests, firmware tests,

@@ -245,6 +245,21 @@ mod tests {
     }
 
     #[test]
+    fn peers_are_stopped_and_report_when_qemu_times_out() {
+        let holder = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = holder.local_addr().unwrap().port();
+        drop(holder);
+        let mut fake = board();
+        fake.qemu_binary = "bash".into();
+        fake.qemu_args = vec!["-c".into(), "echo started; sleep 30".into()];
+        let specs = [PeerSpec { kind: PeerKind::TcpSilent, port }];
+        let run = run_with_peers(&fake, Path::new("x.elf"), Duration::from_millis(500), &specs, "m.toml").unwrap();
+        assert!(run.timed_out);
+        assert_eq!(run.output, format!("started\npeer tcp-silent:{port}: 0 connections, 0 bytes read\n"));
+        std::net::TcpListener::bind(("127.0.0.1", port)).expect("the peer was stopped and its port freed");
+    }
+
+    #[test]
     fn peers_run_alongside_the_program_and_report_after_it() {
         // A stand-in for QEMU: a shell that talks to the udp-echo peer and exits 3.
         let holder = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();

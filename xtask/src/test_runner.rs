@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Condvar, Mutex};
 use std::time::Duration;
 
 use anyhow::Result;
@@ -579,12 +579,16 @@ fn firmware_tests(
 
     let next = AtomicUsize::new(0);
     let shared = Mutex::new(report);
+    let ports = PortReservations::default();
     std::thread::scope(|s| {
         for _ in 0..PARALLEL_RUNS.min(runnable.len()) {
             s.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::SeqCst);
                 let Some(image) = runnable.get(i) else { break };
+                let wanted: Vec<u16> = image.config.peers.iter().map(|p| p.port).collect();
+                ports.reserve(&wanted);
                 let outcome = run_one(builder, image);
+                ports.release(&wanted);
                 let mut report = shared.lock().unwrap_or_else(|p| p.into_inner());
                 match outcome {
                     Ok(()) => report.pass(&test_name(image), ""),
@@ -593,6 +597,31 @@ fn firmware_tests(
             });
         }
     });
+}
+
+/// Loopback ports of the peers of the images running at the moment: two images whose peers
+/// share a port wait for each other instead of failing with "port in use".
+#[derive(Default)]
+struct PortReservations {
+    busy: Mutex<Vec<u16>>,
+    freed: Condvar,
+}
+
+impl PortReservations {
+    /// Waits until none of `ports` is reserved, then reserves them.
+    fn reserve(&self, ports: &[u16]) {
+        let mut busy = self.busy.lock().unwrap_or_else(|p| p.into_inner());
+        while ports.iter().any(|p| busy.contains(p)) {
+            busy = self.freed.wait(busy).unwrap_or_else(|p| p.into_inner());
+        }
+        busy.extend_from_slice(ports);
+    }
+
+    fn release(&self, ports: &[u16]) {
+        let mut busy = self.busy.lock().unwrap_or_else(|p| p.into_inner());
+        busy.retain(|p| !ports.contains(p));
+        self.freed.notify_all();
+    }
 }
 
 /// Evaluates every policy against the audit report of every image: one test
@@ -834,6 +863,28 @@ test result: ok. 1 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; fini
         assert!(!selects(&inv.images[0], Some("audit")));
         assert!(selects(&inv.images[0], Some("boundary")));
         assert_eq!(host_test_packages(Some("audit")), None);
+    }
+
+    #[test]
+    fn images_sharing_peer_ports_run_one_after_the_other() {
+        use std::sync::Arc;
+        let ports = Arc::new(PortReservations::default());
+        ports.reserve(&[17007, 17008]);
+        // Disjoint ports: no wait.
+        ports.reserve(&[17009]);
+        let (tx, rx) = std::sync::mpsc::channel();
+        let waiter = {
+            let ports = ports.clone();
+            std::thread::spawn(move || {
+                ports.reserve(&[17008]);
+                tx.send(()).unwrap();
+            })
+        };
+        assert!(rx.recv_timeout(Duration::from_millis(200)).is_err(), "17008 is still reserved");
+        ports.release(&[17007, 17008]);
+        rx.recv_timeout(Duration::from_secs(10)).expect("released ports can be reserved again");
+        waiter.join().unwrap();
+        assert_eq!(*ports.busy.lock().unwrap(), [17009, 17008]);
     }
 
     #[test]

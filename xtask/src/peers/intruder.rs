@@ -41,7 +41,7 @@ pub fn spawn_tcp(target: SocketAddr, interval: Duration, stop: Arc<AtomicBool>) 
             }
             sleep_unless_stopped(&stop, interval.saturating_sub(started.elapsed()));
         }
-        format!("{attempts} attempts, {forwarded} forwarded, {answered} answered, {reset} reset")
+        format!("{answered} answered of {attempts} attempts ({forwarded} forwarded, {reset} reset)")
     })
 }
 
@@ -96,7 +96,7 @@ pub fn spawn_udp(target: SocketAddr, interval: Duration, stop: Arc<AtomicBool>) 
             refused += u64::from(was_refused);
             sleep_unless_stopped(&stop, interval.saturating_sub(started.elapsed()));
         }
-        format!("{attempts} attempts, {answered} answered, {refused} refused")
+        format!("{answered} answered of {attempts} attempts ({refused} refused)")
     })
 }
 
@@ -113,8 +113,10 @@ mod tests {
         t.join().unwrap()
     }
 
+    /// The numbers of a report: TCP [answered, attempts, forwarded, reset], UDP [answered,
+    /// attempts, refused].
     fn counts(report: &str) -> Vec<u64> {
-        report.split(", ").map(|part| part.split(' ').next().unwrap().parse().unwrap()).collect()
+        report.split(|c: char| !c.is_ascii_digit()).filter(|w| !w.is_empty()).map(|w| w.parse().unwrap()).collect()
     }
 
     #[test]
@@ -125,8 +127,8 @@ mod tests {
         let addr = silent.local_addr().unwrap();
         let r = run_for(500, |stop| spawn_tcp(addr, interval, stop).unwrap());
         let c = counts(&r);
-        assert!(c[0] >= 3 && c[1] == c[0] && c[2] == 0 && c[3] == 0, "{r}");
-        assert!(r.contains(", 0 answered, "), "{r}");
+        assert!(c[1] >= 3 && c[2] == c[1] && c[0] == 0 && c[3] == 0, "{r}");
+        assert!(r.starts_with("0 answered of "), "{r}");
         drop(silent);
 
         // Answering: echoes.
@@ -143,7 +145,7 @@ mod tests {
         let r = run_for(400, |stop| spawn_tcp(addr, interval, stop).unwrap());
         server.join().unwrap();
         let c = counts(&r);
-        assert_eq!(c[2], 2, "{r}");
+        assert_eq!(c[0], 2, "{r}");
 
         // Nobody listening: attempts, nothing forwarded.
         let gone = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -151,7 +153,7 @@ mod tests {
         drop(gone);
         let r = run_for(300, |stop| spawn_tcp(addr, interval, stop).unwrap());
         let c = counts(&r);
-        assert!(c[0] >= 2 && c[1] == 0 && c[2] == 0, "{r}");
+        assert!(c[1] >= 2 && c[2] == 0 && c[0] == 0, "{r}");
     }
 
     #[test]
@@ -189,12 +191,12 @@ mod tests {
         let r = run_for(500, |stop| spawn_udp(addr, interval, stop).unwrap());
         let echo = server.join().unwrap();
         let c = counts(&r);
-        assert!(c[0] >= 4 && c[1] == 3, "{r}");
+        assert!(c[1] >= 4 && c[0] == 3, "{r}");
         drop(echo);
 
         // A closed port answers with ICMP port unreachable.
         let r = run_for(300, |stop| spawn_udp(addr, interval, stop).unwrap());
         let c = counts(&r);
-        assert!(c[0] >= 2 && c[1] == 0 && c[2] >= 1, "{r}");
+        assert!(c[1] >= 2 && c[0] == 0 && c[2] >= 1, "{r}");
     }
 }
