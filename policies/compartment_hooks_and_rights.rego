@@ -7,6 +7,13 @@
 # place. And `may_reboot` is a right over other compartments: every name in it must be a
 # compartment of this image, so the report never shows a right that means nothing (or something
 # else after a rename).
+#
+# `may_set_clock` gives a compartment a clock capability: whoever holds it can step the wall
+# clock that certificate checks, logs and schedules trust. The wall clock has one time source:
+# at most one compartment per image holds the right (two would step the clock against each
+# other, and every holder is one more place an attacker can move time from); others that must set
+# the time get the capability lent by it. The field must be a boolean, so that a report missing
+# it (an older format) never passes as "nobody may set the clock".
 package rtos.audit.compartment_hooks_and_rights
 
 names := {c.name | some c in input.compartments}
@@ -49,4 +56,21 @@ deny contains msg if {
 	some c in input.compartments
 	not c.on_fault in {"unwind", "reboot"}
 	msg := sprintf("compartment %q: on_fault %q is neither \"unwind\" nor \"reboot\"", [c.name, c.on_fault])
+}
+
+deny contains msg if {
+	some c in input.compartments
+	not is_boolean(object.get(c, "may_set_clock", null))
+	msg := sprintf("compartment %q: may_set_clock is %v, not a boolean", [c.name, object.get(c, "may_set_clock", null)])
+}
+
+clock_setters := [c.name | some c in input.compartments; c.may_set_clock == true]
+
+deny contains msg if {
+	count(clock_setters) > 1
+	names := concat(", ", [sprintf("%q", [n]) | some n in clock_setters])
+	msg := sprintf(
+		"compartments %s all have may_set_clock: the wall clock has one time source; keep the right in one of them and lend its clock capability to the others",
+		[names],
+	)
 }

@@ -83,6 +83,8 @@ typedef struct xCOMPAT_STATIC_STREAM_BUFFER
 typedef StaticStreamBuffer_t StaticMessageBuffer_t;
 
 /* ---- The record ---------------------------------------------------------------------------- */
+struct tskTaskControlBlock;
+
 typedef struct xCOMPAT_CONFIG
 {
     uint32_t ulUseTimers;                    /* configUSE_TIMERS */
@@ -108,8 +110,6 @@ typedef struct xCOMPAT_CONFIG
     void ( * pxMallocFailedHook )( void );   /* vApplicationMallocFailedHook or NULL */
     void ( * pxStackOverflowHook )( struct tskTaskControlBlock *, char * ); /* or NULL */
 } CompatConfig_t;
-
-struct tskTaskControlBlock;
 
 #if ( configUSE_IDLE_HOOK == 1 )
     void vApplicationIdleHook( void );

@@ -632,6 +632,18 @@ impl Switcher {
         self.threads[thread].depth as usize
     }
 
+    /// The compartment that made the innermost active call on `thread`: who called the code now
+    /// running (system call `CALLER`). `NotPermitted` when no call is active — the thread runs in
+    /// its home compartment, or it is a kernel thread (which never calls). Compartments cannot
+    /// write the call stack this comes from, so the answer cannot be forged.
+    pub fn caller(&self, thread: usize) -> Result<u8, Error> {
+        let t = &self.threads[thread];
+        match t.depth {
+            0 => Err(Error::NotPermitted),
+            d => Ok(t.frames[d as usize - 1].caller),
+        }
+    }
+
     /// The thread's current view (`None` for kernel threads, which run privileged).
     pub fn view(&self, thread: usize) -> Option<View> {
         let t = &self.threads[thread];
@@ -1209,6 +1221,24 @@ mod tests {
         assert_eq!(s.depth(3), 2);
         assert_eq!(s.ret(3).unwrap().caller, 1);
         assert_eq!(s.ret(3).unwrap().caller, 0);
+    }
+
+    #[test]
+    fn caller_is_the_innermost_calls_caller() {
+        let mut s = setup();
+        assert_eq!(s.caller(3), Err(Error::NotPermitted), "home compartment, no call");
+        assert_eq!(s.caller(4), Err(Error::NotPermitted), "a kernel thread");
+        s.call(3, 0, STACK + 0x300, [0; 8]).unwrap(); // a -> b
+        assert_eq!(s.caller(3), Ok(0));
+        s.call(3, 0, STACK + 0x200, [0; 8]).unwrap(); // b -> c
+        assert_eq!(s.caller(3), Ok(1), "in c: b called");
+        s.ret(3).unwrap();
+        assert_eq!(s.caller(3), Ok(0), "back in b: a called it");
+        s.call(3, 0, STACK + 0x200, [0; 8]).unwrap(); // b -> c again
+        assert_eq!(s.unwind_out_of(3, 2).unwrap().caller, 1);
+        assert_eq!(s.caller(3), Ok(0), "an unwound call is gone from the answer");
+        s.ret(3).unwrap();
+        assert_eq!(s.caller(3), Err(Error::NotPermitted));
     }
 
     #[test]

@@ -180,6 +180,9 @@ pub struct CompartmentSpec {
     pub may_shutdown: bool,
     /// Manifest `may_reboot`: bit `i` set if its code may reboot compartment `i`.
     pub may_reboot: u16,
+    /// Manifest `may_set_clock`: it is issued a clock capability (`CLOCK_CAP`), which lets
+    /// whoever holds it set the wall clock.
+    pub may_set_clock: bool,
 }
 
 // SAFETY: these descriptors are immutable data produced by the build tool; the pointers only

@@ -9,6 +9,8 @@
 //! - [`sealing`]: sealed handles: keys owned by compartments, opaque handles only a key opens.
 //! - [`heap`]: per-compartment heap arenas with quotas; [`services`] ties them to allocation
 //!   capabilities (sealed handles naming a quota).
+//! - [`clock`]: the wall clock (an offset from the monotonic clock) and the clock capabilities
+//!   that allow setting it.
 //! - [`irq`]: device interrupt lines owned by driver compartments (wait, acknowledge).
 //! - `arch`: the ARMv8-M port (exception handlers, context switch, faults) — target only.
 //!
@@ -16,6 +18,7 @@
 #![cfg_attr(not(test), no_std)]
 #![deny(missing_docs)]
 
+pub mod clock;
 pub mod compartment;
 pub mod heap;
 pub mod image;

@@ -34,6 +34,8 @@ pub enum Owner {
     Compartment(u8),
     /// The kernel's allocator (allocation capabilities); never the caller of a system call.
     Allocator,
+    /// The kernel's wall clock (clock capabilities); never the caller of a system call.
+    Clock,
 }
 
 #[derive(Clone, Copy)]

@@ -1,5 +1,6 @@
 //! Kernel object services offered to compartments beside scheduling: sealed handles and the
-//! heap with its allocation capabilities, and the interrupt lines driver compartments own.
+//! heap with its allocation capabilities, the wall clock with its clock capabilities
+//! ([`crate::clock`]), and the interrupt lines driver compartments own.
 //!
 //! An **allocation capability** is a sealed handle naming a quota, sealed under a key that only
 //! the allocator owns ([`Owner::Allocator`]): no compartment can open, forge (beyond guessing a
@@ -12,6 +13,7 @@
 //! object get its handle; only the key's owner can open it and read the contents. A micro-reboot
 //! of the owner revokes them with everything else it issued, and issues them afresh.
 
+use crate::clock::Clock;
 use crate::compartment::MAX_COMPARTMENTS;
 use crate::heap::Heap;
 use crate::image::SealedObjectSpec;
@@ -27,6 +29,8 @@ pub struct Services {
     pub heap: Heap,
     /// Interrupt lines owned by driver compartments.
     pub irqs: Irqs,
+    /// The wall clock and the clock capabilities.
+    pub clock: Clock,
     alloc_key: u32,
     /// Allocation capability of each compartment's own quota (0: none).
     alloc_caps: [u32; MAX_COMPARTMENTS],
@@ -57,6 +61,7 @@ impl Services {
             sealer: Sealer::new(),
             heap: Heap::new(),
             irqs: Irqs::new(),
+            clock: Clock::new(),
             alloc_key: 0,
             alloc_caps: [0; MAX_COMPARTMENTS],
             objects: &[],

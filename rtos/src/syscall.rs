@@ -50,6 +50,9 @@ pub enum SysRet {
     /// Return a value in `r0` and a status in `r1` (0, or an error code), for results that use all
     /// 32 bits (sealed handles, payloads).
     Status(Result<u32, Error>),
+    /// Return a 64-bit value in `r0` (low) and `r1` (high) and a status in `r2` (0, or an error
+    /// code, with `r0:r1` zero), for results that use all 64 bits (the wall clock).
+    WideStatus(Result<u64, Error>),
     /// The caller blocked; the result is delivered when it resumes.
     Blocked,
     /// The caller no longer exists; nothing to deliver.
@@ -148,7 +151,7 @@ pub fn dispatch(
         nr::CONSOLE_WRITE => done(port.console_write(a0 as usize, a1 as usize).map(|()| 0)),
         nr::SHUTDOWN => port.shutdown(a0 as i32),
         // Rare calls, out of line: the scheduling and time calls above keep a compact dispatch.
-        _ => irq_call(k, services, owner, port, number, a0, a1),
+        _ => device_and_clock_call(k, services, owner, port, number, args),
     }
 }
 
@@ -230,30 +233,43 @@ fn heap_call(s: &mut Services, owner: Owner, port: &mut impl Port, number: u8, c
     })
 }
 
-/// The interrupt calls (only the compartment owning a line may wait for it or unmask it), and
-/// unknown numbers.
+/// The interrupt calls (only the compartment owning a line may wait for it or unmask it), the
+/// wall-clock calls, and unknown numbers.
 #[inline(never)]
-fn irq_call(
+fn device_and_clock_call(
     k: &mut Kernel,
     s: &mut Services,
     owner: Owner,
     port: &mut impl Port,
     number: u8,
-    irq: u32,
-    timeout: u32,
+    args: [u32; 4],
 ) -> SysRet {
+    let [a0, a1, a2, _] = args;
     let caller = match owner {
         Owner::Compartment(c) => Some(c),
         _ => None,
     };
     match number {
-        nr::IRQ_WAIT => outcome(s.irqs.wait(k, caller, irq, (timeout != FOREVER).then_some(timeout))),
-        nr::IRQ_ACK => done(s.irqs.ack(caller, irq).map(|line| {
+        nr::IRQ_WAIT => outcome(s.irqs.wait(k, caller, a0, (a1 != FOREVER).then_some(a1))),
+        nr::IRQ_ACK => done(s.irqs.ack(caller, a0).map(|line| {
             port.irq_unmask(line);
             0
         })),
+        nr::WALL_CLOCK => SysRet::WideStatus(s.clock.read(monotonic_us(k, port))),
+        nr::WALL_CLOCK_SET => {
+            let unix_us = (a2 as u64) << 32 | a1 as u64;
+            done(s.clock.set(&s.sealer, a0, unix_us, monotonic_us(k, port)).map(|()| 0))
+        }
+        nr::CLOCK_CAP => SysRet::Status(s.clock.cap(&mut s.sealer, owner)),
         _ => SysRet::Value(Error::UnknownSyscall.code()),
     }
+}
+
+/// Microseconds since boot on the tick timer's clock (finer than ticks): the wall clock's
+/// monotonic base.
+fn monotonic_us(k: &Kernel, port: &impl Port) -> u64 {
+    let cycles = port.cycles(k.now().wrapping_sub(k.config().initial_tick));
+    crate::time::cycles_to_us(cycles, port.clock_hz())
 }
 
 fn quota_ret(q: Result<crate::heap::Quota, Error>) -> SysRet {
@@ -477,6 +493,44 @@ mod tests {
         );
         assert_eq!(call(&mut s, Owner::Kernel, nr::HEAP_CAP, [0; 4]), SysRet::Status(Err(Error::NotPermitted)));
         assert_eq!(p.zeroed, vec![Range::new(0x3801_0000, 0x3801_0040)], "every block is zeroed");
+    }
+
+    #[test]
+    fn wall_clock_calls_need_a_clock_capability_and_follow_the_cycle_clock() {
+        let (mut k, mut p) = setup();
+        let mut s = Services::new();
+        s.sealer.seed(31);
+        s.clock.issue_caps(&mut s.sealer, [false, true].into_iter()).unwrap();
+        s.issue_allocation_caps(0).unwrap();
+        let (plain, keeper) = (Owner::Compartment(0), Owner::Compartment(1));
+        let mut call = |k: &mut Kernel, s: &mut Services, who, n, args| dispatch(k, s, who, &mut p, n, args);
+        assert_eq!(call(&mut k, &mut s, plain, nr::WALL_CLOCK, [0; 4]), SysRet::WideStatus(Err(Error::ClockNotSet)));
+        assert_eq!(call(&mut k, &mut s, plain, nr::CLOCK_CAP, [0; 4]), SysRet::Status(Err(Error::NotPermitted)));
+        let SysRet::Status(Ok(cap)) = call(&mut k, &mut s, keeper, nr::CLOCK_CAP, [0; 4]) else { panic!() };
+        // 2023-11-14 22:13:20 UTC, in two registers; the fake port's cycle clock is 100 kHz,
+        // 100 cycles per tick plus 7: 70 us at tick 0.
+        let t: u64 = 1_700_000_000_000_000;
+        let set = [cap, t as u32, (t >> 32) as u32, 0];
+        // Lent: the compartment without the right sets the clock with the keeper's capability.
+        assert_eq!(call(&mut k, &mut s, plain, nr::WALL_CLOCK_SET, set), SysRet::Value(0));
+        assert_eq!(call(&mut k, &mut s, plain, nr::WALL_CLOCK, [0; 4]), SysRet::WideStatus(Ok(t)));
+        k.tick();
+        k.tick();
+        assert_eq!(
+            call(&mut k, &mut s, keeper, nr::WALL_CLOCK, [0; 4]),
+            SysRet::WideStatus(Ok(t + 2_000)),
+            "2 ticks of 100 cycles at 100 kHz"
+        );
+        let forged = [cap ^ 0x10000, 5, 0, 0];
+        assert_eq!(call(&mut k, &mut s, plain, nr::WALL_CLOCK_SET, forged), SysRet::Value(Error::InvalidHandle.code()));
+        let too_late = [cap, u32::MAX, u32::MAX, 0];
+        assert_eq!(
+            call(&mut k, &mut s, keeper, nr::WALL_CLOCK_SET, too_late),
+            SysRet::Value(Error::InvalidArgument.code())
+        );
+        let SysRet::Status(Ok(kcap)) = call(&mut k, &mut s, Owner::Kernel, nr::CLOCK_CAP, [0; 4]) else { panic!() };
+        assert_eq!(call(&mut k, &mut s, Owner::Kernel, nr::WALL_CLOCK_SET, [kcap, 9, 0, 0]), SysRet::Value(0));
+        assert_eq!(call(&mut k, &mut s, plain, nr::WALL_CLOCK, [0; 4]), SysRet::WideStatus(Ok(9)), "stepped back");
     }
 
     #[test]

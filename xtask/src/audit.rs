@@ -18,7 +18,7 @@ use crate::firmware::Profile;
 use crate::manifest::{compartment_symbol, Image};
 
 /// Version of the JSON layout; bumped when a field changes meaning or disappears.
-pub const FORMAT: u32 = 3;
+pub const FORMAT: u32 = 4;
 
 /// `target/fw/audit`.
 pub fn audit_dir(ws: &Path) -> PathBuf {
@@ -145,6 +145,8 @@ pub struct CompartmentAudit {
     pub may_shutdown: bool,
     /// Compartments its code may micro-reboot (`COMPARTMENT_REBOOT`).
     pub may_reboot: Vec<String>,
+    /// Whether it is issued a clock capability (`CLOCK_CAP`): its holder may set the wall clock.
+    pub may_set_clock: bool,
 }
 
 /// A function named by a compartment field (`init`, `error_handler`).
@@ -502,6 +504,7 @@ pub fn assemble(image: &Image, profile: Profile, elf: &ElfFacts) -> Result<Audit
             on_fault: c.on_fault.as_str().to_owned(),
             may_shutdown: c.may_shutdown,
             may_reboot: c.may_reboot.clone(),
+            may_set_clock: c.may_set_clock,
         });
     }
     if !errors.is_empty() {
@@ -732,9 +735,10 @@ pub fn render_text(a: &Audit) -> String {
             c.on_fault
         ));
         out.push_str(&format!(
-            "    rights: shutdown {}; reboot {}\n",
+            "    rights: shutdown {}; reboot {}; set clock {}\n",
             if c.may_shutdown { "yes" } else { "no" },
-            if c.may_reboot.is_empty() { "none".to_owned() } else { c.may_reboot.join(", ") }
+            if c.may_reboot.is_empty() { "none".to_owned() } else { c.may_reboot.join(", ") },
+            if c.may_set_clock { "yes" } else { "no" }
         ));
     }
 
@@ -1019,6 +1023,17 @@ stack_size = 512
     }
 
     #[test]
+    fn the_clock_right_is_reported() {
+        let text = MANIFEST.replace("heap = 64\n", "heap = 64\nmay_set_clock = true\n");
+        let a = assemble(&image_from("watchers", &text), Profile::Dev, &facts()).unwrap();
+        assert!(!a.compartments[0].may_set_clock && a.compartments[1].may_set_clock);
+        let json = a.to_json();
+        assert!(json.contains("\"may_set_clock\": true") && json.contains("\"may_set_clock\": false"), "{json}");
+        let t = render_text(&a);
+        assert!(t.contains("    rights: shutdown no; reboot none; set clock yes\n"), "{t}");
+    }
+
+    #[test]
     fn an_export_the_linker_dropped_has_no_address() {
         let img = image_from("watchers", MANIFEST);
         let mut f = facts();
@@ -1055,9 +1070,11 @@ stack_size = 512
     fn text_view_shows_regions_threads_and_calls() {
         let img = image_from("watchers", MANIFEST);
         let t = render_text(&assemble(&img, Profile::Dev, &facts()).unwrap());
-        assert!(t.starts_with("audit of image watchers (board mps2-an505, dev profile, format 3)\n"), "{t}");
+        assert!(t.starts_with("audit of image watchers (board mps2-an505, dev profile, format 4)\n"), "{t}");
         assert!(
-            t.contains("    init: none; error handler: none; on fault: unwind\n    rights: shutdown no; reboot none\n"),
+            t.contains(
+                "    init: none; error handler: none; on fault: unwind\n    rights: shutdown no; reboot none; set clock no\n"
+            ),
             "{t}"
         );
         assert!(t.contains("    code  [0x10001000, 0x10001040)  64 B  sha256 "), "{t}");

@@ -179,8 +179,13 @@ pub fn run(builder: &Builder<'_>, inv: &Inventory, filter: Option<&str>) -> Resu
         };
         let board = builder.board_of(image)?;
         let elf = builder.elf(image, Profile::Release)?;
-        eprintln!("running: {}", process::display_command(&qemu::command(board, &elf, qemu::Clock::Icount, &[])));
-        let run = qemu::run_captured(board, &elf, Duration::from_secs(spec.timeout_s))?;
+        let peers = &image.config.peers;
+        let cmd = qemu::command_with_peers(board, &elf, qemu::Clock::Icount, peers, &[]);
+        eprintln!("running: {}", process::display_command(&cmd));
+        let run = qemu::run_with_peers(board, &elf, Duration::from_secs(spec.timeout_s), peers, &image.manifest)?;
+        for line in run.output.lines().filter(|l| l.starts_with("peer ")) {
+            eprintln!("{line}");
+        }
         let results: Vec<BenchLine> = run.output.lines().filter_map(parse_bench_line).collect();
         for r in results.iter().filter(|r| filter.is_none_or(|f| r.name.contains(f))) {
             println!("{}: {} {}", r.name, r.value, r.unit);

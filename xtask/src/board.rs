@@ -66,6 +66,27 @@ struct QemuSection {
     args: Vec<String>,
     #[serde(default)]
     icount_args: Vec<String>,
+    /// Clock arguments of tests and benches of images with network peers.
+    #[serde(default)]
+    icount_peer_args: Vec<String>,
+    nic: Option<NicSection>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NicSection {
+    isolated: String,
+    loopback: String,
+}
+
+/// How QEMU attaches the board's network controller (`-nic <option>`), per network mode.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Nic {
+    /// Images without network peers: the guest reaches nothing outside QEMU.
+    pub isolated: String,
+    /// Images with network peers: the guest reaches the host's loopback at 10.0.2.2; the build
+    /// tool appends the intruders' `hostfwd=` rules.
+    pub loopback: String,
 }
 
 /// A validated board description.
@@ -80,6 +101,11 @@ pub struct Board {
     pub qemu_args: Vec<String>,
     /// Extra arguments for tests and benches: deterministic guest time.
     pub icount_args: Vec<String>,
+    /// The same for images with network peers: instruction-counted while busy, real time while
+    /// idle (so host peers answer before guest timeouts expire).
+    pub icount_peer_args: Vec<String>,
+    /// The network controller's `-nic` options; `None` if the board has none.
+    pub nic: Option<Nic>,
     /// RAM the images may use: (start, size in bytes).
     pub ram: Option<(u64, u64)>,
     /// Devices that can be granted to compartments.
@@ -129,6 +155,13 @@ pub fn parse(text: &str, dir_name: &str, rel: &str) -> Result<Board> {
     if file.board.target.trim().is_empty() {
         bail!("{rel}: [board] target is empty; set it to a Rust target triple such as \"thumbv8m.main-none-eabi\"");
     }
+    if let Some(nic) = &file.qemu.nic {
+        for (field, value) in [("isolated", &nic.isolated), ("loopback", &nic.loopback)] {
+            if value.trim().is_empty() || value.starts_with('-') {
+                bail!("{rel}: [qemu.nic] {field} \"{value}\" is not a -nic option string; write what follows `-nic`, e.g. \"user,restrict=on\"");
+            }
+        }
+    }
     if file.qemu.binary.trim().is_empty() {
         bail!("{rel}: [qemu] binary is empty; set it to the emulator, e.g. \"qemu-system-arm\"");
     }
@@ -177,6 +210,8 @@ pub fn parse(text: &str, dir_name: &str, rel: &str) -> Result<Board> {
         qemu_binary: file.qemu.binary,
         qemu_args: file.qemu.args,
         icount_args: file.qemu.icount_args,
+        icount_peer_args: file.qemu.icount_peer_args,
+        nic: file.qemu.nic.map(|n| Nic { isolated: n.isolated, loopback: n.loopback }),
         ram: file.memory.map(|m| (m.ram_start, m.ram_size)),
         devices,
     })
@@ -235,6 +270,20 @@ icount_args = ["-icount", "shift=0,sleep=off"]
         assert_eq!(b.ram, Some((0x3800_0000, 0x20_0000)));
         assert!(b.devices.iter().any(|d| d.name == "eth" && d.irq == Some(48)));
         assert!(b.devices.iter().any(|d| d.name == "uart1" && d.irq == Some(43)));
+        let nic = b.nic.expect("the board has a network controller");
+        assert_eq!(nic.isolated, "user,restrict=on");
+        assert_eq!(nic.loopback, "user,restrict=off");
+        assert!(!b.qemu_args.iter().any(|a| a == "-nic"), "the NIC comes from [qemu.nic], per image");
+        assert_eq!(b.icount_peer_args, ["-icount", "shift=0,sleep=on"]);
+    }
+
+    #[test]
+    fn nic_options_are_checked() {
+        let text = format!("{GOOD}[qemu.nic]\nisolated = \"user,restrict=on\"\nloopback = \"-nic user\"\n");
+        let e = format!("{:#}", parse(&text, "mps2-an505", "b.toml").unwrap_err());
+        assert!(e.contains("[qemu.nic] loopback \"-nic user\" is not a -nic option string"), "{e}");
+        let ok = format!("{GOOD}[qemu.nic]\nisolated = \"user,restrict=on\"\nloopback = \"user\"\n");
+        assert_eq!(parse(&ok, "mps2-an505", "b.toml").unwrap().nic.unwrap().loopback, "user");
     }
 
     #[test]

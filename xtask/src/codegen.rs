@@ -192,6 +192,7 @@ mod tests {
                 threads: vec![thread("high", "high_main", 5, 1024), thread("low", "workers::low", 1, 512)],
                 test: None,
                 bench: None,
+                peers: vec![],
             },
         }
     }
@@ -236,6 +237,7 @@ exports = ["add", "peek"]
 imports = ["beta.x"]
 may_shutdown = true
 may_reboot = ["beta"]
+may_set_clock = true
 [[compartment]]
 name = "beta"
 crate = "boundary-beta"
@@ -340,6 +342,7 @@ static __RTOS_COMPARTMENTS: [rtos::image::CompartmentSpec; 2] = [
         reboot_on_fault: false,
         may_shutdown: true,
         may_reboot: 0x0002,
+        may_set_clock: true,
     },
     rtos::image::CompartmentSpec {
         name: "beta",
@@ -362,6 +365,7 @@ static __RTOS_COMPARTMENTS: [rtos::image::CompartmentSpec; 2] = [
         reboot_on_fault: true,
         may_shutdown: false,
         may_reboot: 0x0000,
+        may_set_clock: false,
     },
 ];
 "#;

@@ -354,6 +354,7 @@ pub fn kernel_tables(config: &ImageConfig, sigs: Option<(&str, &Signatures)>) ->
             .filter_map(|n| config.compartments.iter().position(|k| &k.name == n))
             .fold(0, |m, i| m | (1 << i));
         lines.push(format!("        may_reboot: {rights:#06x},"));
+        lines.push(format!("        may_set_clock: {},", c.may_set_clock));
         lines.push("    },".to_owned());
     }
     lines.push("];".to_owned());

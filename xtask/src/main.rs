@@ -12,6 +12,7 @@ mod firmware;
 mod freertos;
 mod manifest;
 mod netbench;
+mod peers;
 mod policy;
 mod process;
 mod qemu;
@@ -322,7 +323,7 @@ fn run_cmd(ws: &Path, name: &str, profile: Profile) -> Result<i32> {
     let image = s.inventory.get(name)?;
     s.build(&[image], profile)?;
     let builder = s.builder();
-    qemu::run_interactive(builder.board_of(image)?, &builder.elf(image, profile)?)
+    qemu::run_interactive(builder.board_of(image)?, &builder.elf(image, profile)?, &image.config.peers, &image.manifest)
 }
 
 fn debug_cmd(ws: &Path, name: &str) -> Result<i32> {

@@ -11,6 +11,7 @@ use std::process::Command;
 use anyhow::{bail, Context, Result};
 use serde::Deserialize;
 
+use crate::peers::{PeerKind, PeerSpec};
 use crate::process;
 
 /// Most threads one image may declare (priorities fit a 32-bit ready bitmap with an idle slot).
@@ -79,6 +80,8 @@ on_fault = "unwind"           # default "unwind"; "reboot": unwind the faulting 
                               #   the compartment (when no error_handler decides)
 may_shutdown = false          # default false; its code may end the system (SHUTDOWN)
 may_reboot = ["beta"]         # default []; compartments of this image its code may micro-reboot
+may_set_clock = false         # default false; it gets a clock capability (CLOCK_CAP), which lets
+                              #   whoever holds it set the wall clock (WALL_CLOCK_SET)
 grants = { "beta.sum" = ["read-only"], "peek" = [] }  # default {}; optional: the grant kinds
                               #   (read-only, read-write, store-only) of the grant parameters of
                               #   an import or own export, in order; checked against its signature
@@ -123,6 +126,22 @@ reject = ["PANIC"]            # default []; none may appear
 names = ["context-switch"]    # required; the image prints `BENCH <name>: <value> <unit>` lines
 timeout_s = 120               # default 120
 
+[[peer]]                      # 0 ..= 16: network test peers on the host's 127.0.0.1, started
+                              #   before QEMU and stopped after it by run, test and bench; the
+                              #   guest reaches them at 10.0.2.2:<port>; each adds a report line
+                              #   `peer <kind>:<port>: ...` to the output [test] expect/reject see
+kind = "tcp-echo"             # required; tcp-echo, tcp-sink (discards; after the client's
+                              #   half-close answers the byte count, 8 bytes big-endian),
+                              #   tcp-close-after, tcp-silent (never reads), udp-echo, dns, sntp,
+                              #   tcp-intruder, udp-intruder
+port = 17007                  # required; 1024 ..= 65535, unique in the image
+bytes = 1000                  # tcp-close-after only, required: echo this many bytes, then reset
+records = { "echo.test" = "10.0.2.2" }  # dns only, default {}: A records; other names NXDOMAIN
+unix_time = 1767225600        # sntp only, optional: the time it tells (default: the host clock)
+guest_port = 7777             # intruders only, required: QEMU forwards 127.0.0.1:<port> to this
+                              #   guest port (hostfwd) and the intruder knocks on it all run long
+interval_ms = 100             # intruders only, default 100 (10 ..= 10000): between attempts
+
 Compartments: each compartment crate is built as a static library, partially linked (only what its
 exports, its threads' entries and the rtos-sys runtime need; it must not need anything else), made
 private except for those symbols, which become __rtos_c_<compartment>_<symbol>, and placed in its
@@ -155,6 +174,21 @@ struct RawManifest {
     sealed_object: Vec<RawSealedObject>,
     test: Option<RawTest>,
     bench: Option<RawBench>,
+    #[serde(default)]
+    peer: Vec<RawPeer>,
+}
+
+/// One `[[peer]]`: the fields of every kind; which apply is checked per kind.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPeer {
+    kind: String,
+    port: i64,
+    bytes: Option<i64>,
+    records: Option<BTreeMap<String, String>>,
+    unix_time: Option<i64>,
+    guest_port: Option<i64>,
+    interval_ms: Option<i64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -211,6 +245,7 @@ struct RawCompartment {
     may_shutdown: Option<bool>,
     #[serde(default)]
     may_reboot: Vec<String>,
+    may_set_clock: Option<bool>,
     /// A C compartment: source globs (see [`CSources`]).
     sources: Option<Vec<String>>,
     include: Option<Vec<String>>,
@@ -395,6 +430,9 @@ pub struct CompartmentSpec {
     pub may_shutdown: bool,
     /// Compartments its code may micro-reboot (`COMPARTMENT_REBOOT`), by name.
     pub may_reboot: Vec<String>,
+    /// Whether it is issued a clock capability (`CLOCK_CAP`), which lets its holder set the
+    /// wall clock (`WALL_CLOCK_SET`).
+    pub may_set_clock: bool,
     /// `Some` for a C compartment.
     pub c: Option<CSources>,
     /// A Rust compartment's crate root (`src/lib.rs` of `krate`), where cbindgen reads its
@@ -512,6 +550,8 @@ pub struct ImageConfig {
     pub threads: Vec<ThreadSpec>,
     pub test: Option<TestSpec>,
     pub bench: Option<BenchSpec>,
+    /// Network test peers on the host's loopback, started around every QEMU run of the image.
+    pub peers: Vec<PeerSpec>,
 }
 
 /// An image: a manifest bound to the firmware crate and binary it describes.
@@ -568,6 +608,9 @@ pub fn parse_manifest(text: &str, rel: &str, boards: &[String]) -> Result<ImageC
     // [bench]
     let bench = raw.bench.as_ref().map(|b| validate_bench(b, &mut err));
 
+    // [[peer]]
+    let peers = validate_peers(&raw.peer, &mut err);
+
     if errors.is_empty() {
         Ok(ImageConfig {
             board,
@@ -578,6 +621,7 @@ pub fn parse_manifest(text: &str, rel: &str, boards: &[String]) -> Result<ImageC
             threads,
             test,
             bench,
+            peers,
         })
     } else {
         Err(errors)
@@ -928,6 +972,7 @@ fn validate_compartments(raw: &[RawCompartment], err: &mut impl FnMut(String)) -
             on_fault,
             may_shutdown: c.may_shutdown.unwrap_or(false),
             may_reboot: Vec::new(),
+            may_set_clock: c.may_set_clock.unwrap_or(false),
             c: csources,
             crate_root: None,
             grants: Vec::new(),
@@ -1462,6 +1507,7 @@ fn check_symbol_clashes(compartments: &[CompartmentSpec], threads: &[ThreadSpec]
         threads: threads.to_vec(),
         test: None,
         bench: None,
+        peers: vec![],
     };
     let mut owner: BTreeMap<String, (usize, String)> = BTreeMap::new();
     for (i, c) in compartments.iter().enumerate() {
@@ -1580,6 +1626,141 @@ fn validate_bench(raw: &RawBench, err: &mut impl FnMut(String)) -> BenchSpec {
         names: raw.names.clone(),
         timeout_s: check_timeout("[bench]", raw.timeout_s, DEFAULT_BENCH_TIMEOUT_S, err),
     }
+}
+
+/// Checks the `[[peer]]` tables: known kind, an unprivileged port unique in the image, the
+/// fields of that kind (and no others).
+fn validate_peers(raw: &[RawPeer], err: &mut impl FnMut(String)) -> Vec<PeerSpec> {
+    use crate::peers::{DEFAULT_INTERVAL_MS, KIND_NAMES, MAX_PEERS, MIN_PORT};
+    if raw.len() > MAX_PEERS {
+        err(format!("{} [[peer]] tables; an image may declare at most {MAX_PEERS}; remove some", raw.len()));
+    }
+    let mut peers: Vec<PeerSpec> = Vec::new();
+    let mut used: Vec<(u16, String)> = Vec::new();
+    for (i, p) in raw.iter().enumerate() {
+        let label = format!("peer[{i}] ({})", p.kind);
+        if !KIND_NAMES.contains(&p.kind.as_str()) {
+            err(format!("peer[{i}]: kind \"{}\" is unknown; use one of: {}", p.kind, KIND_NAMES.join(", ")));
+            continue;
+        }
+        let port = match u16::try_from(p.port) {
+            Ok(port) if port >= MIN_PORT => port,
+            _ => {
+                err(format!(
+                    "{label}: port {} is not an unprivileged port; use {MIN_PORT} ..= 65535 (the peers bind 127.0.0.1 as an ordinary user)",
+                    p.port
+                ));
+                continue;
+            }
+        };
+        if let Some((_, other)) = used.iter().find(|(q, _)| *q == port) {
+            err(format!("{label}: port {port} is also used by {other}; give each peer of the image its own port"));
+        }
+        used.push((port, label.clone()));
+        // Which optional fields this kind takes; any other one set is a mistake.
+        let (takes, kind): (&[&str], Option<PeerKind>) = match p.kind.as_str() {
+            "tcp-echo" => (&[], Some(PeerKind::TcpEcho)),
+            "tcp-sink" => (&[], Some(PeerKind::TcpSink)),
+            "tcp-silent" => (&[], Some(PeerKind::TcpSilent)),
+            "udp-echo" => (&[], Some(PeerKind::UdpEcho)),
+            "tcp-close-after" => (
+                &["bytes"],
+                match p.bytes {
+                    None => {
+                        err(format!("{label}: `bytes` is missing; say how many bytes it echoes before resetting the connection, e.g. bytes = 1000"));
+                        None
+                    }
+                    Some(b) if (0..=1 << 30).contains(&b) => Some(PeerKind::TcpCloseAfter { bytes: b as u64 }),
+                    Some(b) => {
+                        err(format!("{label}: bytes {b} is out of range; use 0 (reset at once) ..= 1073741824"));
+                        None
+                    }
+                },
+            ),
+            "dns" => {
+                let mut records = BTreeMap::new();
+                for (name, addr) in p.records.iter().flatten() {
+                    let checked = crate::peers::dns::check_name(name).map_err(|why| {
+                        err(format!("{label}: records key \"{name}\" {why}; use a name such as \"echo.test\""))
+                    });
+                    let ip = addr.parse::<std::net::Ipv4Addr>().map_err(|_| {
+                        err(format!(
+                            "{label}: records[\"{name}\"] = \"{addr}\" is not an IPv4 address; write it dotted, e.g. \"10.0.2.2\""
+                        ))
+                    });
+                    if let (Ok(name), Ok(ip)) = (checked, ip) {
+                        if records.insert(name.clone(), ip).is_some() {
+                            err(format!("{label}: records name \"{name}\" is listed twice (names are case-insensitive); keep one"));
+                        }
+                    }
+                }
+                (&["records"], Some(PeerKind::Dns { records }))
+            }
+            "sntp" => (
+                &["unix_time"],
+                match p.unix_time {
+                    None => Some(PeerKind::Sntp { unix_time: None }),
+                    Some(t) if (0..=u32::MAX as i64).contains(&t) => Some(PeerKind::Sntp { unix_time: Some(t as u64) }),
+                    Some(t) => {
+                        err(format!("{label}: unix_time {t} is out of range; use seconds since 1970 in 0 ..= 4294967295, or leave it out for the host clock"));
+                        None
+                    }
+                },
+            ),
+            intruder => {
+                let guest_port = match p.guest_port {
+                    None => {
+                        err(format!("{label}: `guest_port` is missing; name the guest port QEMU forwards 127.0.0.1:{port} to, e.g. guest_port = 7777"));
+                        None
+                    }
+                    Some(g) => match u16::try_from(g) {
+                        Ok(g) if g > 0 => Some(g),
+                        _ => {
+                            err(format!("{label}: guest_port {g} is out of range; use 1 ..= 65535"));
+                            None
+                        }
+                    },
+                };
+                let interval_ms = match p.interval_ms {
+                    None => Some(DEFAULT_INTERVAL_MS),
+                    Some(ms) if (10..=10_000).contains(&ms) => Some(ms as u64),
+                    Some(ms) => {
+                        err(format!("{label}: interval_ms {ms} is out of range; use 10 ..= 10000 (default {DEFAULT_INTERVAL_MS})"));
+                        None
+                    }
+                };
+                let kind = match (guest_port, interval_ms) {
+                    (Some(guest_port), Some(interval_ms)) if intruder == "tcp-intruder" => {
+                        Some(PeerKind::TcpIntruder { guest_port, interval_ms })
+                    }
+                    (Some(guest_port), Some(interval_ms)) => Some(PeerKind::UdpIntruder { guest_port, interval_ms }),
+                    _ => None,
+                };
+                (&["guest_port", "interval_ms"], kind)
+            }
+        };
+        for (field, set) in [
+            ("bytes", p.bytes.is_some()),
+            ("records", p.records.is_some()),
+            ("unix_time", p.unix_time.is_some()),
+            ("guest_port", p.guest_port.is_some()),
+            ("interval_ms", p.interval_ms.is_some()),
+        ] {
+            if set && !takes.contains(&field) {
+                let owners = match field {
+                    "bytes" => "tcp-close-after",
+                    "records" => "dns",
+                    "unix_time" => "sntp",
+                    _ => "tcp-intruder and udp-intruder",
+                };
+                err(format!("{label}: `{field}` applies only to {owners}; remove it"));
+            }
+        }
+        if let Some(kind) = kind {
+            peers.push(PeerSpec { kind, port });
+        }
+    }
+    peers
 }
 
 fn check_timeout(table: &str, raw: Option<i64>, default: u64, err: &mut impl FnMut(String)) -> u64 {
@@ -2165,6 +2346,122 @@ reject = ["PANIC"]
         )
     }
 
+    fn peers(tables: &str) -> Result<Vec<PeerSpec>, Vec<String>> {
+        parse_manifest(&format!("{GOOD}{tables}"), REL, &boards()).map(|c| c.peers)
+    }
+
+    #[test]
+    fn parses_peers_of_every_kind() {
+        let p = peers(
+            r#"
+[[peer]]
+kind = "tcp-echo"
+port = 17007
+[[peer]]
+kind = "tcp-sink"
+port = 17008
+[[peer]]
+kind = "tcp-close-after"
+port = 17009
+bytes = 1000
+[[peer]]
+kind = "tcp-silent"
+port = 17010
+[[peer]]
+kind = "udp-echo"
+port = 17011
+[[peer]]
+kind = "dns"
+port = 17053
+records = { "Echo.Test." = "10.0.2.2", "b.test" = "10.0.2.15" }
+[[peer]]
+kind = "sntp"
+port = 17123
+unix_time = 1767225600
+[[peer]]
+kind = "sntp"
+port = 17124
+[[peer]]
+kind = "tcp-intruder"
+port = 17100
+guest_port = 7777
+[[peer]]
+kind = "udp-intruder"
+port = 17101
+guest_port = 7778
+interval_ms = 50
+"#,
+        )
+        .unwrap();
+        let kinds: Vec<PeerKind> = p.iter().map(|p| p.kind.clone()).collect();
+        assert_eq!(p.iter().map(|p| p.port).collect::<Vec<_>>()[..3], [17007, 17008, 17009]);
+        assert_eq!(kinds[2], PeerKind::TcpCloseAfter { bytes: 1000 });
+        let records = std::collections::BTreeMap::from([
+            ("b.test".to_owned(), std::net::Ipv4Addr::new(10, 0, 2, 15)),
+            ("echo.test".to_owned(), std::net::Ipv4Addr::new(10, 0, 2, 2)),
+        ]);
+        assert_eq!(kinds[5], PeerKind::Dns { records });
+        assert_eq!(kinds[6], PeerKind::Sntp { unix_time: Some(1_767_225_600) });
+        assert_eq!(kinds[7], PeerKind::Sntp { unix_time: None });
+        assert_eq!(kinds[8], PeerKind::TcpIntruder { guest_port: 7777, interval_ms: 100 });
+        assert_eq!(kinds[9], PeerKind::UdpIntruder { guest_port: 7778, interval_ms: 50 });
+        assert!(peers("").unwrap().is_empty());
+    }
+
+    #[test]
+    fn peer_errors_name_the_peer_and_the_fix() {
+        let one = |table: &str| {
+            let errs = peers(table).unwrap_err();
+            assert_eq!(errs.len(), 1, "{errs:#?}");
+            errs.into_iter().next().unwrap()
+        };
+        let e = one("[[peer]]\nkind = \"http\"\nport = 17000\n");
+        assert_eq!(
+            e,
+            format!("{REL}: peer[0]: kind \"http\" is unknown; use one of: tcp-echo, tcp-sink, tcp-close-after, tcp-silent, udp-echo, dns, sntp, tcp-intruder, udp-intruder")
+        );
+        for port in ["80", "0", "70000", "-1"] {
+            let e = one(&format!("[[peer]]\nkind = \"tcp-echo\"\nport = {port}\n"));
+            assert_eq!(
+                e,
+                format!("{REL}: peer[0] (tcp-echo): port {port} is not an unprivileged port; use 1024 ..= 65535 (the peers bind 127.0.0.1 as an ordinary user)")
+            );
+        }
+        let e = one("[[peer]]\nkind = \"tcp-echo\"\nport = 17000\n[[peer]]\nkind = \"udp-echo\"\nport = 17000\n");
+        assert!(e.ends_with("peer[1] (udp-echo): port 17000 is also used by peer[0] (tcp-echo); give each peer of the image its own port"), "{e}");
+        let e = one("[[peer]]\nkind = \"tcp-close-after\"\nport = 17000\n");
+        assert!(e.contains("peer[0] (tcp-close-after): `bytes` is missing; say how many bytes"), "{e}");
+        let e = one("[[peer]]\nkind = \"tcp-intruder\"\nport = 17000\n");
+        assert!(e.contains("`guest_port` is missing; name the guest port QEMU forwards 127.0.0.1:17000 to"), "{e}");
+        let e = one("[[peer]]\nkind = \"udp-intruder\"\nport = 17000\nguest_port = 0\n");
+        assert!(e.contains("guest_port 0 is out of range; use 1 ..= 65535"), "{e}");
+        let e = one("[[peer]]\nkind = \"udp-intruder\"\nport = 17000\nguest_port = 7\ninterval_ms = 1\n");
+        assert!(e.contains("interval_ms 1 is out of range"), "{e}");
+        let e = one("[[peer]]\nkind = \"tcp-echo\"\nport = 17000\nbytes = 5\n");
+        assert!(e.ends_with("peer[0] (tcp-echo): `bytes` applies only to tcp-close-after; remove it"), "{e}");
+        let e = one("[[peer]]\nkind = \"dns\"\nport = 17000\nguest_port = 5\n");
+        assert!(e.ends_with("`guest_port` applies only to tcp-intruder and udp-intruder; remove it"), "{e}");
+        let e = one("[[peer]]\nkind = \"dns\"\nport = 17000\nrecords = { \"a.test\" = \"10.0.2\" }\n");
+        assert!(e.contains("records[\"a.test\"] = \"10.0.2\" is not an IPv4 address"), "{e}");
+        let e = one("[[peer]]\nkind = \"dns\"\nport = 17000\nrecords = { \"a b\" = \"10.0.2.2\" }\n");
+        assert!(e.contains("records key \"a b\" has label"), "{e}");
+        let e = one("[[peer]]\nkind = \"dns\"\nport = 17000\nrecords = { \"A.test\" = \"10.0.2.2\", \"a.test.\" = \"10.0.2.3\" }\n");
+        assert!(e.contains("records name \"a.test\" is listed twice"), "{e}");
+        let e = one("[[peer]]\nkind = \"sntp\"\nport = 17000\nunix_time = -5\n");
+        assert!(e.contains("unix_time -5 is out of range"), "{e}");
+        let e = one("[[peer]]\nkind = \"tcp-close-after\"\nport = 17000\nbytes = -1\n");
+        assert!(e.contains("bytes -1 is out of range"), "{e}");
+        // Missing required fields and unknown ones are schema errors with the general hint.
+        let e = one("[[peer]]\nkind = \"tcp-echo\"\n");
+        assert!(e.contains("missing field `port`") && e.contains("cargo xtask help manifest"), "{e}");
+        let e = one("[[peer]]\nport = 17000\n");
+        assert!(e.contains("missing field `kind`"), "{e}");
+        let e = one("[[peer]]\nkind = \"tcp-echo\"\nport = 17000\nhost = \"0.0.0.0\"\n");
+        assert!(e.contains("unknown field `host`"), "{e}");
+        let many: String = (0..17).map(|i| format!("[[peer]]\nkind = \"tcp-echo\"\nport = {}\n", 17000 + i)).collect();
+        assert!(one(&many).contains("17 [[peer]] tables; an image may declare at most 16"));
+    }
+
     #[test]
     fn lifecycle_fields_and_rights() {
         let c = parse_manifest(
@@ -2176,14 +2473,16 @@ reject = ["PANIC"]
         let a = &c.compartments[0];
         assert_eq!((a.init.as_deref(), a.init_stack), (Some("setup"), DEFAULT_INIT_STACK));
         assert_eq!((a.error_handler.as_deref(), a.on_fault), (Some("on_error"), OnFault::Reboot));
-        assert!(a.may_shutdown);
+        assert!(a.may_shutdown && !a.may_set_clock);
         assert_eq!(a.may_reboot, ["b", "a"]);
         let roles: Vec<Role> = required_symbols(&c, 0).into_iter().map(|r| r.role).collect();
         assert!(roles.contains(&Role::Hook("init")) && roles.contains(&Role::Hook("error_handler")), "{roles:?}");
         // Defaults: no hooks, unwind, no rights.
         let b = &c.compartments[1];
         assert_eq!((b.init.as_ref(), b.error_handler.as_ref(), b.on_fault), (None, None, OnFault::Unwind));
-        assert!(!b.may_shutdown && b.may_reboot.is_empty());
+        assert!(!b.may_shutdown && b.may_reboot.is_empty() && !b.may_set_clock);
+        let c = parse_manifest(&lifecycle("may_set_clock = true"), REL, &boards()).unwrap();
+        assert!(c.compartments[0].may_set_clock && !c.compartments[1].may_set_clock);
     }
 
     #[test]
@@ -2210,6 +2509,10 @@ reject = ["PANIC"]
         assert!(e[0].contains("compartment \"a\": init \"not a symbol\""), "{e:?}");
         let e = errors_of(&lifecycle("may_shutdown = \"yes\""));
         assert!(e[0].contains("may_shutdown"), "{e:?}");
+        let e = single_error(&lifecycle("may_set_clock = \"yes\""));
+        assert!(e.contains("may_set_clock") && e.contains("expected a boolean"), "{e}");
+        let e = single_error(&lifecycle("may_set_clocks = true"));
+        assert!(e.contains("unknown field `may_set_clocks`"), "{e}");
         // Every init needs a thread slot of its own.
         let mut many = lifecycle("init = \"s\"");
         for i in 0..30 {

@@ -12,21 +12,15 @@
 //!   compartment's `net_connect/net_send/net_recv`), printing `BENCH net-rtt` and
 //!   `BENCH net-tput`; the ratio ours/reference is printed beside them.
 //!
-//! Both run with host peers on 127.0.0.1 (a `tcp-echo` on [`ECHO_PORT`], a `tcp-sink` on
-//! [`SINK_PORT`]) that the guest reaches at 10.0.2.2 through QEMU's user-mode network, and with
-//! `-icount shift=0,sleep=on`. While the guest waits for the host its virtual clock follows real
+//! Both run with host peers on 127.0.0.1 ([`PEERS`]: a `tcp-echo` on [`ECHO_PORT`], a
+//! `tcp-sink` on [`SINK_PORT`], started by [`crate::peers`]) that the guest reaches at 10.0.2.2,
+//! in the board's loopback network mode with its peer clock (`-icount shift=0,sleep=on`). While the guest waits for the host its virtual clock follows real
 //! time, so elapsed time is no measure: each side counts the cycles its idle thread/task spends
 //! waiting for an interrupt, and the figures are elapsed minus idle cycles, as instructions.
 //! Each program first measures a two-instruction loop between two sleeps (`busy-calibration`,
 //! must read 2.0), which validates the method on that side.
 
-use std::io::{Read, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-use std::thread::JoinHandle;
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
@@ -34,12 +28,19 @@ use anyhow::{bail, Context, Result};
 use crate::bench::{names_match, parse_bench_line, BenchLine};
 use crate::board::Board;
 use crate::freertos::{self, Extension, FirmwareContext, Platform, Program, Reference};
-use crate::process::{self, Captured, Echo};
+use crate::peers::{PeerKind, PeerSpec};
+use crate::process::{self, Captured};
+use crate::qemu;
 
 /// The host's 127.0.0.1 port of the `tcp-echo` peer (`ECHO_PORT` in net_bench.c).
 pub const ECHO_PORT: u16 = 17301;
 /// The host's 127.0.0.1 port of the `tcp-sink` peer (`SINK_PORT` in net_bench.c).
 pub const SINK_PORT: u16 = 17302;
+
+/// The peers of both sides' runs (our image's own `[[peer]]` tables replace them if it has any).
+pub fn peer_specs() -> Vec<PeerSpec> {
+    vec![PeerSpec { kind: PeerKind::TcpEcho, port: ECHO_PORT }, PeerSpec { kind: PeerKind::TcpSink, port: SINK_PORT }]
+}
 
 /// Our side: the firmware image (release build) of the client compartment over the `tcpip`
 /// compartment, printing `BENCH net-rtt` and `BENCH net-tput`. None until that compartment exists.
@@ -138,24 +139,7 @@ pub fn build_reference(ws: &Path) -> Result<PathBuf> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Running with a network.
-
-/// The QEMU command for a run with host peers: the board's arguments with its user-mode network
-/// unrestricted (so 10.0.2.2 reaches the host's 127.0.0.1) and `-icount shift=0,sleep=on`.
-pub fn network_command(board: &Board, elf: &Path) -> Result<Command> {
-    let mut args = board.qemu_args.clone();
-    let Some(nic) = args.iter_mut().find(|a| a.starts_with("user,")) else {
-        bail!(
-            "the board {}'s QEMU arguments have no `-nic user,...`; the network bench needs QEMU's user-mode network (boards/{}/board.toml)",
-            board.name,
-            board.name
-        );
-    };
-    *nic = nic.replace("restrict=on", "restrict=off");
-    let mut cmd = Command::new(&board.qemu_binary);
-    cmd.args(&args).args(["-icount", "shift=0,sleep=on"]).arg("-kernel").arg(elf);
-    Ok(cmd)
-}
+// Running with the peers.
 
 /// The `BENCH` lines of a run, with or without the `TRACE ` prefix of the C trace platforms.
 pub fn bench_lines(output: &str) -> Vec<BenchLine> {
@@ -166,24 +150,16 @@ pub fn bench_lines(output: &str) -> Vec<BenchLine> {
         .collect()
 }
 
-fn run_with_peers(board: &Board, elf: &Path) -> Result<(Captured, Vec<String>)> {
-    let peers = TempPeers::start()?;
-    let cmd = network_command(board, elf)?;
+/// Runs `elf` with `peers` around it (their reports end the captured output).
+fn run_with_peers(board: &Board, elf: &Path, peers: &[PeerSpec], label: &str) -> Result<Captured> {
+    let cmd = qemu::command_with_peers(board, elf, qemu::Clock::Icount, peers, &[]);
     eprintln!("running: {}", process::display_command(&cmd));
-    let run = process::run_captured(cmd, Some(RUN_TIMEOUT), Echo::Quiet);
-    let reports = peers.stop();
-    Ok((run?, reports))
+    qemu::run_with_peers(board, elf, RUN_TIMEOUT, peers, label)
 }
 
 /// Checks one side's run: exit 0, a calibration of 2.0, every figure printed. Prints the lines
 /// and returns the figures by name, or None after saying what is wrong.
-fn judge_side(
-    side: &str,
-    run: &Captured,
-    reports: &[String],
-    names: &[&str],
-    calibration_label: &str,
-) -> Option<Vec<(String, String)>> {
+fn judge_side(side: &str, run: &Captured, names: &[&str], calibration_label: &str) -> Option<Vec<(String, String)>> {
     let lines = bench_lines(&run.output);
     let mut ok = true;
     match lines.iter().find(|l| l.name == CALIBRATION) {
@@ -213,10 +189,9 @@ fn judge_side(
             format!("exited with {:?}", run.code)
         };
         eprintln!(
-            "error: network bench on {side} {why} without every figure ({}, {}); peers: {}; its output ends with:\n{}",
+            "error: network bench on {side} {why} without every figure ({}, {}); its output (peer reports last) ends with:\n{}",
             CALIBRATION,
             names.join(", "),
-            reports.join("; "),
             process::tail(&run.output, 40)
         );
         return None;
@@ -234,9 +209,9 @@ pub fn run(ws: &Path, board: &Board, fw: &FirmwareContext<'_>) -> Result<i32> {
         None => None,
     };
     let elf = build_reference(ws)?;
-    let (run, reports) = run_with_peers(board, &elf)?;
+    let run = run_with_peers(board, &elf, &peer_specs(), &format!("{REFERENCE_DIR}/{PROGRAM}"))?;
     let reference_names: Vec<&str> = BENCHES.iter().map(|b| b.reference).collect();
-    let theirs = judge_side("the reference (lwIP on FreeRTOS)", &run, &reports, &reference_names, "freertos");
+    let theirs = judge_side("the reference (lwIP on FreeRTOS)", &run, &reference_names, "freertos");
     let mut failed = theirs.is_none();
     let Some(image) = ours_image else {
         eprintln!("note: no image of our side yet (netbench::OURS_IMAGE); only the reference figures are shown");
@@ -247,9 +222,10 @@ pub fn run(ws: &Path, board: &Board, fw: &FirmwareContext<'_>) -> Result<i32> {
         bail!("release build of {} failed; fix the errors below\n{}", image.name, f.failure_report(false));
     }
     let elf = fw.builder.elf(image, crate::firmware::Profile::Release)?;
-    let (run, reports) = run_with_peers(board, &elf)?;
+    let peers = if image.config.peers.is_empty() { peer_specs() } else { image.config.peers.clone() };
+    let run = run_with_peers(board, &elf, &peers, &image.manifest)?;
     let our_names: Vec<&str> = BENCHES.iter().map(|b| b.ours).collect();
-    let ours = judge_side("ours (the tcpip compartment)", &run, &reports, &our_names, "ours");
+    let ours = judge_side("ours (the tcpip compartment)", &run, &our_names, "ours");
     failed |= ours.is_none();
     if let (Some(o), Some(t)) = (&ours, &theirs) {
         for (b, ((_, ov), (_, tv))) in BENCHES.iter().zip(o.iter().zip(t)) {
@@ -259,95 +235,6 @@ pub fn run(ws: &Path, board: &Board, fw: &FirmwareContext<'_>) -> Result<i32> {
         }
     }
     Ok(i32::from(failed))
-}
-
-// ---------------------------------------------------------------------------------------------
-// Temporary host peers (until the `[[peer]]` support of image manifests lands): a TCP echo and
-// a TCP sink on 127.0.0.1, threads of this process, stopped after the run.
-
-/// What a temporary peer does with a connection.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum PeerMode {
-    /// Writes back every byte.
-    Echo,
-    /// Counts bytes until the client half-closes, then answers the count (8 bytes, big-endian).
-    Sink,
-}
-
-/// How often peer threads look at their stop flag.
-const POLL: Duration = Duration::from_millis(20);
-
-struct TempPeers {
-    stop: Arc<AtomicBool>,
-    threads: Vec<JoinHandle<String>>,
-}
-
-impl TempPeers {
-    fn start() -> Result<TempPeers> {
-        let stop = Arc::new(AtomicBool::new(false));
-        let mut threads = Vec::new();
-        for (mode, port) in [(PeerMode::Echo, ECHO_PORT), (PeerMode::Sink, SINK_PORT)] {
-            let listener = TcpListener::bind(("127.0.0.1", port)).with_context(|| {
-                format!("cannot listen on 127.0.0.1:{port} for the network bench's {mode:?} peer; is another bench running? free the port and retry")
-            })?;
-            listener.set_nonblocking(true).context("cannot make a peer's listener non-blocking")?;
-            let stop = Arc::clone(&stop);
-            threads.push(std::thread::spawn(move || serve(listener, mode, port, &stop)));
-        }
-        Ok(TempPeers { stop, threads })
-    }
-
-    /// Stops the peers; returns one report line each.
-    fn stop(self) -> Vec<String> {
-        self.stop.store(true, Ordering::SeqCst);
-        self.threads.into_iter().map(|t| t.join().unwrap_or_else(|_| "a peer thread panicked".to_owned())).collect()
-    }
-}
-
-fn serve(listener: TcpListener, mode: PeerMode, port: u16, stop: &AtomicBool) -> String {
-    let (mut connections, mut bytes) = (0u64, 0u64);
-    while !stop.load(Ordering::SeqCst) {
-        match listener.accept() {
-            Ok((stream, _)) => {
-                connections += 1;
-                bytes += handle(stream, mode, stop).unwrap_or(0);
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => std::thread::sleep(POLL),
-            Err(_) => std::thread::sleep(POLL),
-        }
-    }
-    format!("peer {mode:?}:{port}: {connections} connection(s), {bytes} bytes")
-}
-
-/// Serves one connection (one at a time is all the bench needs); returns the bytes it read.
-fn handle(mut s: TcpStream, mode: PeerMode, stop: &AtomicBool) -> std::io::Result<u64> {
-    s.set_nonblocking(false)?;
-    s.set_read_timeout(Some(POLL))?;
-    s.set_nodelay(true)?;
-    let mut buf = vec![0u8; 16 * 1024];
-    let mut total = 0u64;
-    loop {
-        match s.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => {
-                total += n as u64;
-                if mode == PeerMode::Echo {
-                    s.write_all(&buf[..n])?;
-                }
-            }
-            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
-                if stop.load(Ordering::SeqCst) {
-                    return Ok(total);
-                }
-            }
-            Err(e) => return Err(e),
-        }
-    }
-    if mode == PeerMode::Sink {
-        s.write_all(&total.to_be_bytes())?;
-    }
-    let _ = s.shutdown(Shutdown::Both);
-    Ok(total)
 }
 
 #[cfg(test)]
@@ -379,56 +266,5 @@ mod tests {
         let c = std::fs::read_to_string(ws.join(REFERENCE_DIR).join(PROGRAM)).unwrap();
         assert!(c.contains(&format!("#define ECHO_PORT           {ECHO_PORT}")), "ECHO_PORT differs");
         assert!(c.contains(&format!("#define SINK_PORT           {SINK_PORT}")), "SINK_PORT differs");
-    }
-
-    #[test]
-    fn network_command_unrestricts_and_sleeps() {
-        let board = Board {
-            name: "b".into(),
-            target: "t".into(),
-            qemu_binary: "qemu-system-arm".into(),
-            qemu_args: vec!["-M".into(), "b".into(), "-nic".into(), "user,restrict=on".into()],
-            icount_args: vec!["-icount".into(), "shift=0,sleep=off".into()],
-            ram: None,
-            devices: vec![],
-        };
-        let cmd = network_command(&board, Path::new("x.elf")).unwrap();
-        assert_eq!(
-            process::display_command(&cmd),
-            "qemu-system-arm -M b -nic user,restrict=off -icount shift=0,sleep=on -kernel x.elf"
-        );
-        let no_nic = Board { qemu_args: vec![], ..board };
-        assert!(format!("{:#}", network_command(&no_nic, Path::new("x")).unwrap_err()).contains("-nic user"));
-    }
-
-    #[test]
-    fn peers_echo_and_count() {
-        // Ports of their own, so this test never meets a bench run.
-        let stop = Arc::new(AtomicBool::new(false));
-        let mut handles = Vec::new();
-        let mut ports = Vec::new();
-        for mode in [PeerMode::Echo, PeerMode::Sink] {
-            let l = TcpListener::bind("127.0.0.1:0").unwrap();
-            l.set_nonblocking(true).unwrap();
-            let port = l.local_addr().unwrap().port();
-            ports.push(port);
-            let stop = Arc::clone(&stop);
-            handles.push(std::thread::spawn(move || serve(l, mode, port, &stop)));
-        }
-        let mut echo = TcpStream::connect(("127.0.0.1", ports[0])).unwrap();
-        echo.write_all(b"hello").unwrap();
-        let mut back = [0u8; 5];
-        echo.read_exact(&mut back).unwrap();
-        assert_eq!(&back, b"hello");
-        drop(echo);
-        let mut sink = TcpStream::connect(("127.0.0.1", ports[1])).unwrap();
-        sink.write_all(&[7u8; 3000]).unwrap();
-        sink.shutdown(Shutdown::Write).unwrap();
-        let mut count = [0u8; 8];
-        sink.read_exact(&mut count).unwrap();
-        assert_eq!(u64::from_be_bytes(count), 3000);
-        stop.store(true, Ordering::SeqCst);
-        let reports: Vec<String> = handles.into_iter().map(|h| h.join().unwrap()).collect();
-        assert!(reports[1].contains("3000 bytes"), "{reports:?}");
     }
 }

@@ -202,6 +202,18 @@ mod tests {
             ],
         ));
 
+        // Two time sources.
+        let mut a = good();
+        a.compartments[0].may_set_clock = true;
+        a.compartments[1].may_set_clock = true;
+        cases.push((
+            "compartment_hooks_and_rights",
+            a,
+            vec![
+                "compartments \"alpha\", \"beta\" all have may_set_clock: the wall clock has one time source; keep the right in one of them and lend its clock capability to the others",
+            ],
+        ));
+
         let mut a = good();
         a.compartments[1].code.start = 0x1000_1020; // overlaps alpha's code [0x10001000, 0x10001040)
         a.compartments[1].code.size = 0x60;
@@ -216,6 +228,45 @@ mod tests {
                 "compartment \"alpha\": data region [0x38000100, 0x38000124) is not 32-byte aligned (MPU granule)",
                 "compartment \"alpha\": data region [0x38000100, 0x38000124) overlaps compartment \"beta\": data region [0x38000120, 0x38000140)",
                 "compartment \"alpha\": code region [0x10001000, 0x10001040) overlaps compartment \"beta\": code region [0x10001020, 0x10001080)",
+            ],
+        ));
+        // A network path: alpha drives the Ethernet controller, beta is the firewall and also
+        // exports net_connect (the stack); a third compartment bypasses both.
+        let mut a = good();
+        let export =
+            |name: &str| crate::audit::ExportAudit { name: name.into(), address: Some(0x1000_1040), signature: None };
+        a.compartments[0].mmio.push(crate::audit::MmioAudit {
+            device: "eth".into(),
+            start: 0x5200_0000,
+            end: 0x5210_0000,
+            size: 0x10_0000,
+            irq: Some(48),
+        });
+        a.compartments[1].exports.extend([export("fw_send"), export("fw_recv"), export("net_connect")]);
+        a.calls.push(crate::audit::CallEdge { from: "beta".into(), to: "alpha".into(), export: "eth_send".into() });
+        a.calls.push(crate::audit::CallEdge { from: "app".into(), to: "alpha".into(), export: "eth_recv".into() });
+        a.calls.push(crate::audit::CallEdge { from: "app".into(), to: "beta".into(), export: "fw_send".into() });
+        let object = |name: &str, contents: &str| crate::audit::SealedObjectAudit {
+            name: name.into(),
+            key: "beta.connection".into(),
+            importers: vec!["alpha".into()],
+            contents: contents.into(),
+        };
+        a.sealed_objects.extend([
+            object("broker", "tcp:broker.test:8883"),
+            object("typo", "tcp:broker test:8883"),
+            object("nothing", "udp:10.0.2.2:0"),
+            object("huge", "tcp:10.0.2.2:70000"),
+        ]);
+        cases.push((
+            "network_path",
+            a,
+            vec![
+                "compartment \"app\" calls alpha.eth_recv, the Ethernet driver: only the firewall (a compartment exporting fw_send/fw_recv) may; route it through the firewall",
+                "compartment \"app\" calls beta.fw_send: only the TCP/IP stack (the compartment exporting net_connect) exchanges frames with the firewall",
+                "sealed object \"huge\": connection capability \"tcp:10.0.2.2:70000\" names a port above 65535",
+                "sealed object \"nothing\": connection capability \"udp:10.0.2.2:0\" names port 0",
+                "sealed object \"typo\": connection capability \"tcp:broker test:8883\" is not \"tcp|udp:host:port\"; fix its contents",
             ],
         ));
         cases
@@ -233,6 +284,25 @@ mod tests {
         for p in policies() {
             assert!(covered.contains(p.name.as_str()), "policies/{}.rego has no violation case in this test", p.name);
         }
+    }
+
+    #[test]
+    fn one_clock_setter_passes_and_a_report_without_the_field_does_not() {
+        let mut a = good();
+        a.compartments[1].may_set_clock = true;
+        assert!(deny("compartment_hooks_and_rights", &a).is_empty());
+        // A report of an older format (no `may_set_clock`) or with a non-boolean value.
+        let mut json: serde_json::Value = serde_json::from_str(&good().to_json()).unwrap();
+        json["compartments"][0].as_object_mut().unwrap().remove("may_set_clock");
+        json["compartments"][1]["may_set_clock"] = serde_json::json!("yes");
+        let d = evaluate(&policy("compartment_hooks_and_rights"), &json.to_string()).unwrap();
+        assert_eq!(
+            d,
+            [
+                "compartment \"alpha\": may_set_clock is null, not a boolean",
+                "compartment \"beta\": may_set_clock is yes, not a boolean",
+            ]
+        );
     }
 
     #[test]

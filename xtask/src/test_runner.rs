@@ -176,6 +176,9 @@ pub fn host_test_packages(filter: Option<&str>) -> Option<Vec<&'static str>> {
         // The compartment core (call stacks, views) lives in the kernel crate.
         Some("boundary") => Some(vec!["-p", "rtos"]),
         Some("tooling") => Some(vec!["-p", "xtask"]),
+        // The socket API's Rust view (checked against the C header) and the firewall's packet
+        // policy (pure logic, tested on the host).
+        Some("net") => Some(vec!["-p", "net-api", "-p", "net-firewall-policy"]),
         Some(_) => None,
     }
 }
@@ -649,8 +652,9 @@ fn run_one(builder: &Builder<'_>, image: &Image) -> Result<(), (String, String)>
     };
     let board = builder.board_of(image).map_err(|e| (format!("{e:#}"), String::new()))?;
     let elf = builder.elf(image, Profile::Dev).map_err(|e| (format!("{e:#}"), String::new()))?;
-    let run = qemu::run_captured(board, &elf, Duration::from_secs(spec.timeout_s))
-        .map_err(|e| (format!("{e:#}"), String::new()))?;
+    let run =
+        qemu::run_with_peers(board, &elf, Duration::from_secs(spec.timeout_s), &image.config.peers, &image.manifest)
+            .map_err(|e| (format!("{e:#}"), String::new()))?;
     judge(spec, &run).map_err(|reason| (reason, run.output))
 }
 
@@ -760,6 +764,7 @@ test result: ok. 1 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; fini
         assert_eq!(host_test_packages(Some("kernel")), Some(vec!["-p", "rtos", "-p", "rtos-sys"]));
         assert_eq!(host_test_packages(Some("boundary")), Some(vec!["-p", "rtos"]));
         assert_eq!(host_test_packages(Some("tooling")), Some(vec!["-p", "xtask"]));
+        assert_eq!(host_test_packages(Some("net")), Some(vec!["-p", "net-api", "-p", "net-firewall-policy"]));
         assert_eq!(host_test_packages(Some("preempt")), None);
 
         let image = |name: &str, group: Option<&str>| Image {
@@ -775,6 +780,7 @@ test result: ok. 1 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; fini
                 threads: vec![],
                 test: group.map(|g| TestSpec { group: g.into(), ..spec() }),
                 bench: None,
+                peers: vec![],
             },
         };
         let preempt = image("preempt", Some("kernel"));

@@ -85,14 +85,30 @@
 
 /* ---- SNTP: the client sets the RTOS wall clock through the clock capability ------------------ */
 #define SNTP_SERVER_DNS                 0
-void tcpip_sntp_set_time( uint32_t sec, uint32_t frac );
-#define SNTP_SET_SYSTEM_TIME_NTP( sec, frac )  tcpip_sntp_set_time( ( sec ), ( frac ) )
+/* Unix seconds and microseconds of the server's transmit time; the glue turns them into the
+ * kernel's wall clock (rtos_wall_clock_set). */
+void tcpip_sntp_set_time( uint32_t sec, uint32_t us );
+#define SNTP_SET_SYSTEM_TIME_US( sec, us )     tcpip_sntp_set_time( ( sec ), ( us ) )
+/* Our transmit timestamp is the wall clock (or the uptime before the first synchronisation), so
+ * SNTP_CHECK_RESPONSE 2 can match the reply's originate timestamp against the request. */
+void tcpip_sntp_get_time( uint32_t * sec, uint32_t * us );
+#define SNTP_GET_SYSTEM_TIME( sec, us )        tcpip_sntp_get_time( &( sec ), &( us ) )
+#define SNTP_CHECK_RESPONSE             2
 /* The SNTP port is set at build time by the image (an unprivileged port in tests). */
 #ifndef SNTP_PORT
 #define SNTP_PORT                       123
 #endif
 #define SNTP_UPDATE_DELAY               3600000
 #define SNTP_STARTUP_DELAY              0
+/* A lost reply is retried after 2 s (lwIP's default is 15 s), doubling up to a minute. */
+#define SNTP_RETRY_TIMEOUT              2000
+#define SNTP_RETRY_TIMEOUT_MAX          60000
+#define SNTP_RETRY_TIMEOUT_EXP          1
+
+/* ---- DNS: the server comes from DHCP unless the image names one (TCPIP_DNS_SERVER) ------------ */
+#ifdef TCPIP_DNS_SERVER
+#define LWIP_DHCP_MAX_DNS_SERVERS       0
+#endif
 
 /* ---- Statistics and checks -------------------------------------------------------------------- */
 #define LWIP_STATS                      0

@@ -10,7 +10,7 @@
 
 use core::sync::atomic::{AtomicU32, Ordering};
 
-use rtos_sys::Error;
+use rtos_sys::{Error, Granule, ReadOnly, StoreOnly};
 
 mod regs;
 use regs::*;
@@ -116,33 +116,42 @@ pub extern "C" fn eth_wakeups() -> u32 {
 }
 
 /// Sends the `len`-byte frame (destination MAC first, no CRC) in the read-only buffer `frame`.
+/// `InvalidArgument` if `len` is not 14..=1514 or exceeds the buffer.
 #[no_mangle]
-pub extern "C" fn eth_send(frame: u32, len: u32) -> u32 {
-    if !(14..=MAX_FRAME).contains(&len) {
+pub extern "C" fn eth_send(frame: ReadOnly<'_>, len: u32) -> u32 {
+    // SAFETY: `frame` is a parameter of this export: the kernel checked and mapped the grant for
+    // this call (read-only, exact bounds), and the slice does not outlive it.
+    let Some(granules) = (unsafe { frame.granules() }) else {
+        return Error::InvalidArgument.code() as u32;
+    };
+    if !(14..=MAX_FRAME).contains(&len) || len as usize > granules.len() * 32 {
         return Error::InvalidArgument.code() as u32;
     }
     write(TX_DATA_FIFO, TX_CMD_A_FIRST | TX_CMD_A_LAST | len);
     write(TX_DATA_FIFO, (len << 16) | len);
-    for i in 0..len.div_ceil(4) {
-        // SAFETY: the caller granted `frame` (whole granules covering `len` bytes) read-only for
-        // this call; word reads stay inside its last granule.
-        let word = unsafe { ((frame + 4 * i) as *const u32).read_volatile() };
-        write(TX_DATA_FIFO, word);
+    // Whole words; the last one may run past `len` but stays inside the (granule-sized) buffer.
+    for word in granules.iter().flat_map(|g| g.words()).take(len.div_ceil(4) as usize) {
+        write(TX_DATA_FIFO, *word);
     }
     0
 }
 
-/// Waits up to `timeout` ticks for a frame and copies it into the store-only buffer `buf` of
-/// `cap` bytes. Returns its length without CRC, `TimedOut`, or `InvalidArgument` if it does not
-/// fit (the frame is dropped).
+/// Waits up to `timeout` ticks (`u32::MAX`: forever) for a frame and copies it into the
+/// store-only buffer `buf`, whose length is the capacity. Returns its length without CRC,
+/// `TimedOut`, or `InvalidArgument` if it does not fit or the chip flagged a receive error (the
+/// frame is dropped).
 #[no_mangle]
-pub extern "C" fn eth_recv(buf: u32, cap: u32, timeout: u32) -> u32 {
-    result(recv(buf, cap, timeout))
+pub extern "C" fn eth_recv(mut buf: StoreOnly<'_>, timeout: u32) -> u32 {
+    // SAFETY: as in `eth_send`, for a store-only grant (zeroed by the kernel, writable).
+    match unsafe { buf.granules_mut() } {
+        Some(granules) => result(recv(granules, timeout)),
+        None => Error::InvalidArgument.code() as u32,
+    }
 }
 
-fn recv(buf: u32, cap: u32, timeout: u32) -> Result<u32, Error> {
+fn recv(buf: &mut [Granule], timeout: u32) -> Result<u32, Error> {
     while read(RX_FIFO_INF) >> 16 & 0xFF == 0 {
-        rtos_sys::irq_wait(IRQ, Some(timeout))?;
+        rtos_sys::irq_wait(IRQ, (timeout != u32::MAX).then_some(timeout))?;
         WAKEUPS.fetch_add(1, Ordering::Relaxed);
         // The cause is the status FIFO level: clear it, then re-arm the line. A frame arriving
         // in between raises it again.
@@ -151,14 +160,17 @@ fn recv(buf: u32, cap: u32, timeout: u32) -> Result<u32, Error> {
     }
     let status = read(RX_STATUS_FIFO);
     let len = (status >> RX_STS_LEN_SHIFT) & RX_STS_LEN_MASK;
-    let words = len.div_ceil(4);
-    let fits = len >= 4 && len - 4 <= cap && status & RX_STS_ERROR == 0;
-    for i in 0..words {
+    let cap = buf.len() * 32;
+    let fits = len >= 4 && (len - 4) as usize <= cap && status & RX_STS_ERROR == 0;
+    let mut words = buf.iter_mut().flat_map(|g| g.words_mut().iter_mut());
+    // Drain the whole frame from the FIFO (CRC included) even when it is dropped.
+    for i in 0..len.div_ceil(4) {
         let word = read(RX_DATA_FIFO);
         if fits && 4 * i < len - 4 {
-            // SAFETY: the caller granted `buf` (`cap` bytes, whole granules) store-only for this
-            // call; `4 * i < len - 4 <= cap` and `cap` is a multiple of 32.
-            unsafe { ((buf + 4 * i) as *mut u32).write_volatile(word) };
+            // `4 * i < len - 4 <= cap`: a word of the buffer.
+            if let Some(slot) = words.next() {
+                *slot = word;
+            }
         }
     }
     if fits {

@@ -81,10 +81,12 @@ pub enum rtos_status_t {
     /// A call into an export with grant parameters did not lend exactly the grants its signature
     /// declares (base and length in the parameter's registers, the declared kind).
     RTOS_E_GRANT_MISMATCH = -23,
+    /// `rtos_wall_clock`: the wall clock has not been set since boot.
+    RTOS_E_CLOCK_NOT_SET = -24,
 }
 
 /// Every status code above, in the order of `rtos_sys::Error::ALL`.
-const CODES: [i32; 23] = [
+const CODES: [i32; 24] = [
     rtos_status_t::RTOS_E_TIMED_OUT as i32,
     rtos_status_t::RTOS_E_WOULD_BLOCK as i32,
     rtos_status_t::RTOS_E_INVALID_ARGUMENT as i32,
@@ -108,6 +110,7 @@ const CODES: [i32; 23] = [
     rtos_status_t::RTOS_E_OUT_OF_MEMORY as i32,
     rtos_status_t::RTOS_E_INTERRUPTED as i32,
     rtos_status_t::RTOS_E_GRANT_MISMATCH as i32,
+    rtos_status_t::RTOS_E_CLOCK_NOT_SET as i32,
 ];
 
 // The C status codes are the kernel's error codes: a new or renumbered `Error` fails the build.
@@ -460,6 +463,64 @@ pub extern "C" fn rtos_cycles() -> u64 {
 #[no_mangle]
 pub extern "C" fn rtos_clock_hz() -> u32 {
     rtos_sys::clock_hz()
+}
+
+// ---------------------------------------------------------------------------------------------
+// The wall clock (microseconds since the Unix epoch, UTC) and who called
+
+/// Stores the wall-clock time, in microseconds since the Unix epoch (UTC, leap seconds not
+/// counted), at `us`. `RTOS_E_CLOCK_NOT_SET` until a holder of a clock capability has set it.
+///
+/// # Safety
+/// `us` is null or valid for a write of a `uint64_t`.
+#[no_mangle]
+pub unsafe extern "C" fn rtos_wall_clock(us: *mut u64) -> i32 {
+    let r = rtos_sys::wall_clock();
+    if let (Ok(t), false) = (r, us.is_null()) {
+        // SAFETY: non-null, and the caller promises it is writable.
+        unsafe { us.write(t) };
+    }
+    status_of(r)
+}
+
+/// Stores the compartment's clock capability at `cap`. `RTOS_E_NOT_PERMITTED` unless its
+/// manifest has `may_set_clock = true`.
+///
+/// # Safety
+/// `cap` is null or writable.
+#[no_mangle]
+pub unsafe extern "C" fn rtos_clock_cap(cap: *mut u32) -> i32 {
+    let r = rtos_sys::clock_cap();
+    if let Ok(c) = r {
+        // SAFETY: forwarded from the caller.
+        unsafe { store(cap, c.0) };
+    }
+    status_of(r)
+}
+
+/// Steps the wall clock to `us` microseconds since the Unix epoch, presenting clock capability
+/// `cap` (its own, or one lent to it). `RTOS_E_INVALID_HANDLE` (forged or revoked),
+/// `RTOS_E_WRONG_TYPE` (another kind of handle), `RTOS_E_INVALID_ARGUMENT` (after
+/// 9999-12-31 23:59:59.999999).
+#[no_mangle]
+pub extern "C" fn rtos_wall_clock_set(cap: u32, us: u64) -> i32 {
+    status_of(rtos_sys::wall_clock_set(rtos_sys::ClockCap(cap), us))
+}
+
+/// Stores at `index` the manifest index of the compartment that called the code now running (the
+/// innermost cross-compartment call on this thread) — inside an export: who called it.
+/// `RTOS_E_NOT_PERMITTED` outside any call (a thread in its home compartment).
+///
+/// # Safety
+/// `index` is null or writable.
+#[no_mangle]
+pub unsafe extern "C" fn rtos_caller(index: *mut u32) -> i32 {
+    let r = rtos_sys::caller();
+    if let Ok(i) = r {
+        // SAFETY: forwarded from the caller.
+        unsafe { store(index, i) };
+    }
+    status_of(r)
 }
 
 /// Stores at `out` the cycles of the `rtos_cycles` clock the idle thread has spent waiting for

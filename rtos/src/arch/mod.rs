@@ -199,6 +199,10 @@ pub fn start<B: Board>(image: &'static ImageSpec) -> ! {
     }
     // SAFETY: boot context as above.
     let services = unsafe { SERVICES.get() };
+    if let Err(e) = services.clock.issue_caps(&mut services.sealer, image.compartments.iter().map(|c| c.may_set_clock))
+    {
+        boot_failure("<clock>", e);
+    }
     let statics = services
         .configure_static(image.sealed_objects, image.compartments.iter().map(|c| (c.sealing_keys, c.sealed_imports)))
         .and_then(|()| (0..image.compartments.len()).try_for_each(|c| services.issue_static(c as u8)));
@@ -711,6 +715,14 @@ extern "C" fn rtos_svc(regs: &mut SavedRegs) {
             }
             return;
         }
+        nr::CALLER => {
+            // Who called the code now running: from the kernel's call stack, never from anything
+            // a compartment can write.
+            let r = sw.caller(me).map_or_else(Error::code, i32::from);
+            // SAFETY: writing the stacked r0 of the caller's frame sets the return value.
+            unsafe { frame.write(r as u32) };
+            return;
+        }
         // Ending the system is a manifest right of compartments (`may_shutdown`).
         nr::SHUTDOWN => !sw.may_shutdown(me),
         nr::THREAD_EXIT => {
@@ -773,6 +785,16 @@ extern "C" fn rtos_svc(regs: &mut SavedRegs) {
             };
             frame.write(value);
             frame.add(1).write(status);
+        },
+        // SAFETY: as above, r0, r1 and r2.
+        SysRet::WideStatus(r) => unsafe {
+            let (value, status) = match r {
+                Ok(v) => (v, 0),
+                Err(e) => (0, e.code() as u32),
+            };
+            frame.write(value as u32);
+            frame.add(1).write((value >> 32) as u32);
+            frame.add(2).write(status);
         },
         SysRet::Blocked | SysRet::Gone => {}
     }

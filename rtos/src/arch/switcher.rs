@@ -347,8 +347,10 @@ pub(super) fn reboot(
     for irq in services.irqs.reset_owner(c) {
         nvic::mask(irq);
     }
-    // Its static keys and sealed objects come back with new handles (the old ones stay stale).
+    // Its static keys and sealed objects come back with new handles (the old ones stay stale);
+    // so does its clock capability (copies it lent out go stale with it), while the time runs on.
     services.issue_static(c)?;
+    let revoked = revoked + services.clock.reissue(&mut services.sealer, c)? as usize;
     kprintln!(
         "rtos: compartment '{}' rebooted ({} sealed handle(s) revoked, {} heap bytes freed)",
         spec.name,

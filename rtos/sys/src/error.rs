@@ -55,11 +55,14 @@ pub enum Error {
     /// A call into an export whose signature declares grant parameters did not lend exactly
     /// those grants (each: base and length in the parameter's registers, the declared kind).
     GrantMismatch = -23,
+    /// The wall clock has not been set since boot (`WALL_CLOCK`): nobody holding the clock
+    /// capability has told the kernel what time it is yet.
+    ClockNotSet = -24,
 }
 
 impl Error {
     /// All variants, in ABI order; used to decode return values.
-    pub const ALL: [Error; 23] = [
+    pub const ALL: [Error; 24] = [
         Error::TimedOut,
         Error::WouldBlock,
         Error::InvalidArgument,
@@ -83,6 +86,7 @@ impl Error {
         Error::OutOfMemory,
         Error::Interrupted,
         Error::GrantMismatch,
+        Error::ClockNotSet,
     ];
 
     /// The (negative) ABI value of this error.
@@ -130,6 +134,7 @@ impl Error {
             Error::OutOfMemory => "heap arena full",
             Error::Interrupted => "wait ended by another thread",
             Error::GrantMismatch => "grant/signature mismatch",
+            Error::ClockNotSet => "wall clock not set",
         }
     }
 }

@@ -185,6 +185,22 @@ pub mod nr {
     /// An event latched while the line was masked is delivered at once (a wake-up means "look at
     /// the device", never "exactly one event"). `-> 0`, or `NotPermitted`.
     pub const IRQ_ACK: u8 = 43;
+    /// `-> r0 = manifest index of the compartment that made the innermost active
+    /// cross-compartment call on this thread` (who called the code now running), or
+    /// `NotPermitted` when the thread is not inside a call (its home compartment, or a kernel
+    /// thread). Read from the kernel's call stack: a compartment cannot forge it.
+    pub const CALLER: u8 = 39;
+    /// `-> r0:r1 = wall-clock time in microseconds since the Unix epoch (low, high), r2 = status`:
+    /// 0, or `ClockNotSet` before the first [`WALL_CLOCK_SET`] (r0:r1 are then 0). Any thread.
+    pub const WALL_CLOCK: u8 = 40;
+    /// Step the wall clock to `r1 | r2 << 32` microseconds since the Unix epoch, presenting clock
+    /// capability `r0`. `-> 0`, `InvalidHandle` (forged or revoked), `WrongType` (a handle of
+    /// another type), `InvalidArgument` (later than
+    /// [`WALL_CLOCK_MAX_US`](super::time::WALL_CLOCK_MAX_US)).
+    pub const WALL_CLOCK_SET: u8 = 41;
+    /// `-> r0 = the clock capability of the code now running, r1 = status`: compartments whose
+    /// manifest has `may_set_clock = true`, and kernel threads; `NotPermitted` otherwise.
+    pub const CLOCK_CAP: u8 = 44;
     /// `-> 64-bit count of CYCLES clock cycles the idle thread has spent waiting for an
     /// interrupt since boot, r0 (low), r1 (high)`. Elapsed [`CYCLES`] minus elapsed idle cycles
     /// is the busy time of the system: threads, compartments and every interrupt handler
@@ -436,6 +452,13 @@ pub struct Sealed(pub u32);
 /// let it allocate on your behalf.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct AllocCap(pub u32);
+
+/// A clock capability: a sealed handle under a key only the kernel's clock owns. Whoever holds
+/// it may set the wall clock ([`wall_clock_set`]); lend it (pass its value) to let another
+/// compartment do so. A compartment obtains its own with [`clock_cap`] if its manifest has
+/// `may_set_clock = true`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClockCap(pub u32);
 
 /// A quota's state, from [`heap_quota`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -892,6 +915,43 @@ mod user {
             return Err(Error::from_code(r0 as i32).unwrap_or(Error::InvalidArgument));
         }
         Ok(QuotaInfo { used: r0, limit: r1 })
+    }
+
+    /// The manifest index of the compartment that called the code now running (the innermost
+    /// active cross-compartment call on this thread); `NotPermitted` outside any call.
+    pub fn caller() -> Result<u32, Error> {
+        Error::check(svc!(nr::CALLER))
+    }
+
+    /// The wall clock: microseconds since the Unix epoch (UTC, leap seconds not counted; see
+    /// [`time::CivilTime`](crate::time::CivilTime) to print it). `ClockNotSet` until someone
+    /// holding a clock capability has set it.
+    pub fn wall_clock() -> Result<u64, Error> {
+        let (lo, hi, status): (u32, u32, u32);
+        // SAFETY: WALL_CLOCK reads no argument and writes r0, r1 (the time) and r2 (the status);
+        // every other register is restored from the exception frame.
+        unsafe {
+            asm!("svc #{n}", n = const nr::WALL_CLOCK, lateout("r0") lo, lateout("r1") hi, lateout("r2") status,
+                 options(nostack));
+        }
+        match status {
+            0 => Ok((hi as u64) << 32 | lo as u64),
+            e => Err(Error::from_code(e as i32).unwrap_or(Error::InvalidArgument)),
+        }
+    }
+
+    /// The clock capability of the calling compartment (manifest `may_set_clock = true`; kernel
+    /// threads get the kernel's); `NotPermitted` without the right.
+    pub fn clock_cap() -> Result<ClockCap, Error> {
+        svc_status!(nr::CLOCK_CAP; 0u32, 0u32).map(ClockCap)
+    }
+
+    /// Steps the wall clock to `unix_us` microseconds since the Unix epoch (no slewing: readers
+    /// see the new time at once). `InvalidHandle` for a forged or revoked capability,
+    /// `WrongType` for another kind of handle, `InvalidArgument` after
+    /// [`WALL_CLOCK_MAX_US`](crate::time::WALL_CLOCK_MAX_US).
+    pub fn wall_clock_set(cap: ClockCap, unix_us: u64) -> Result<(), Error> {
+        Error::check(svc!(nr::WALL_CLOCK_SET; cap.0, unix_us as u32, (unix_us >> 32) as u32)).map(drop)
     }
 
     /// Ends the whole system with `code` (the QEMU exit status under test).

@@ -14,6 +14,8 @@
 
 /* lwIP's own errno values (there is no C library errno here). */
 #define LWIP_PROVIDE_ERRNO      1
+/* No <ctype.h>: lwIP's own character-class macros. */
+#define LWIP_NO_CTYPE_H         1
 
 /* No stdio: lwIP's diagnostic printf goes through our formatter. */
 void tcpip_diag( const char * fmt, ... ) __attribute__( ( format( printf, 1, 2 ) ) );

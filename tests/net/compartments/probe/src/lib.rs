@@ -3,7 +3,7 @@
 //! network gateway (10.0.2.2) and the interrupt-driven receive of its reply.
 #![no_std]
 
-use rtos_sys::{println, Cap, Error, Granule};
+use rtos_sys::{println, Error, Granule, ReadOnly, StoreOnly};
 
 rtos_sys::imports!();
 
@@ -53,9 +53,8 @@ pub extern "C" fn probe_main(_arg: usize) {
     println!("MAC {:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
 
     let mut buf = [Granule::ZERO; 48];
-    let cap = (buf.len() * 32) as u32;
     // Nothing sent yet: the receive times out.
-    match result(eth::caps::eth_recv(&mut [Cap::StoreOnly(&mut buf)], &[cap, 5])) {
+    match result(eth::eth_recv(StoreOnly::new(&mut buf), 5)) {
         Err(Error::TimedOut) => println!("quiet link: receive timed out"),
         other => fail(match other {
             Ok(_) => "a frame arrived before anything was sent",
@@ -64,12 +63,12 @@ pub extern "C" fn probe_main(_arg: usize) {
     }
 
     let frame = arp_request(mac, OUR_IP, GATEWAY_IP);
-    if result(eth::caps::eth_send(&mut [Cap::ReadOnly(&frame)], &[42])) != Ok(0) {
+    if result(eth::eth_send(ReadOnly::new(&frame), 42)) != Ok(0) {
         fail("send refused");
     }
     println!("sent ARP request for 10.0.2.2");
     for _ in 0..8 {
-        let len = match result(eth::caps::eth_recv(&mut [Cap::StoreOnly(&mut buf)], &[cap, 1000])) {
+        let len = match result(eth::eth_recv(StoreOnly::new(&mut buf), 1000)) {
             Ok(len) => len as usize,
             Err(e) => fail(if e == Error::TimedOut { "no reply within 1000 ticks" } else { "receive failed" }),
         };
