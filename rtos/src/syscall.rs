@@ -30,6 +30,8 @@ pub trait Port {
     fn cycles(&self, ticks_since_boot: u64) -> u64;
     /// Frequency of the cycle clock in Hz.
     fn clock_hz(&self) -> u32;
+    /// Cycles of the cycle clock the idle thread has spent waiting for an interrupt since boot.
+    fn idle_cycles(&self) -> u64;
     /// Zeroes a fresh heap block before it is handed out.
     fn zero(&mut self, block: Range);
     /// Copies `bytes` to `addr` on behalf of the calling thread (which must be able to write there).
@@ -143,6 +145,7 @@ pub fn dispatch(
         nr::TICK_HZ => SysRet::Value(k.config().tick_hz as i32),
         nr::CYCLES => SysRet::Wide(port.cycles(k.now().wrapping_sub(k.config().initial_tick))),
         nr::CLOCK_HZ => SysRet::Value(port.clock_hz() as i32),
+        nr::IDLE_CYCLES => SysRet::Wide(port.idle_cycles()),
         nr::THREAD_CREATE => done(thread_create(k, port, a0 as usize)),
         nr::THREAD_EXIT => {
             k.exit_current();
@@ -357,6 +360,9 @@ mod tests {
         }
         fn clock_hz(&self) -> u32 {
             100_000
+        }
+        fn idle_cycles(&self) -> u64 {
+            0x1_0000_0042
         }
         fn zero(&mut self, block: Range) {
             self.zeroed.push(block);
@@ -684,6 +690,7 @@ mod tests {
         assert_eq!(d(&mut k, &mut p, nr::TICK_HZ, [0; 4]), SysRet::Value(1000));
         assert_eq!(d(&mut k, &mut p, nr::CYCLES, [0; 4]), SysRet::Wide(207));
         assert_eq!(d(&mut k, &mut p, nr::CLOCK_HZ, [0; 4]), SysRet::Value(100_000));
+        assert_eq!(d(&mut k, &mut p, nr::IDLE_CYCLES, [0; 4]), SysRet::Wide(0x1_0000_0042));
         assert_eq!(d(&mut k, &mut p, nr::CONSOLE_WRITE, [0x40, 3, 0, 0]), SysRet::Value(0));
         assert_eq!(p.console, vec![(0x40, 3)]);
         assert_eq!(d(&mut k, &mut p, 200, [0; 4]), SysRet::Value(Error::UnknownSyscall.code()));

@@ -361,13 +361,46 @@ impl Platform for Ours<'_> {
 pub struct Reference {
     ws: PathBuf,
     kernel_dir: PathBuf,
+    /// What a derived reference build adds (lwIP and a network driver for the network bench).
+    extension: Option<Extension>,
     /// Serialises builds when programs are built from several threads (they share objects).
     build_lock: Mutex<()>,
 }
 
+/// A reference build with more in it than the kernel and the trace platform: a directory whose
+/// `FreeRTOSConfig.h` is found before the reference's (it may include that one and override a
+/// few settings), our own further sources, third-party sources from a pinned package (compiled
+/// once per configuration, like the kernel) and their include directories.
+#[derive(Clone, Debug)]
+pub struct Extension {
+    /// Directory searched first for headers (its `FreeRTOSConfig.h` replaces the reference's).
+    pub config_dir: PathBuf,
+    /// Our sources, rebuilt when they or a header of `config_dir`/`includes` are newer.
+    pub own_sources: Vec<PathBuf>,
+    /// Third-party sources: (object name, path); compiled once per cache key.
+    pub library_sources: Vec<(String, PathBuf)>,
+    /// Further include directories (after the reference's own).
+    pub includes: Vec<PathBuf>,
+    /// Files whose contents select the cache directory besides the configuration (e.g. the
+    /// library's options header), so a change rebuilds the library objects.
+    pub key_files: Vec<PathBuf>,
+    /// Cache subdirectory name under `target/freertos/`.
+    pub cache_name: &'static str,
+}
+
 impl Reference {
     pub fn new(ws: &Path, kernel_dir: &Path) -> Reference {
-        Reference { ws: ws.to_path_buf(), kernel_dir: kernel_dir.to_path_buf(), build_lock: Mutex::new(()) }
+        Reference {
+            ws: ws.to_path_buf(),
+            kernel_dir: kernel_dir.to_path_buf(),
+            extension: None,
+            build_lock: Mutex::new(()),
+        }
+    }
+
+    /// The reference build plus `extension` (cached separately from the plain one).
+    pub fn extended(ws: &Path, kernel_dir: &Path, extension: Extension) -> Reference {
+        Reference { extension: Some(extension), ..Reference::new(ws, kernel_dir) }
     }
 
     fn board_dir(&self) -> PathBuf {
@@ -375,25 +408,67 @@ impl Reference {
     }
 
     fn include_args(&self, extra: &[PathBuf]) -> Vec<String> {
-        let mut dirs = vec![
+        let mut dirs = Vec::new();
+        if let Some(x) = &self.extension {
+            dirs.push(x.config_dir.clone());
+        }
+        dirs.extend([
             self.board_dir().join("include"),
             self.board_dir(),
             self.ws.join(PROGRAM_DIR),
             self.ws.join(COMMON_DIR),
-        ];
+        ]);
         dirs.extend(extra.iter().cloned());
+        if let Some(x) = &self.extension {
+            dirs.extend(x.includes.iter().cloned());
+        }
         dirs.extend(KERNEL_INCLUDES.iter().map(|d| self.kernel_dir.join(d)));
         dirs.iter().map(|d| format!("-I{}", d.display())).collect()
     }
 
-    /// `target/freertos/reference/<hash of config, flags and kernel location>`.
+    /// The configuration header in effect (the extension's, if it has one).
+    fn config_path(&self) -> PathBuf {
+        match &self.extension {
+            Some(x) if x.config_dir.join("FreeRTOSConfig.h").is_file() => x.config_dir.join("FreeRTOSConfig.h"),
+            _ => self.board_dir().join("FreeRTOSConfig.h"),
+        }
+    }
+
+    /// `target/freertos/reference/<hash of config, flags and kernel location>` (an extension:
+    /// `target/freertos/<its cache name>/<hash that also covers its key files>`).
     fn out_dir(&self) -> Result<PathBuf> {
-        let config_path = self.board_dir().join("FreeRTOSConfig.h");
+        let config_path = self.config_path();
         let config = std::fs::read(&config_path).with_context(|| format!("cannot read {}", config_path.display()))?;
         let mut key = config;
         key.extend_from_slice(CFLAGS.join(" ").as_bytes());
         key.extend_from_slice(self.kernel_dir.to_string_lossy().as_bytes());
-        Ok(self.ws.join("target/freertos/reference").join(format!("{:016x}", fnv1a(&key))))
+        let mut dir = "reference";
+        if let Some(x) = &self.extension {
+            // The extension's config may include the reference's: cover both.
+            let base = self.board_dir().join("FreeRTOSConfig.h");
+            for f in std::iter::once(&base).chain(&x.key_files) {
+                key.extend(std::fs::read(f).with_context(|| format!("cannot read {}", f.display()))?);
+            }
+            for (_, src) in &x.library_sources {
+                key.extend_from_slice(src.to_string_lossy().as_bytes());
+            }
+            dir = x.cache_name;
+        }
+        Ok(self.ws.join("target/freertos").join(dir).join(format!("{:016x}", fnv1a(&key))))
+    }
+
+    /// Compiles the extension's third-party sources once for this cache key.
+    fn library_objects(&self, out: &Path, includes: &[String]) -> Result<Vec<PathBuf>> {
+        let Some(x) = &self.extension else { return Ok(Vec::new()) };
+        let mut objects = Vec::new();
+        for (name, src) in &x.library_sources {
+            let obj = out.join("lib").join(name).with_extension("o");
+            if !obj.is_file() {
+                compile(src, &obj, includes, &[])?;
+            }
+            objects.push(obj);
+        }
+        Ok(objects)
     }
 
     /// Compiles the kernel once for this configuration; returns its objects.
@@ -438,6 +513,7 @@ impl Platform for Reference {
         let out = self.out_dir()?;
         let mut objects = self.kernel_objects(&out)?;
         let includes = self.include_args(extra_includes);
+        objects.extend(self.library_objects(&out, &includes)?);
         let mut header_dirs = vec![
             self.board_dir(),
             self.board_dir().join("include"),
@@ -445,15 +521,27 @@ impl Platform for Reference {
             self.ws.join(COMMON_DIR),
         ];
         header_dirs.extend(extra_includes.iter().cloned());
+        if let Some(x) = &self.extension {
+            header_dirs.push(x.config_dir.clone());
+            header_dirs.extend(x.key_files.iter().filter_map(|f| f.parent().map(Path::to_path_buf)));
+        }
         let headers = newest_header(&header_dirs);
         let common = self.ws.join(COMMON_DIR);
-        for (dir, file, extra) in [
+        let mut own: Vec<(PathBuf, &str, &[&str])> = vec![
             (self.board_dir(), "platform.c", &[][..]),
             (self.board_dir(), "startup.c", &[][..]),
             // Keep GCC from turning the copy loops into calls to memcpy itself.
             (self.board_dir(), "libc.c", &["-fno-tree-loop-distribute-patterns"][..]),
             (common, "trace_format.c", &[][..]),
-        ] {
+        ];
+        let extension_sources = self.extension.as_ref().map_or(&[][..], |x| &x.own_sources[..]);
+        for src in extension_sources {
+            let (Some(dir), Some(file)) = (src.parent(), src.file_name().and_then(|f| f.to_str())) else {
+                bail!("extension source {} has no file name", src.display())
+            };
+            own.push((dir.to_path_buf(), file, &[][..]));
+        }
+        for (dir, file, extra) in own {
             let obj = out.join("board").join(file).with_extension("o");
             self.own_object(&dir.join(file), &obj, &includes, extra, headers)?;
             objects.push(obj);

@@ -11,6 +11,7 @@ mod compartment;
 mod firmware;
 mod freertos;
 mod manifest;
+mod netbench;
 mod peers;
 mod policy;
 mod process;
@@ -51,7 +52,10 @@ USAGE:
                                                twice; the traces must agree)
     cargo xtask bench [FILTER]                 run benchmark images, print results and sizes;
                                                FreeRTOS benches: queue, semaphore, mutex,
-                                               notify, yield (reference kernel figures)
+                                               notify, yield (reference kernel figures);
+                                               `net`: TCP round trip and throughput in busy
+                                               instructions, lwIP on the reference kernel
+                                               (host peers on 127.0.0.1)
     cargo xtask audit [IMAGE...]               build images (dev), print their audit reports
                                                and, for images with compartments, the verdicts
                                                of the policies in policies/*.rego
@@ -372,16 +376,21 @@ fn debug_cmd(ws: &Path, name: &str) -> Result<i32> {
 fn bench_cmd(ws: &Path, filter: Option<&str>) -> Result<i32> {
     let s = Session::open(ws, Needs { qemu: true, ..Needs::default() }, &[])?;
     let freertos = freertos::select_benches(filter);
-    // A filter naming only FreeRTOS benches (`queue`, `mutex`, ...) skips the Rust images.
+    let net = netbench::selected(filter);
+    // A filter naming only FreeRTOS or network benches (`queue`, `net`, ...) skips the Rust images.
     let rust_selected = filter.is_none() || !bench::select(&s.inventory, filter).is_empty();
     let mut code = 0;
-    if rust_selected || freertos.is_empty() {
+    if rust_selected || (freertos.is_empty() && !net) {
         code = bench::run(&s.builder(), &s.inventory, filter)?;
     }
+    let fw = freertos::FirmwareContext { builder: s.builder(), inventory: &s.inventory };
     if !freertos.is_empty() {
         let board = board::load(ws, freertos::BOARD)?;
-        let fw = freertos::FirmwareContext { builder: s.builder(), inventory: &s.inventory };
         code = code.max(freertos::run_benches(ws, &board, &freertos, &fw)?);
+    }
+    if net {
+        let board = board::load(ws, freertos::BOARD)?;
+        code = code.max(netbench::run(ws, &board, &fw)?);
     }
     Ok(code)
 }

@@ -523,6 +523,24 @@ pub unsafe extern "C" fn rtos_caller(index: *mut u32) -> i32 {
     status_of(r)
 }
 
+/// Stores at `out` the cycles of the `rtos_cycles` clock the idle thread has spent waiting for
+/// an interrupt since boot. Over an interval, elapsed `rtos_cycles` minus elapsed idle cycles is
+/// the system's busy time (threads, compartments, interrupt handlers). `RTOS_E_INVALID_ARGUMENT`
+/// if `out` is null.
+///
+/// # Safety
+/// `out` is null or valid for a write of a `uint64_t`.
+#[no_mangle]
+pub unsafe extern "C" fn rtos_idle_cycles(out: *mut u64) -> i32 {
+    if out.is_null() {
+        return Error::InvalidArgument.code();
+    }
+    let idle = rtos_sys::idle_cycles();
+    // SAFETY: non-null, and the caller promises it is writable.
+    unsafe { out.write(idle) };
+    RTOS_OK
+}
+
 /// The calling thread's handle.
 #[no_mangle]
 pub extern "C" fn rtos_thread_self() -> u32 {

@@ -479,13 +479,71 @@ extern "C" fn thread_return() -> ! {
     crate::sys::thread_exit()
 }
 
-/// The idle thread: sleeps until the next interrupt, forever.
+/// Cycles of the tick timer's clock the idle thread has spent inside WFI since boot
+/// (`IDLE_CYCLES`).
+struct IdleCycles(UnsafeCell<u64>);
+
+// SAFETY: written only by the idle thread with PRIMASK set, so no handler (and, on this single
+// core, nothing else) runs during the update; read only by kernel-priority handlers, which
+// therefore never see a half-written value.
+unsafe impl Sync for IdleCycles {}
+
+static IDLE_CYCLES: IdleCycles = IdleCycles(UnsafeCell::new(0));
+
+/// One idle wait: with interrupts masked, reads SysTick, waits for an interrupt to become pending
+/// (WFI wakes on a pending interrupt even while PRIMASK masks it), reads SysTick again and
+/// returns the cycles spent waiting. The interrupt is taken only after the caller unmasks, so
+/// handler time is never counted as idle. Returns 0 without waiting if a tick is already due.
+///
+/// Privileged Thread mode with PRIMASK set (the idle thread).
+fn idle_wait() -> u64 {
+    // SAFETY: written once at boot.
+    let (_, period) = unsafe { *CLOCK.get() };
+    const SYST_CVR: *const u32 = 0xE000_E018 as *const u32;
+    const ICSR: *const u32 = 0xE000_ED04 as *const u32;
+    const PENDSTSET: u32 = 1 << 26;
+    // SAFETY: reading SysTick's current value and ICSR has no side effects.
+    let (v0, due) = unsafe { (SYST_CVR.read_volatile(), ICSR.read_volatile() & PENDSTSET != 0) };
+    if due {
+        // The counter may have wrapped before `v0` was read: take the tick first.
+        return 0;
+    }
+    cortex_m::asm::wfi();
+    // SAFETY: as above.
+    let (v1, wrapped, v2) =
+        unsafe { (SYST_CVR.read_volatile(), ICSR.read_volatile() & PENDSTSET != 0, SYST_CVR.read_volatile()) };
+    // The counter counts down. Reaching zero pends SysTick (which also ends the WFI, so this
+    // happens at most once here) and the counter reads 0 for one more cycle, the period's last,
+    // before it reloads. So with SysTick pending, `v2` (read after seeing it) is either that 0 or
+    // in the next period; without, no wrap had happened when `v1` was read.
+    let waited = match (wrapped, v2) {
+        (true, 0) => v0,
+        (true, _) => v0.wrapping_add(period).wrapping_sub(v2),
+        (false, _) => v0.wrapping_sub(v1),
+    };
+    // A value above two periods can only come from a misread counter: count nothing then.
+    let waited = u64::from(waited);
+    if waited > 2 * u64::from(period) {
+        0
+    } else {
+        waited
+    }
+}
+
+/// The idle thread: sleeps until the next interrupt, forever, counting the cycles it waits.
 ///
 /// # Safety
 /// Only reached as the idle thread's first frame (it is `unsafe` only to match the entry ABI).
 unsafe extern "C" fn idle_entry(_: usize, _: usize) {
     loop {
-        cortex_m::asm::wfi();
+        // The idle thread runs privileged (it has no compartment view), so CPSID takes effect.
+        cortex_m::interrupt::disable();
+        let waited = idle_wait();
+        // SAFETY: PRIMASK is set, so no handler runs during this update (see `IdleCycles`).
+        unsafe { *IDLE_CYCLES.0.get() += waited };
+        // SAFETY: the idle thread holds no lock and no critical section beyond the update above;
+        // unmasking lets the pending interrupt that ended the wait be taken now.
+        unsafe { cortex_m::interrupt::enable() };
     }
 }
 
@@ -925,16 +983,27 @@ impl Port for ArmPort<'_> {
         // SAFETY: reading SysTick's current value and ICSR has no side effects.
         let (v1, pending, v2) =
             unsafe { (SYST_CVR.read_volatile(), ICSR.read_volatile() & PENDSTSET != 0, SYST_CVR.read_volatile()) };
-        // We run at the tick's priority, so a counter wrap since the last tick shows as a pending
-        // SysTick: then `v2` (read after seeing it) belongs to the next period. Otherwise no wrap
-        // had happened when `v1` was read.
-        let (ticks, value) = if pending { (ticks + 1, v2) } else { (ticks, v1) };
+        // We run at the tick's priority, so the counter reaching zero since the last tick shows as
+        // a pending SysTick. It then reads 0 for one more cycle (the period's last) before it
+        // reloads: `v2` (read after seeing the pending bit) is that 0 or in the next period.
+        // Otherwise no wrap had happened when `v1` was read.
+        let (ticks, value) = match (pending, v2) {
+            (true, 0) => (ticks, 0),
+            (true, _) => (ticks + 1, v2),
+            (false, _) => (ticks, v1),
+        };
         ticks * period as u64 + (period - 1 - value) as u64
     }
 
     fn clock_hz(&self) -> u32 {
         // SAFETY: written once at boot.
         unsafe { CLOCK.get().0 }
+    }
+
+    fn idle_cycles(&self) -> u64 {
+        // SAFETY: system calls run at the kernel priority, never while the idle thread updates the
+        // count with interrupts masked (see `IdleCycles`).
+        unsafe { *IDLE_CYCLES.0.get() }
     }
 
     fn zero(&mut self, block: Range) {

@@ -201,6 +201,11 @@ pub mod nr {
     /// `-> r0 = the clock capability of the code now running, r1 = status`: compartments whose
     /// manifest has `may_set_clock = true`, and kernel threads; `NotPermitted` otherwise.
     pub const CLOCK_CAP: u8 = 44;
+    /// `-> 64-bit count of CYCLES clock cycles the idle thread has spent waiting for an
+    /// interrupt since boot, r0 (low), r1 (high)`. Elapsed [`CYCLES`] minus elapsed idle cycles
+    /// is the busy time of the system: threads, compartments and every interrupt handler
+    /// (including those taken while the idle thread was current).
+    pub const IDLE_CYCLES: u8 = 45;
 }
 
 /// A thread's state, from [`nr::THREAD_STATE`].
@@ -619,6 +624,13 @@ mod user {
     /// Clock cycles since boot (frequency: [`clock_hz`]); finer than ticks, for measurements.
     pub fn cycles() -> u64 {
         svc_wide!(nr::CYCLES)
+    }
+
+    /// Cycles of the [`cycles`] clock the idle thread has spent waiting for an interrupt since
+    /// boot. `cycles()` minus `idle_cycles()`, each taken as a difference over an interval, is
+    /// the busy time in that interval (threads, compartments and all interrupt handlers).
+    pub fn idle_cycles() -> u64 {
+        svc_wide!(nr::IDLE_CYCLES)
     }
 
     /// Frequency of [`cycles`] in Hz.

@@ -184,8 +184,9 @@ void trace_run_isr( void ( * fn )( void * ), void * arg )
 uint64_t bench_cycles( void )
 {
     taskENTER_CRITICAL();
-    /* SysTick cannot be serviced here, so a reload since the last tick shows as a pending
-     * SysTick: the second reading then belongs to the next tick period. */
+    /* SysTick cannot be serviced here, so the counter reaching zero since the last tick shows as
+     * a pending SysTick. The counter then reads 0 for one more cycle (the period's last) before
+     * it reloads: the second reading is that 0 or belongs to the next tick period. */
     uint32_t ticks = ( uint32_t ) xTaskGetTickCount();
     uint32_t v1 = SYST_CVR;
     uint32_t pending = SCB_ICSR & ICSR_PENDSTSET;
@@ -195,7 +196,11 @@ uint64_t bench_cycles( void )
 
     if( pending )
     {
-        ticks++;
+        if( v2 != 0U )
+        {
+            ticks++;
+        }
+
         v1 = v2;
     }
 
