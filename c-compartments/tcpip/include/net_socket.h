@@ -16,10 +16,11 @@
  * compartment it is refused with RTOS_E_NOT_PERMITTED, and after net_close with
  * RTOS_E_INVALID_HANDLE.
  *
- * Results. A negative result is an error code: the kernel's RTOS_E_* codes where they fit
+ * Results. A result in -65535..-1 is an error code: the kernel's RTOS_E_* codes where they fit
  * (RTOS_E_TIMED_OUT, RTOS_E_INVALID_ARGUMENT, RTOS_E_NOT_PERMITTED, RTOS_E_INVALID_HANDLE,
- * RTOS_E_WRONG_TYPE, RTOS_E_OUT_OF_MEMORY) or one of the NET_E_* codes below. Handles are never
- * negative (the kernel never issues a handle in -65535..-1).
+ * RTOS_E_WRONG_TYPE, RTOS_E_OUT_OF_MEMORY) or one of the NET_E_* codes below. Any other value
+ * is a result: a socket handle may have its top bit set (read as int32_t it is then below -65535),
+ * but the kernel never issues a handle in -65535..-1 (NET_IS_ERROR tells them apart).
  *
  * Buffers are capability grants: whole 32-byte granules, 32-byte aligned. `net_send` reads only
  * the first `len` bytes of its read-only grant; `net_recv` writes at most the grant's length
@@ -30,6 +31,10 @@
 
 #include <stdint.h>
 #include "rtos.h"
+
+/* A result in NET_ERROR_MIN..-1 is an error code; anything else is a value (a handle, a length). */
+#define NET_ERROR_MIN       ( -65535 )
+#define NET_IS_ERROR( r )   ( ( r ) < 0 && ( r ) >= NET_ERROR_MIN )
 
 /* Errors of the network stack (kernel codes are -1 ..= -63). */
 #define NET_E_REFUSED       ( -64 ) /* the peer refused the connection (TCP RST to our SYN) */

@@ -84,13 +84,20 @@ impl NetError {
 
 /// A socket call's outcome: the value (a handle, a length, an address), or why it failed —
 /// because the stack said so, or because the call did not get through.
+///
+/// Error codes are `-65535..=-1`; every other value is a result. A socket handle may have its top
+/// bit set (it reads as a large negative `i32`), but the kernel never issues one in the error
+/// range.
 pub fn decode(r: Result<i32, CallError>) -> Result<u32, NetError> {
     match r {
-        Ok(v) if v >= 0 => Ok(v as u32),
-        Ok(v) => Err(NetError::from_code(v)),
+        Ok(v) if (ERROR_MIN..0).contains(&v) => Err(NetError::from_code(v)),
+        Ok(v) => Ok(v as u32),
         Err(e) => Err(NetError::Kernel(e)),
     }
 }
+
+/// The most negative error code a socket call returns.
+pub const ERROR_MIN: i32 = -65535;
 
 /// An IPv4 address word as `net_wait_up` returns it (network byte order read little-endian).
 pub fn ipv4(word: u32) -> [u8; 4] {
@@ -169,5 +176,9 @@ mod tests {
         assert_eq!(decode(Ok(-200)), Err(NetError::Unknown(-200)));
         assert_eq!(decode(Err(Error::CompartmentFault)), Err(NetError::Kernel(Error::CompartmentFault)));
         assert_eq!(ipv4(0x0F02_000A), [10, 0, 2, 15]);
+        // Handles with the top bit set are values, not errors.
+        assert_eq!(decode(Ok(0x9234_0042u32 as i32)), Ok(0x9234_0042));
+        assert_eq!(decode(Ok(-65536)), Ok(0xFFFF_0000));
+        assert_eq!(decode(Ok(-65535)), Err(NetError::Unknown(-65535)));
     }
 }

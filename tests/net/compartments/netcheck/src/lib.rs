@@ -254,6 +254,13 @@ pub extern "C" fn netcheck_main(_arg: usize) {
     );
 
     check("no-sockets-leaked", open_sockets() == 0, format_args!("{} open", open_sockets()));
+
+    // The intruders (host peers knocking on guest ports 7777/TCP and 7778/UDP all run long) never
+    // reach the stack: the firewall drops their frames (its counter 1; the peers' reports, which
+    // the test also checks, say nothing ever answered).
+    let dropped = fw::fw_stat(1).unwrap_or(0);
+    let malformed = fw::fw_stat(2).unwrap_or(0);
+    check("firewall-dropped-unsolicited", dropped > 0, format_args!("{dropped} dropped by policy, {malformed} malformed"));
     let (p, f) = (PASSED.load(Ordering::Relaxed), FAILED.load(Ordering::Relaxed));
     println!("net: {p} passed, {f} failed");
     if f == 0 {
