@@ -195,16 +195,15 @@ pub extern "C" fn netcheck_main(_arg: usize) {
         format_args!("{syncs} sync(s), wall clock {secs} s since 1970 ({clock:?})"),
     );
 
-    // Refusals: no capability, a forged one, a malformed one, a closed port.
+    // Refusals: a forged capability, another sealed object, a closed port.
     let r = decode(tcpip::net_connect(0x1234_0042, TIMEOUT_MS));
     check("connect-forged-capability", r == Err(NetError::Kernel(Error::InvalidHandle)), format_args!("{r:?}"));
     let own = rtos_sys::seal_key_create().and_then(|k| rtos_sys::seal(k, 7));
     let r = own.map_err(NetError::Kernel).and_then(|h| decode(tcpip::net_connect(h.0, TIMEOUT_MS)));
     check("connect-foreign-sealed-object", r == Err(NetError::Kernel(Error::WrongType)), format_args!("{r:?}"));
-    let r = connect(static_sealed::malformed());
-    check("connect-malformed-capability", r == Err(NetError::BadCapability), format_args!("{r:?}"));
+    // (Malformed contents never get this far: the audit policy network_path refuses the image.)
     let refused = decode(tcpip::net_stat(stat::REFUSED_CAPS)).unwrap_or(0);
-    check("refusals-counted", refused >= 3, format_args!("{refused} refused"));
+    check("refusals-counted", refused >= 2, format_args!("{refused} refused"));
     let r = connect(static_sealed::closed_port());
     check("connect-closed-port", r == Err(NetError::Refused), format_args!("{r:?}"));
 
