@@ -221,7 +221,11 @@ pub extern "C" fn netcheck_main(_arg: usize) {
             check("owner-still-works", still.is_ok(), format_args!("{still:?}"));
             let c = close(sock);
             let again = decode(tcpip::net_send(sock, ReadOnly::new(&[Granule::ZERO]), 1));
-            check("closed-handle-stale", c == Ok(0) && again == Err(NetError::Kernel(Error::InvalidHandle)), format_args!("{again:?}"));
+            check(
+                "closed-handle-stale",
+                c == Ok(0) && again == Err(NetError::Kernel(Error::InvalidHandle)),
+                format_args!("{again:?}"),
+            );
         }
         Err(e) => {
             check("foreign-handle", false, format_args!("could not connect: {e:?}"));
@@ -247,7 +251,9 @@ pub extern "C" fn netcheck_main(_arg: usize) {
         "peer-resets-mid-transfer",
         matches!(
             r,
-            Ok(Err(EchoError::PeerClosedEarly | EchoError::Receive(NetError::Reset) | EchoError::Send(NetError::Reset | NetError::Closed)))
+            Ok(Err(EchoError::PeerClosedEarly
+                | EchoError::Receive(NetError::Reset)
+                | EchoError::Send(NetError::Reset | NetError::Closed)))
         ),
         format_args!("{r:?}"),
     );
@@ -259,7 +265,11 @@ pub extern "C" fn netcheck_main(_arg: usize) {
     // the test also checks, say nothing ever answered).
     let dropped = fw::fw_stat(1).unwrap_or(0);
     let malformed = fw::fw_stat(2).unwrap_or(0);
-    check("firewall-dropped-unsolicited", dropped > 0, format_args!("{dropped} dropped by policy, {malformed} malformed"));
+    check(
+        "firewall-dropped-unsolicited",
+        dropped > 0,
+        format_args!("{dropped} dropped by policy, {malformed} malformed"),
+    );
     let (p, f) = (PASSED.load(Ordering::Relaxed), FAILED.load(Ordering::Relaxed));
     println!("net: {p} passed, {f} failed");
     if f == 0 {
