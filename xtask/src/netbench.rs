@@ -43,8 +43,9 @@ pub fn peer_specs() -> Vec<PeerSpec> {
 }
 
 /// Our side: the firmware image (release build) of the client compartment over the `tcpip`
-/// compartment, printing `BENCH net-rtt` and `BENCH net-tput`. None until that compartment exists.
-pub const OURS_IMAGE: Option<&str> = None;
+/// compartment, printing `BENCH net-rtt` and `BENCH net-tput` (tests/net/images/net_bench.toml,
+/// compartment `netbench`).
+pub const OURS_IMAGE: Option<&str> = Some("net_bench");
 
 const REFERENCE_DIR: &str = "tests/net/reference";
 const PROGRAM: &str = "net_bench.c";
