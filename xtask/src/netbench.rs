@@ -47,6 +47,9 @@ pub fn peer_specs() -> Vec<PeerSpec> {
 /// compartment `netbench`).
 pub const OURS_IMAGE: Option<&str> = Some("net_bench");
 
+/// The program of our side (compartment `netbench` of [`OURS_IMAGE`]).
+#[cfg(test)]
+const OURS_SOURCE: &str = "tests/net/compartments/netbench/src/lib.rs";
 const REFERENCE_DIR: &str = "tests/net/reference";
 const PROGRAM: &str = "net_bench.c";
 /// Our C sources of the reference build besides the program.
@@ -62,6 +65,19 @@ const LWIP_SOURCE_DIRS: &[&str] = &["src/core", "src/core/ipv4", "src/api"];
 const LWIP_SOURCE_FILES: &[&str] =
     &["src/netif/ethernet.c", "src/apps/sntp/sntp.c", "contrib/ports/freertos/sys_arch.c"];
 const LWIP_INCLUDES: &[&str] = &["src/include", "contrib/ports/freertos/include"];
+
+/// The traffic both programs make: 10 + 200 round trips of 32 bytes, 64 KiB to the sink.
+const ECHOED_BYTES: u64 = (10 + 200) * 32;
+const SUNK_BYTES: u64 = 64 * 1024;
+
+/// The peer report lines both sides' runs must end with: one connection each, carrying exactly
+/// the workload's bytes (so neither side measured a shorter transfer).
+pub fn expected_peer_reports() -> [String; 2] {
+    [
+        format!("peer tcp-echo:{ECHO_PORT}: 1 connections, {ECHOED_BYTES} bytes echoed"),
+        format!("peer tcp-sink:{SINK_PORT}: 1 connections, {SUNK_BYTES} bytes received"),
+    ]
+}
 
 /// Time limit of one QEMU run (virtual time follows real time while the guest waits).
 const RUN_TIMEOUT: Duration = Duration::from_secs(180);
@@ -183,6 +199,12 @@ fn judge_side(side: &str, run: &Captured, names: &[&str], calibration_label: &st
             None => ok = false,
         }
     }
+    for want in expected_peer_reports() {
+        if !run.output.lines().any(|l| l.trim_end_matches('\r') == want) {
+            eprintln!("error: {side}: no peer report `{want}`; the workload differs from the reference's");
+            ok = false;
+        }
+    }
     if run.timed_out || run.code != Some(0) || !ok {
         let why = if run.timed_out {
             format!("timed out after {}s", RUN_TIMEOUT.as_secs())
@@ -226,6 +248,12 @@ pub fn run(ws: &Path, board: &Board, fw: &FirmwareContext<'_>) -> Result<i32> {
     let peers = if image.config.peers.is_empty() { peer_specs() } else { image.config.peers.clone() };
     let run = run_with_peers(board, &elf, &peers, &image.manifest)?;
     let our_names: Vec<&str> = BENCHES.iter().map(|b| b.ours).collect();
+    // The compartment's notes (drain-sleep baseline, frame counts) and the peers' reports.
+    for l in run.output.lines().map(|l| l.trim_end_matches('\r')) {
+        if l.starts_with("netbench: ") || l.starts_with("peer ") {
+            println!("  {l}");
+        }
+    }
     let ours = judge_side("ours (the tcpip compartment)", &run, &our_names, "ours");
     failed |= ours.is_none();
     if let (Some(o), Some(t)) = (&ours, &theirs) {
@@ -259,6 +287,34 @@ mod tests {
         assert_eq!(l.len(), 2);
         assert_eq!((l[0].name.as_str(), l[0].value.as_str()), ("net-ref-rtt", "1234.5"));
         assert_eq!((l[1].name.as_str(), l[1].unit.as_str()), ("net-tput", "instructions/KiB"));
+    }
+
+    #[test]
+    fn expects_the_workload_in_the_peer_reports() {
+        let [echo, sink] = expected_peer_reports();
+        assert_eq!(echo, "peer tcp-echo:17301: 1 connections, 6720 bytes echoed");
+        assert_eq!(sink, "peer tcp-sink:17302: 1 connections, 65536 bytes received");
+    }
+
+    #[test]
+    fn both_programs_run_the_same_workload() {
+        let ws = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+        let c = std::fs::read_to_string(ws.join(REFERENCE_DIR).join(PROGRAM)).unwrap();
+        let rs = std::fs::read_to_string(ws.join(OURS_SOURCE)).unwrap();
+        for (c_line, rs_line) in [
+            ("#define RTT_MESSAGES        200U", "const RTT_MESSAGES: u32 = 200;"),
+            ("#define RTT_WARMUP          10U", "const RTT_WARMUP: u32 = 10;"),
+            ("#define RTT_MESSAGE_LEN     32U", "const RTT_MESSAGE_LEN: usize = 32;"),
+            ("#define TPUT_BYTES          ( 64U * 1024U )", "const TPUT_BYTES: usize = 64 * 1024;"),
+            ("#define TPUT_CHUNK          4096U", "const TPUT_CHUNK: usize = 4096;"),
+        ] {
+            assert!(c.contains(c_line), "{PROGRAM} lacks `{c_line}`");
+            assert!(rs.contains(rs_line), "{OURS_SOURCE} lacks `{rs_line}`");
+        }
+        assert_eq!(ECHOED_BYTES, (10 + 200) * 32);
+        let image = std::fs::read_to_string(ws.join("tests/net/images").join(format!("{}.toml", OURS_IMAGE.unwrap()))).unwrap();
+        assert!(image.contains(&format!("contents = \"tcp:10.0.2.2:{ECHO_PORT}\"")), "echo capability port differs");
+        assert!(image.contains(&format!("contents = \"tcp:10.0.2.2:{SINK_PORT}\"")), "sink capability port differs");
     }
 
     #[test]
