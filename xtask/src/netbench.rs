@@ -10,7 +10,10 @@
 //!   configuration plus the idle hook). It prints `BENCH net-ref-rtt` and `BENCH net-ref-tput`.
 //! - Ours: the firmware image [`OURS_IMAGE`] (a client compartment calling the `tcpip`
 //!   compartment's `net_connect/net_send/net_recv`), printing `BENCH net-rtt` and
-//!   `BENCH net-tput`; the ratio ours/reference is printed beside them.
+//!   `BENCH net-tput`; the ratio ours/reference is printed beside them. The workload is the
+//!   reference's (checked by a host test), except that the socket API has no half-close: our
+//!   throughput run ends with `net_close` and a drain sleep whose idle-connection cost is
+//!   subtracted, not with the sink's byte-count reply (docs/performance.md).
 //!
 //! Both run with host peers on 127.0.0.1 ([`PEERS`]: a `tcp-echo` on [`ECHO_PORT`], a
 //! `tcp-sink` on [`SINK_PORT`], started by [`crate::peers`]) that the guest reaches at 10.0.2.2,
