@@ -315,7 +315,8 @@ mod tests {
             assert!(rs.contains(rs_line), "{OURS_SOURCE} lacks `{rs_line}`");
         }
         assert_eq!(ECHOED_BYTES, (10 + 200) * 32);
-        let image = std::fs::read_to_string(ws.join("tests/net/images").join(format!("{}.toml", OURS_IMAGE.unwrap()))).unwrap();
+        let image =
+            std::fs::read_to_string(ws.join("tests/net/images").join(format!("{}.toml", OURS_IMAGE.unwrap()))).unwrap();
         assert!(image.contains(&format!("contents = \"tcp:10.0.2.2:{ECHO_PORT}\"")), "echo capability port differs");
         assert!(image.contains(&format!("contents = \"tcp:10.0.2.2:{SINK_PORT}\"")), "sink capability port differs");
     }

@@ -180,7 +180,10 @@ fn measure_tput() {
     rtos_sys::sleep_ms(4 * DRAIN_MS);
     let later = tx_frames();
     if later != frames {
-        fail(format_args!("the stack sent {} frames after the {DRAIN_MS} ms drain window; lengthen DRAIN_MS", later.wrapping_sub(frames)));
+        fail(format_args!(
+            "the stack sent {} frames after the {DRAIN_MS} ms drain window; lengthen DRAIN_MS",
+            later.wrapping_sub(frames)
+        ));
     }
     println!("netbench: drain-sleep baseline {}.{} instructions", baseline / 10, baseline % 10);
     report("net-tput", tenths, (TPUT_BYTES / 1024) as u64, "instructions/KiB");
