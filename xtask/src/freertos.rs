@@ -386,6 +386,9 @@ pub struct Extension {
     pub key_files: Vec<PathBuf>,
     /// Cache subdirectory name under `target/freertos/`.
     pub cache_name: &'static str,
+    /// `-D` definitions for the extension's own sources (board facts such as a device's base
+    /// address, taken from the board file so no C source repeats them).
+    pub defines: Vec<String>,
 }
 
 impl Reference {
@@ -452,6 +455,8 @@ impl Reference {
             for (_, src) in &x.library_sources {
                 key.extend_from_slice(src.to_string_lossy().as_bytes());
             }
+            // Other definitions must rebuild the objects that use them.
+            key.extend_from_slice(x.defines.join(" ").as_bytes());
             dir = x.cache_name;
         }
         Ok(self.ws.join("target/freertos").join(dir).join(format!("{:016x}", fnv1a(&key))))
@@ -527,9 +532,12 @@ impl Platform for Reference {
         }
         let headers = newest_header(&header_dirs);
         let common = self.ws.join(COMMON_DIR);
+        let defines: Vec<String> = self.extension.iter().flat_map(|x| &x.defines).map(|d| format!("-D{d}")).collect();
+        let defines: Vec<&str> = defines.iter().map(String::as_str).collect();
         let mut own: Vec<(PathBuf, &str, &[&str])> = vec![
             (self.board_dir(), "platform.c", &[][..]),
-            (self.board_dir(), "startup.c", &[][..]),
+            // The vector table places the extension's device interrupts (BOARD_*_IRQ).
+            (self.board_dir(), "startup.c", &defines[..]),
             // Keep GCC from turning the copy loops into calls to memcpy itself.
             (self.board_dir(), "libc.c", &["-fno-tree-loop-distribute-patterns"][..]),
             (common, "trace_format.c", &[][..]),
@@ -539,7 +547,7 @@ impl Platform for Reference {
             let (Some(dir), Some(file)) = (src.parent(), src.file_name().and_then(|f| f.to_str())) else {
                 bail!("extension source {} has no file name", src.display())
             };
-            own.push((dir.to_path_buf(), file, &[][..]));
+            own.push((dir.to_path_buf(), file, &defines[..]));
         }
         for (dir, file, extra) in own {
             let obj = out.join("board").join(file).with_extension("o");

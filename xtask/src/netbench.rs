@@ -136,8 +136,19 @@ fn lwip_sources(lwip: &Path) -> Result<Vec<(String, PathBuf)>> {
     Ok(files.into_iter().map(|(rel, p)| (rel.replace('/', "_").trim_end_matches(".c").to_owned(), p)).collect())
 }
 
-/// Builds the reference program; returns its ELF.
-pub fn build_reference(ws: &Path) -> Result<PathBuf> {
+/// The board facts the reference's C driver needs, from the board file: `BOARD_ETH_BASE` and
+/// `BOARD_ETH_IRQ` of its device `eth`.
+pub fn board_defines(board: &Board) -> Result<Vec<String>> {
+    let eth = board.devices.iter().find(|d| d.name == "eth").with_context(|| {
+        format!("board {} has no device `eth` (the LAN9118) in its board.toml; the network bench needs one", board.name)
+    })?;
+    let irq =
+        eth.irq.with_context(|| format!("board {}: device `eth` has no irq in its board.toml; add it", board.name))?;
+    Ok(vec![format!("BOARD_ETH_BASE={:#x}UL", eth.base), format!("BOARD_ETH_IRQ={irq}U")])
+}
+
+/// Builds the reference program for `board`; returns its ELF.
+pub fn build_reference(ws: &Path, board: &Board) -> Result<PathBuf> {
     let kernel_dir = freertos::locate_reference(ws)?;
     let packages = crate::upstream::load(ws).map_err(anyhow::Error::msg)?;
     let (_, lwip) = packages.dir(LWIP_PACKAGE).map_err(anyhow::Error::msg)?;
@@ -152,6 +163,7 @@ pub fn build_reference(ws: &Path) -> Result<PathBuf> {
         includes,
         key_files: vec![config.join("lwipopts.h"), config.join("arch/cc.h")],
         cache_name: "net-reference",
+        defines: board_defines(board)?,
     };
     let reference = Reference::extended(ws, &kernel_dir, extension);
     let program = Program { name: "net_bench".to_owned(), path: dir.join(PROGRAM) };
@@ -234,7 +246,7 @@ pub fn run(ws: &Path, board: &Board, fw: &FirmwareContext<'_>) -> Result<i32> {
         })?),
         None => None,
     };
-    let elf = build_reference(ws)?;
+    let elf = build_reference(ws, board)?;
     let run = run_with_peers(board, &elf, &peer_specs(), &format!("{REFERENCE_DIR}/{PROGRAM}"))?;
     let reference_names: Vec<&str> = BENCHES.iter().map(|b| b.reference).collect();
     let theirs = judge_side("the reference (lwIP on FreeRTOS)", &run, &reference_names, "freertos");

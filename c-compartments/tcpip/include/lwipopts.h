@@ -83,7 +83,8 @@
 #define LWIP_SOCKET                     0
 #define LWIP_NETIF_API                  0
 #define LWIP_SO_RCVTIMEO                1
-#define LWIP_SO_SNDTIMEO                1
+/* Sends never block inside lwIP (net_send waits for lwIP's "sent" event itself). */
+#define LWIP_SO_SNDTIMEO                0
 #define LWIP_NETIF_STATUS_CALLBACK      1
 #define LWIP_NETIF_LINK_CALLBACK        1
 #define LWIP_NETIF_HOSTNAME             1

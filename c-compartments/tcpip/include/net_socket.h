@@ -79,6 +79,8 @@ int32_t net_close( uint32_t socket );
 #define NET_STAT_RX_FRAMES      5 /* frames received from the firewall */
 #define NET_STAT_TX_FRAMES      6 /* frames sent to the firewall */
 #define NET_STAT_DNS_SERVER     7 /* the DNS server in use (address word as net_wait_up) */
+#define NET_STAT_RX_DROPPED     8 /* received frames lost: no pbuf, lwIP refused it, or fw_recv failed */
+#define NET_STAT_TX_ERRORS      9 /* frames the firewall refused or could not send */
 int32_t net_stat( uint32_t what );
 
 #endif /* NET_SOCKET_H */

@@ -18,15 +18,17 @@ void tcpip_netif_start_rx( void );
 /* Counters of frames exchanged with the firewall. */
 uint32_t tcpip_netif_rx_frames( void );
 uint32_t tcpip_netif_tx_frames( void );
+uint32_t tcpip_netif_rx_dropped( void );
+uint32_t tcpip_netif_tx_errors( void );
 
 /* sockets.c: the socket table, set up before the first call can arrive. */
 int tcpip_sockets_init( void );
 /* Wakes callers of net_wait_up once the interface has an address. */
 void tcpip_sockets_link_event( int up );
-uint32_t tcpip_sntp_syncs( void );
 
 /* platform.c */
 void tcpip_console( const char * s );
+uint32_t tcpip_sntp_syncs( void );
 void tcpip_diag( const char * fmt, ... ) __attribute__( ( format( printf, 1, 2 ) ) );
 int32_t tcpip_clock_init( void );
 

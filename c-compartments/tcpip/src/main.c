@@ -30,6 +30,7 @@
 
 #include "glue.h"
 
+#if defined( TCPIP_STATIC_IP ) || defined( TCPIP_DNS_SERVER ) || defined( TCPIP_SNTP_SERVER )
 static void parse_or_die( const char * text, ip4_addr_t * out, const char * what )
 {
     if( ip4addr_aton( text, out ) == 0 )
@@ -38,6 +39,7 @@ static void parse_or_die( const char * text, ip4_addr_t * out, const char * what
         tcpip_assert_failed( "bad address in the configuration", __FILE__, __LINE__ );
     }
 }
+#endif
 
 /* Runs in the tcpip thread (lwIP core locked) whenever the address changes. */
 static void status_changed( struct netif * netif )

@@ -167,3 +167,13 @@ uint32_t tcpip_netif_tx_frames( void )
 {
     return tx_frames;
 }
+
+uint32_t tcpip_netif_rx_dropped( void )
+{
+    return rx_dropped;
+}
+
+uint32_t tcpip_netif_tx_errors( void )
+{
+    return tx_errors;
+}

@@ -38,7 +38,7 @@
 #define MAX_SOCKETS         8
 /* Longest "proto:host:port" a capability holds (the kernel's limit for static objects). */
 #define CAP_TEXT_MAX        64
-/* How long a send may wait for room in the send buffer before giving up. */
+/* How long net_send waits for room in lwIP's send buffer before giving up. */
 #define SEND_TIMEOUT_MS     10000
 #define EVENT_UP            ( 1u << 0 )
 
@@ -62,7 +62,8 @@ static SemaphoreHandle_t table_lock;
 static EventGroupHandle_t events;
 static uint32_t socket_key, connection_key;
 static volatile uint32_t ready;
-static volatile uint32_t stats[ NET_STAT_DNS_SERVER + 1 ];
+/* The counters kept here (the others come from the interface and SNTP). */
+static volatile uint32_t stats[ NET_STAT_SNTP_SYNCS ];
 
 int tcpip_sockets_init( void )
 {
@@ -517,7 +518,6 @@ int32_t net_connect( uint32_t connection, uint32_t timeout_ms )
     else
     {
         netconn_set_callback_arg( s->conn, s );
-        netconn_set_sendtimeout( s->conn, SEND_TIMEOUT_MS );
 
         if( ep.proto == PROTO_TCP )
         {
@@ -730,6 +730,12 @@ int32_t net_stat( uint32_t what )
 
         case NET_STAT_TX_FRAMES:
             return ( int32_t ) tcpip_netif_tx_frames();
+
+        case NET_STAT_RX_DROPPED:
+            return ( int32_t ) tcpip_netif_rx_dropped();
+
+        case NET_STAT_TX_ERRORS:
+            return ( int32_t ) tcpip_netif_tx_errors();
 
         case NET_STAT_DNS_SERVER:
         {

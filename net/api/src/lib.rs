@@ -62,6 +62,8 @@ pub mod stat {
     pub const RX_FRAMES: u32 = 5;
     pub const TX_FRAMES: u32 = 6;
     pub const DNS_SERVER: u32 = 7;
+    pub const RX_DROPPED: u32 = 8;
+    pub const TX_ERRORS: u32 = 9;
 }
 
 impl NetError {
@@ -159,6 +161,8 @@ mod tests {
             ("NET_STAT_RX_FRAMES", stat::RX_FRAMES),
             ("NET_STAT_TX_FRAMES", stat::TX_FRAMES),
             ("NET_STAT_DNS_SERVER", stat::DNS_SERVER),
+            ("NET_STAT_RX_DROPPED", stat::RX_DROPPED),
+            ("NET_STAT_TX_ERRORS", stat::TX_ERRORS),
         ];
         for (name, v) in stats {
             assert_eq!(define(&h, name), v as i64, "{name}");

@@ -28,14 +28,14 @@ static void secure_fault( void ) { platform_fault( "SecureFault" ); }
 static void nmi( void ) { platform_fault( "NMI" ); }
 static void unexpected( void ) { platform_fault( "unexpected interrupt" ); }
 
-/* The Ethernet controller's line (LAN9118, NVIC line 48): a build with a network driver
- * (tests/net/reference) defines the handler; otherwise the interrupt is unexpected. */
+/* The Ethernet controller's line: a build with a network driver (tests/net/reference) defines
+ * the handler, and the build tool passes the line from the board file (BOARD_ETH_IRQ); otherwise
+ * the interrupt is unexpected. */
 void lan9118_irq_handler( void ) __attribute__( ( weak, alias( "unexpected" ) ) );
 
 /* 16 system exceptions + 96 external interrupts (the AN505 model has 92 lines). */
 #define VECTORS    ( 16 + 96 )
 #define ISR_IRQ    70 /* must match platform.c */
-#define ETH_IRQ    48
 
 typedef void ( * vector_t )( void );
 
@@ -57,7 +57,9 @@ __attribute__( ( section( ".vectors" ), used ) ) const vector_t vector_table[ VE
     [ 15 ] = SysTick_Handler,
     [ 16 ... VECTORS - 1 ] = unexpected,
     [ 16 + ISR_IRQ ] = platform_isr_handler,
-    [ 16 + ETH_IRQ ] = lan9118_irq_handler,
+#ifdef BOARD_ETH_IRQ
+    [ 16 + BOARD_ETH_IRQ ] = lan9118_irq_handler,
+#endif
 };
 
 #define SCB_VTOR     ( *( volatile uint32_t * ) 0xE000ED08UL )

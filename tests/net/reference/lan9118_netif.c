@@ -3,7 +3,7 @@
  * build of the network benchmark: lwIP linked without compartments on the reference FreeRTOS
  * kernel, privileged and Secure. Register facts as in net/lan9118/src/regs.rs (our Rust driver).
  *
- * Receive is interrupt-driven: the chip raises its interrupt (NVIC line 48) when the receive
+ * Receive is interrupt-driven: the chip raises its interrupt (BOARD_ETH_IRQ) when the receive
  * status FIFO holds a frame's status; the handler masks the chip's interrupt and notifies the
  * receive task, which clears the cause, reads every waiting frame into a pbuf, passes it to
  * netif->input (tcpip_input) and unmasks. Transmit (linkoutput) writes the frame to the TX data
@@ -24,8 +24,12 @@
 #include "net_reference.h"
 
 /* The device at its Secure alias, and its interrupt line as the NVIC numbers it. */
-#define ETH_BASE              0x52000000UL
-#define ETH_IRQ               48U
+/* Board facts, from boards/<board>/board.toml (device `eth`): the build tool defines them. */
+#if !defined( BOARD_ETH_BASE ) || !defined( BOARD_ETH_IRQ )
+    #error "BOARD_ETH_BASE and BOARD_ETH_IRQ come from the board file; build with `cargo xtask bench net`"
+#endif
+#define ETH_BASE              BOARD_ETH_BASE
+#define ETH_IRQ               BOARD_ETH_IRQ
 #define REG( off )            ( *( volatile uint32_t * ) ( ETH_BASE + ( off ) ) )
 
 #define RX_DATA_FIFO          0x00U
@@ -137,7 +141,7 @@ static int mac_write( uint32_t index, uint32_t value )
     return poll_reg( MAC_CSR_CMD, CSR_BUSY, 0 );
 }
 
-/* The Ethernet interrupt (vector 16 + 48, installed in startup.c): mask the chip's interrupt
+/* The Ethernet interrupt (vector 16 + BOARD_ETH_IRQ, installed in startup.c): mask the chip's interrupt
  * until the receive task has emptied the FIFO, and wake the task. */
 void lan9118_irq_handler( void )
 {
